@@ -1,0 +1,62 @@
+# ogive — see README.md. Everything here needs only Go; tools are installed
+# at pinned versions into $(GOBIN).
+
+GO        ?= go
+GOBIN     ?= $(shell $(GO) env GOPATH)/bin
+PREFIX    ?= /usr/local
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/ogive-project/ogive/cmd.Version=$(VERSION)
+
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW         := $(GOBIN)/versitygw
+export OGIVE_VERSITYGW := $(VERSITYGW)
+
+.PHONY: all build test test-short vet fmt-check man man-check install demo s3-local tools clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o ogive .
+
+## tools: the real S3 server the tests run against (versitygw, posix backend)
+tools: $(VERSITYGW)
+
+$(VERSITYGW):
+	GOBIN=$(GOBIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+## test: every test, against the real local Deep Archive server
+test: tools fmt-check vet man-check
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## man: regenerate doc/man/*.1 from the command tree
+man:
+	$(GO) run ./doc doc/man
+
+man-check:
+	@tmp=$$(mktemp -d) && $(GO) run ./doc $$tmp && \
+	if ! diff -r $$tmp doc/man >/dev/null; then \
+		echo "doc/man is stale: run 'make man'"; diff -r $$tmp doc/man | head -20; rm -rf $$tmp; exit 1; fi; \
+	rm -rf $$tmp
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 ogive $(DESTDIR)$(PREFIX)/bin/ogive
+	install -m 0644 doc/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+## demo: the whole workflow against a local Deep Archive server
+demo: tools build
+	./scripts/demo.sh
+
+## s3-local: run the local Deep Archive server in the foreground
+s3-local: tools
+	$(GO) run ./internal/s3local/cmd/s3local $(S3LOCAL_FLAGS)
+
+clean:
+	rm -f ogive

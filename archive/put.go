@@ -1,0 +1,128 @@
+// Package archive says what a put and a get are: a source encrypted into a
+// multipart upload under a fresh storage ID, and an object downloaded,
+// authenticated and decrypted into a file, a block device or a stream.
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/object"
+)
+
+// ErrSourceChanged means the source did not deliver the size it had when
+// the upload started: it was modified while being read.
+var ErrSourceChanged = errors.New("source changed while it was being read")
+
+const (
+	// MinPartSize is S3's smallest part but the last.
+	MinPartSize = 5 << 20
+	// MaxParts is S3's limit of parts in one upload.
+	MaxParts = 10000
+	// defaultPartPackages makes 16 MiB parts, large enough to keep S3 busy
+	// and small enough that several in flight stay within a modest memory.
+	defaultPartPackages = 256
+)
+
+// PartSize picks the size of every part but the last for an encrypted
+// stream of cipherSize bytes (negative when unknown). Parts hold whole DARE
+// packages, so any part can be re-encrypted from its first package index.
+func PartSize(cipherSize int64) int64 {
+	pkg := int64(crypt.MaxPackageLen)
+	packages := int64(defaultPartPackages)
+	if cipherSize > 0 {
+		perPart := (cipherSize + MaxParts - 1) / MaxParts
+		if need := (perPart + pkg - 1) / pkg; need > packages {
+			packages = need
+		}
+	}
+	return packages * pkg
+}
+
+// Source is what to archive.
+type Source struct {
+	R    io.Reader
+	Name string // the file name stored, encrypted, in the storage ID
+	Size int64  // plaintext size, or -1 for a stream of unknown length
+}
+
+// PutOptions tune one upload.
+type PutOptions struct {
+	StorageClass string // "" means DEEP_ARCHIVE
+	Concurrency  int    // parts in flight; 0 means 4
+	MaxIDLen     int    // longest storage ID the store accepts (1024 less any key prefix)
+	OnPart       func(object.Part)
+}
+
+// Put encrypts src under a fresh salt and uploads it. It returns the new
+// object's storage ID and the plaintext size.
+func Put(ctx context.Context, s object.Store, master []byte, src Source, o PutOptions) (id string, size int64, err error) {
+	salt, err := crypt.NewSalt()
+	if err != nil {
+		return "", 0, err
+	}
+	keys, err := crypt.DeriveKeys(master, salt)
+	if err != nil {
+		return "", 0, err
+	}
+	defer keys.Destroy()
+
+	maxLen := o.MaxIDLen
+	if maxLen <= 0 {
+		maxLen = crypt.MaxIDLen
+	}
+	id, err = crypt.SealName(keys, src.Name, maxLen)
+	if err != nil {
+		return "", 0, err
+	}
+
+	counted := &countingReader{r: src.R, want: src.Size}
+	enc, err := keys.EncryptReader(counted, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	cipherSize := int64(-1)
+	if src.Size >= 0 {
+		cipherSize = crypt.EncryptedSize(src.Size)
+	}
+	concurrency := o.Concurrency
+	if concurrency <= 0 {
+		concurrency = 4
+	}
+	_, err = object.Upload(ctx, s, id, enc, object.UploadOptions{
+		PutOptions:  object.PutOptions{StorageClass: o.StorageClass},
+		PartSize:    PartSize(cipherSize),
+		Concurrency: concurrency,
+		OnPart:      o.OnPart,
+	})
+	if err != nil {
+		return "", 0, fmt.Errorf("upload %s: %w", src.Name, err)
+	}
+	return id, counted.n, nil
+}
+
+// countingReader counts the plaintext read and, when the size is known,
+// fails the upload if the source turns out shorter or longer: an archive of
+// a file that changed under us would not be the file the user thinks.
+type countingReader struct {
+	r    io.Reader
+	want int64
+	n    int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.want >= 0 {
+		if c.n > c.want {
+			return n, fmt.Errorf("read more than %d bytes: %w", c.want, ErrSourceChanged)
+		}
+		if errors.Is(err, io.EOF) && c.n != c.want {
+			return n, fmt.Errorf("read %d of %d bytes: %w", c.n, c.want, ErrSourceChanged)
+		}
+	}
+	return n, err
+}

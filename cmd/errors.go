@@ -1,0 +1,110 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/input"
+	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/profile"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitNotReady    = 2   // head: not downloadable yet; get: not restored
+	exitInterrupted = 130 // SIGINT or SIGTERM, as shells report it
+)
+
+// usageError marks a command line that cannot be run as typed.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") ||
+		strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") ||
+		strings.HasPrefix(msg, "invalid argument") ||
+		strings.HasPrefix(msg, "flag needs an argument") ||
+		strings.Contains(msg, "arg(s)")
+}
+
+// errNotReady reports a state rather than a failure: the object exists but
+// cannot be downloaded yet. Commands that return it have already said why.
+var errNotReady = errors.New("not ready")
+
+// report prints err for a person, on one line with an optional hint, and
+// returns the exit code that goes with it.
+func report(w io.Writer, err error) int {
+	if errors.Is(err, errNotReady) {
+		return exitNotReady
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(w, "ogive: interrupted")
+		return exitInterrupted
+	}
+	msg, hint := explain(err)
+	fmt.Fprintf(w, "ogive: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", hint)
+	}
+	if errors.Is(err, object.ErrNotRestored) {
+		return exitNotReady
+	}
+	return exitError
+}
+
+// explain words an error chain for the user. The error text already carries
+// the context the packages wrapped around it; the hint says what to do.
+func explain(err error) (msg, hint string) {
+	msg = err.Error()
+	switch {
+	case errors.Is(err, profile.ErrWrongPassword):
+		hint = "the password does not open this profile; check --profile and try again"
+	case errors.Is(err, profile.ErrPermissions):
+		hint = "the profile holds your master key: make it private with chmod 600"
+	case errors.Is(err, profile.ErrNotExist):
+		hint = "run 'ogive init' to create a profile, or choose one with --profile"
+	case errors.Is(err, profile.ErrExists):
+		hint = "use 'ogive init --reinit' to change its password or AWS keys"
+	case errors.Is(err, profile.ErrCorrupt):
+		hint = "restore the profile from your backup copy (a reinit leaves <profile>.bak)"
+	case errors.Is(err, profile.ErrUnsupported):
+		hint = "this profile was written by a newer or different program"
+	case errors.Is(err, input.ErrTooShort):
+		hint = fmt.Sprintf("choose a password of at least %d characters", input.MinPasswordLen)
+	case errors.Is(err, input.ErrNoTerminal):
+		hint = "pipe the password on stdin, or use --password-file or --password-command"
+	case errors.Is(err, crypt.ErrAuthentication):
+		hint = "the archive was modified or damaged, or belongs to another master key; nothing was written under the final name"
+	case errors.Is(err, crypt.ErrNotOgive):
+		hint = "this is not a storage ID of this profile; 'ogive list' shows yours"
+	case errors.Is(err, crypt.ErrNameTooLong):
+		hint = "choose a shorter name with --name"
+	case errors.Is(err, object.ErrNotRestored):
+		hint = "run 'ogive restore ID' and wait until 'ogive head ID' prints READY"
+	case errors.Is(err, object.ErrNotFound):
+		hint = "check the storage ID with 'ogive list'"
+	case errors.Is(err, object.ErrCredentials):
+		hint = "check the AWS access key in the profile ('ogive init --reinit' changes it)"
+	case errors.Is(err, object.ErrAccessDenied):
+		hint = "the AWS key lacks a permission: see the IAM policy in the README"
+	case errors.Is(err, object.ErrNoSuchBucket):
+		hint = "check the bucket name and region in the profile"
+	case errors.Is(err, object.ErrInvalidStorageClass):
+		hint = "use DEEP_ARCHIVE, GLACIER, or another S3 storage class name"
+	}
+	return msg, hint
+}

@@ -1,0 +1,142 @@
+package cmd
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/term"
+
+	"github.com/ogive-project/ogive/input"
+	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/profile"
+)
+
+// Factory carries what commands depend on. Everything that touches the
+// outside world is reached through it lazily, so that --help and shell
+// completion never ask for a password and tests can swap parts out.
+type Factory struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+
+	// InIsTerminal and ErrIsTerminal report whether stdin and stderr are
+	// terminals: a password comes from stdin only when it is not one, and
+	// progress bars are drawn only on a terminal.
+	InIsTerminal  bool
+	ErrIsTerminal bool
+
+	Getenv func(string) string
+
+	// KDF is the Argon2id work factor for profiles that init writes. It is
+	// profile.DefaultKDF in the binary; tests lower it here and nowhere else.
+	KDF profile.KDFParams
+
+	// Terminal, when set, replaces /dev/tty for interactive prompts.
+	Terminal input.Terminal
+
+	// NewStore connects to the bucket a profile names.
+	NewStore func(ctx context.Context, p *profile.Profile) (object.Store, error)
+}
+
+// SystemFactory wires the real process: standard streams, environment, S3.
+func SystemFactory() *Factory {
+	return &Factory{
+		In:            os.Stdin,
+		Out:           os.Stdout,
+		Err:           os.Stderr,
+		InIsTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
+		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		Getenv:        os.Getenv,
+		KDF:           profile.DefaultKDF,
+		NewStore:      newS3Store,
+	}
+}
+
+func newS3Store(ctx context.Context, p *profile.Profile) (object.Store, error) {
+	cfg := object.S3Config{
+		Bucket:    p.Bucket,
+		Region:    p.Region,
+		Endpoint:  p.Endpoint,
+		Prefix:    p.Prefix,
+		PathStyle: p.PathStyle,
+	}
+	if p.AccessKeyID != nil && p.SecretAccessKey != nil {
+		cfg.Credentials = object.StaticCredentials(p.AccessKeyID, p.SecretAccessKey)
+	}
+	return object.NewS3(ctx, cfg)
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	profilePath     string
+	passwordFile    string
+	passwordCommand string
+}
+
+func defaultProfilePath(getenv func(string) string) string {
+	if p := getenv("OGIVE_PROFILE"); p != "" {
+		return p
+	}
+	home := getenv("HOME")
+	if home == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			home = h
+		}
+	}
+	return filepath.Join(home, ".ogive")
+}
+
+// prompter builds the password and answer source for one command run.
+// stdinData is true when stdin carries the data to upload.
+func (f *Factory) prompter(g *globalOptions, stdinData bool) *input.Prompter {
+	return input.New(input.Options{
+		Stdin:           f.In,
+		StdinIsTerminal: f.InIsTerminal,
+		StdinReserved:   stdinData,
+		Prompt:          f.Err,
+		PasswordFile:    g.passwordFile,
+		PasswordCommand: g.passwordCommand,
+		Terminal:        f.Terminal,
+	})
+}
+
+// session is an opened profile and its store, for commands that reach S3.
+type session struct {
+	profile *profile.Profile
+	store   object.Store
+}
+
+// openProfile asks for the password and opens the profile.
+func (f *Factory) openProfile(g *globalOptions, pr *input.Prompter) (*profile.Profile, error) {
+	pw, err := pr.Password("Enter password: ")
+	if err != nil {
+		return nil, err
+	}
+	defer pw.Destroy()
+	return profile.Open(g.profilePath, pw)
+}
+
+// openSession opens the profile and connects to its bucket.
+func (f *Factory) openSession(ctx context.Context, g *globalOptions, stdinData bool) (*session, error) {
+	p, err := f.openProfile(g, f.prompter(g, stdinData))
+	if err != nil {
+		return nil, err
+	}
+	s, err := f.NewStore(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return &session{profile: p, store: s}, nil
+}
+
+// withMasterKey opens the master key for the duration of fn only.
+func (s *session) withMasterKey(fn func(master []byte) error) error {
+	buf, err := s.profile.MasterKey.Open()
+	if err != nil {
+		return err
+	}
+	defer buf.Destroy()
+	return fn(buf.Bytes())
+}

@@ -1,0 +1,218 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/awnumar/memguard"
+	"github.com/spf13/cobra"
+
+	"github.com/ogive-project/ogive/input"
+	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/profile"
+)
+
+type initOptions struct {
+	reinit    bool
+	bucket    string
+	region    string
+	endpoint  string
+	prefix    string
+	pathStyle bool
+	noAWSKeys bool
+}
+
+func newInitCmd(f *Factory, g *globalOptions) *cobra.Command {
+	o := &initOptions{}
+	c := &cobra.Command{
+		Use:   "init",
+		Short: "Create a profile: a new master key and the S3 bucket to use",
+		Long: `Create a profile: a new random master key and the S3 bucket to use, sealed with
+a password. The prompts are, in order: password, confirm password, AWS key ID, AWS key
+secret, bucket name, region and endpoint. Every answer can also come from a flag, and the
+AWS keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; leave the key ID empty (or pass
+--no-aws-keys) to use the standard AWS credential chain instead.
+
+With --reinit, change the password and/or AWS keys of an existing profile. The master key
+stays the same, so every archive remains readable; the old file is kept as <profile>.bak.
+
+Back up the profile file: without it, no archive can ever be decrypted.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runInit(c.Context(), f, g, o, c.Flags().Changed)
+		},
+	}
+	fl := c.Flags()
+	fl.BoolVarP(&o.reinit, "reinit", "r", false, "change the password and/or AWS keys of an existing profile (keeps <profile>.bak)")
+	fl.StringVar(&o.bucket, "bucket", "", "S3 bucket name (skips the prompt)")
+	fl.StringVar(&o.region, "region", "", "AWS region (skips the prompt; default eu-west-1)")
+	fl.StringVar(&o.endpoint, "endpoint", "", "S3 endpoint URL (skips the prompt; default https://s3.<region>.amazonaws.com)")
+	fl.StringVar(&o.prefix, "prefix", "", "key prefix for every object ogive stores")
+	fl.BoolVar(&o.pathStyle, "path-style", false, "use path-style bucket addressing (automatic for IP and localhost endpoints)")
+	fl.BoolVar(&o.noAWSKeys, "no-aws-keys", false, "store no AWS keys: use the standard AWS credential chain")
+	return c
+}
+
+const defaultRegion = "eu-west-1"
+
+func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, changed func(string) bool) error {
+	_, statErr := os.Stat(g.profilePath)
+	exists := statErr == nil
+	if exists && !o.reinit {
+		return fmt.Errorf("profile %s: %w", g.profilePath, profile.ErrExists)
+	}
+	if !exists && o.reinit {
+		return fmt.Errorf("profile %s: %w", g.profilePath, profile.ErrNotExist)
+	}
+
+	pr := f.prompter(g, false)
+	var p *profile.Profile
+	var err error
+	if o.reinit {
+		p, err = f.openProfile(g, pr)
+	} else {
+		p, err = profile.New()
+	}
+	if err != nil {
+		return err
+	}
+
+	pw, err := pr.NewPassword("Enter password: ", "Confirm password: ")
+	if err != nil {
+		return err
+	}
+	defer pw.Destroy()
+
+	if err := askAWSKeys(f, pr, p, o); err != nil {
+		return err
+	}
+
+	if !o.reinit || changed("bucket") {
+		if p.Bucket, err = answer(pr, o.bucket, "Enter AWS S3 bucket name: ", ""); err != nil {
+			return err
+		}
+		if p.Bucket == "" {
+			return usagef("a bucket name is required")
+		}
+	}
+	if !o.reinit || changed("region") {
+		if p.Region, err = answer(pr, o.region, "Enter AWS S3 Region (default is "+defaultRegion+"): ", defaultRegion); err != nil {
+			return err
+		}
+	}
+	if !o.reinit || changed("endpoint") || changed("region") {
+		def := "https://s3." + p.Region + ".amazonaws.com"
+		if p.Endpoint, err = answer(pr, o.endpoint, "Enter AWS S3 endpoint (default is "+def+"): ", def); err != nil {
+			return err
+		}
+	}
+	if !o.reinit || changed("prefix") {
+		p.Prefix = o.prefix
+	}
+	if !o.reinit || changed("path-style") {
+		p.PathStyle = o.pathStyle
+	}
+
+	if o.reinit {
+		err = profile.Replace(g.profilePath, p, pw, f.KDF)
+	} else {
+		err = profile.Create(g.profilePath, p, pw, f.KDF)
+	}
+	if err != nil {
+		return err
+	}
+	if o.reinit {
+		fmt.Fprintf(f.Err, "Profile successfully updated; the previous one is %s.bak.\n", g.profilePath)
+	} else {
+		fmt.Fprintf(f.Err, "Profile successfully created: %s\n", g.profilePath)
+		fmt.Fprintln(f.Err, "Keep a copy of it somewhere safe: without it no archive can be decrypted.")
+	}
+	checkBucket(ctx, f, p)
+	return nil
+}
+
+// answer takes a flag's value when it was given, or else asks.
+func answer(pr *input.Prompter, flag, prompt, def string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	return pr.Line(prompt, def)
+}
+
+// askAWSKeys fills in the profile's AWS keys from the environment or the
+// prompts. An empty key ID means no keys: the AWS credential chain is used.
+// On reinit an empty answer keeps the keys the profile had.
+func askAWSKeys(f *Factory, pr *input.Prompter, p *profile.Profile, o *initOptions) error {
+	if o.noAWSKeys {
+		p.AccessKeyID, p.SecretAccessKey = nil, nil
+		return nil
+	}
+	if id, secret := f.Getenv("AWS_ACCESS_KEY_ID"), f.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+		fmt.Fprintln(f.Err, "Using the AWS keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.")
+		p.AccessKeyID = memguard.NewEnclave([]byte(id))
+		p.SecretAccessKey = memguard.NewEnclave([]byte(secret))
+		return nil
+	}
+	id, err := pr.Secret("Enter AWS Key ID: ")
+	if err != nil {
+		return err
+	}
+	secret, err := pr.Secret("Enter AWS Key Secret: ")
+	if err != nil {
+		if id != nil {
+			id.Destroy()
+		}
+		return err
+	}
+	switch {
+	case id == nil && secret == nil:
+		if !o.reinit {
+			p.AccessKeyID, p.SecretAccessKey = nil, nil
+		}
+		return nil
+	case id == nil || secret == nil:
+		if id != nil {
+			id.Destroy()
+		}
+		if secret != nil {
+			secret.Destroy()
+		}
+		return usagef("give both the AWS key ID and its secret, or neither")
+	}
+	p.AccessKeyID = id.Seal()
+	p.SecretAccessKey = secret.Seal()
+	return nil
+}
+
+// checkBucket tells the user right away whether the new profile reaches its
+// bucket, and warns about a missing lifecycle rule for incomplete uploads.
+// Neither is fatal: the profile is already saved and may be used elsewhere.
+func checkBucket(ctx context.Context, f *Factory, p *profile.Profile) {
+	s, err := f.NewStore(ctx, p)
+	if err == nil {
+		err = object.Probe(ctx, s)
+	}
+	if err != nil {
+		msg, hint := explain(err)
+		fmt.Fprintf(f.Err, "warning: the bucket is not reachable with this profile: %s\n", msg)
+		if hint != "" {
+			fmt.Fprintf(f.Err, "hint: %s\n", hint)
+		}
+		return
+	}
+	fmt.Fprintf(f.Err, "Bucket %s is reachable.\n", p.Bucket)
+	lc, ok := s.(object.LifecycleChecker)
+	if !ok {
+		return
+	}
+	aborts, err := lc.AbortsIncompleteUploads(ctx)
+	switch {
+	case err != nil && !errors.Is(err, object.ErrNotSupported):
+		fmt.Fprintf(f.Err, "warning: could not read the bucket's lifecycle rules: %v\n", err)
+	case err == nil && !aborts:
+		fmt.Fprintln(f.Err, "warning: no lifecycle rule aborts incomplete multipart uploads in this bucket;")
+		fmt.Fprintln(f.Err, "hint: interrupted uploads go on costing money until aborted: see 'AWS setup' in the README")
+	}
+}

@@ -1,0 +1,102 @@
+// Package cmd is ogive's command-line interface: a thin Cobra tree over the
+// crypt, profile, object and archive packages. It is the only package that
+// words errors for people and chooses exit codes.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X .../cmd.Version=...".
+var Version = "dev"
+
+// NewRootCmd builds the whole command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "ogive",
+		Short: "Encrypted backups in Amazon S3 Glacier Deep Archive",
+		Long: `ogive encrypts files, block devices and streams on your machine and keeps them in
+Amazon S3 Glacier Deep Archive. Each archive has its own key, derived from a master key
+that never leaves your profile file; file names are encrypted too.`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Bare "ogive" prints help rather than an error.
+		Args: cobra.NoArgs,
+	}
+	root.SetIn(f.In)
+	root.SetOut(f.Out)
+	root.SetErr(f.Err)
+	root.SetVersionTemplate("ogive {{.Version}}\n")
+
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.profilePath, "profile", "p", defaultProfilePath(f.Getenv),
+		"profile file (env OGIVE_PROFILE)")
+	pf.StringVar(&g.passwordFile, "password-file", f.Getenv("OGIVE_PASSWORD_FILE"),
+		"read the password from the first line of this file (env OGIVE_PASSWORD_FILE)")
+	pf.StringVar(&g.passwordCommand, "password-command", f.Getenv("OGIVE_PASSWORD_COMMAND"),
+		"run this shell command and read the password from its output (env OGIVE_PASSWORD_COMMAND)")
+	// The default shown in help must not leak a path from the machine that
+	// generated the man pages.
+	root.PersistentFlags().Lookup("profile").DefValue = "$HOME/.ogive"
+
+	root.AddCommand(
+		newInitCmd(f, g),
+		newPutCmd(f, g),
+		newListCmd(f, g),
+		newRestoreCmd(f, g),
+		newHeadCmd(f, g),
+		newGetCmd(f, g),
+	)
+	return root
+}
+
+// Main runs the command line in args (os.Args[1:] when nil) and returns the
+// process exit code.
+func Main(ctx context.Context, f *Factory, args ...string) int {
+	root := NewRootCmd(f)
+	if args != nil {
+		root.SetArgs(args)
+	}
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var usage *usageError
+	if errors.As(err, &usage) || isCobraUsageError(err) {
+		fmt.Fprintf(f.Err, "ogive: %v\nhint: run 'ogive --help' for usage\n", err)
+		return exitError
+	}
+	return report(f.Err, err)
+}
+
+// Argument checks that report as usage errors.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("expected %s, got %d argument(s)", what, len(args))
+		}
+		return nil
+	}
+}
+
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("expected %s", what)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,75 @@
+package cmd_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/ogive-project/ogive/cmd"
+	"github.com/ogive-project/ogive/internal/s3local"
+	"github.com/ogive-project/ogive/profile"
+)
+
+// testKDF keeps Argon2id cheap in tests. It is the factory's KDF hook, the
+// one place where tests lower the work factor.
+var testKDF = profile.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"ogive": func() {
+			f := cmd.SystemFactory()
+			f.KDF = testKDF
+			os.Exit(cmd.Main(context.Background(), f))
+		},
+	})
+}
+
+// TestScripts drives the CLI as a user types it, against the real local Deep
+// Archive server (versitygw behind ogive's Deep Archive layer). Each script
+// gets its own key prefix in the shared bucket.
+func TestScripts(t *testing.T) {
+	srv, err := s3local.Start(context.Background(), s3local.Options{
+		Dir:    t.TempDir(),
+		Bucket: "ogive-test",
+		Tiers:  map[string]time.Duration{"Bulk": 2 * time.Second, "Standard": time.Second},
+		Day:    30 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("start the local Deep Archive server: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("HOME", e.WorkDir)
+			e.Setenv("S3_ENDPOINT", srv.Endpoint)
+			e.Setenv("S3_BUCKET", srv.Bucket)
+			e.Setenv("S3_REGION", srv.Region)
+			e.Setenv("S3_ACCESS_KEY", srv.AccessKey)
+			e.Setenv("S3_SECRET_KEY", srv.SecretKey)
+			e.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+			e.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+			e.Setenv("S3_PREFIX", filepath.Base(e.WorkDir)+"/")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"setenv-stdout": setenvStdout,
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// setenvStdout sets an environment variable to the last command's stdout,
+// trimmed: "exec ogive put f" then "setenv-stdout ID" keeps the storage ID.
+func setenvStdout(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: setenv-stdout NAME")
+	}
+	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile("stdout")))
+}

@@ -1,0 +1,367 @@
+package crypt
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/minio/sio"
+)
+
+const (
+	// PackageSize is the plaintext carried by every package but the final one: package k
+	// covers plaintext bytes [k·PackageSize, (k+1)·PackageSize).
+	PackageSize = 1 << 16
+	// PackageOverhead is what each package adds: a 16-byte header and a 16-byte tag.
+	PackageOverhead = 32
+	// MaxPackageLen is the length of every package but the final one.
+	MaxPackageLen = PackageSize + PackageOverhead
+	// MaxPlainSize is the largest file the format holds: DARE 2.0 counts at most 2³²
+	// packages and the stream carries one terminator byte after the file.
+	MaxPlainSize = 1<<48 - 1
+	// ContentType is the MIME type of an archived object.
+	ContentType = "application/x-ogive"
+)
+
+const (
+	// terminator follows the file's bytes in every stream, so that an empty file still
+	// has one authenticated package and an empty object can never pass for one.
+	terminator  byte = 0x01
+	maxPackages      = 1 << 32
+	// finalFlag marks the final package in the first nonce byte of its header.
+	finalFlagOffset      = 4
+	finalFlag       byte = 0x80
+)
+
+// EncryptedSize returns the length of the stream that encrypts plain bytes, or -1 if plain
+// is negative or larger than MaxPlainSize.
+func EncryptedSize(plain int64) int64 {
+	if plain < 0 || plain > MaxPlainSize {
+		return -1
+	}
+	payload := plain + 1
+	size := payload / PackageSize * MaxPackageLen
+	if rest := payload % PackageSize; rest > 0 {
+		size += rest + PackageOverhead
+	}
+	return size
+}
+
+// DecryptedSize returns the length of the file a stream of cipher bytes holds. A length no
+// stream can have, such as 0, gives ErrAuthentication: the object was cut or extended.
+func DecryptedSize(cipher int64) (int64, error) {
+	if cipher <= 0 || cipher > maxPackages*MaxPackageLen {
+		return 0, fmt.Errorf("stream of %d bytes: %w: impossible length", cipher, ErrAuthentication)
+	}
+	payload := cipher / MaxPackageLen * PackageSize
+	if rest := cipher % MaxPackageLen; rest > 0 {
+		if rest <= PackageOverhead {
+			return 0, fmt.Errorf("stream of %d bytes: %w: impossible length", cipher, ErrAuthentication)
+		}
+		payload += rest - PackageOverhead
+	}
+	return payload - 1, nil
+}
+
+// PackageCount returns the number of packages of the stream that encrypts plain bytes, or 0
+// if plain is negative or larger than MaxPlainSize.
+func PackageCount(plain int64) uint64 {
+	if plain < 0 || plain > MaxPlainSize {
+		return 0
+	}
+	return uint64(plain/PackageSize) + 1
+}
+
+// CipherOffset returns where package pkg starts in the stream, or -1 if pkg is beyond the
+// format's 2³² packages.
+func CipherOffset(pkg uint64) int64 {
+	if pkg > maxPackages {
+		return -1
+	}
+	return int64(pkg) * MaxPackageLen
+}
+
+// EncryptReader returns the stream from package firstPackage to the end, reading the
+// plaintext from src, which must be positioned at byte firstPackage·PackageSize of the
+// file. The output is a function of the keys, firstPackage and the plaintext alone, so a
+// part of an upload can be encrypted again from the source, in any order.
+func (k *Keys) EncryptReader(src io.Reader, firstPackage uint64) (io.Reader, error) {
+	if firstPackage >= maxPackages {
+		return nil, fmt.Errorf("encrypt from package %d: %w", firstPackage, ErrTooLarge)
+	}
+	defer runtime.KeepAlive(k)
+	config, err := k.sioConfig(firstPackage)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt: %w", err)
+	}
+	plain := &terminatedReader{src: src, left: MaxPlainSize - int64(firstPackage)*PackageSize}
+	r, err := sio.EncryptReader(plain, config)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt: %w", err)
+	}
+	return r, nil
+}
+
+// terminatedReader yields src followed by the terminator byte. It refuses to yield more
+// than left bytes of src: beyond the format's limit sio's 32-bit package counter would
+// wrap around and reuse nonces.
+type terminatedReader struct {
+	src     io.Reader
+	left    int64
+	srcDone bool
+	done    bool
+}
+
+func (r *terminatedReader) Read(p []byte) (int, error) {
+	switch {
+	case r.done:
+		return 0, io.EOF
+	case len(p) == 0:
+		return 0, nil
+	case r.srcDone:
+		p[0] = terminator
+		r.done = true
+		return 1, nil
+	}
+	// One byte past the limit is enough to tell that src is too large.
+	if int64(len(p)) > r.left+1 {
+		p = p[:r.left+1]
+	}
+	n, err := r.src.Read(p)
+	if int64(n) > r.left {
+		return 0, fmt.Errorf("encrypt: plaintext exceeds %d bytes: %w", int64(MaxPlainSize), ErrTooLarge)
+	}
+	r.left -= int64(n)
+	switch {
+	case err == io.EOF:
+		r.srcDone = true
+		if n < len(p) {
+			p[n] = terminator
+			r.done = true
+			n++
+		}
+		return n, nil
+	case err != nil:
+		return n, fmt.Errorf("read plaintext: %w", err)
+	}
+	return n, nil
+}
+
+// Decrypt authenticates and decrypts a whole stream from src into dst and returns the
+// number of bytes of the file written. Plaintext is written as packages authenticate, so
+// on error dst may have received a prefix of the file, which the caller must discard.
+func (k *Keys) Decrypt(dst io.Writer, src io.Reader) (int64, error) {
+	return k.DecryptPackages(dst, src, 0, true)
+}
+
+// DecryptPackages authenticates and decrypts a run of whole packages read from src, the
+// first of which is package firstPackage of the stream, and writes the plaintext to dst.
+// If final, the run must end with the stream's final package; if not, it must hold only
+// complete packages that are not final, as when the stream is fetched in parallel ranges.
+// It returns the number of bytes of the file written; on error dst may have received part
+// of the run, which the caller must discard.
+func (k *Keys) DecryptPackages(dst io.Writer, src io.Reader, firstPackage uint64, final bool) (int64, error) {
+	opener, err := k.newPackageOpener(firstPackage)
+	if err != nil {
+		return 0, err
+	}
+	pkg := make([]byte, MaxPackageLen)
+	plain := make([]byte, PackageSize)
+	var written int64
+	for {
+		n, err := io.ReadFull(src, pkg)
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return written, fmt.Errorf("read package %d: %w", opener.next, err)
+		}
+		out, err := opener.open(plain, pkg[:n])
+		if err != nil {
+			return written, err
+		}
+		if opener.final {
+			if !final {
+				return written, fmt.Errorf("package %d: %w: final package inside a run that should not end the stream", opener.next-1, ErrAuthentication)
+			}
+			if out, err = stripTerminator(out); err != nil {
+				return written, fmt.Errorf("package %d: %w", opener.next-1, err)
+			}
+		}
+		if len(out) > 0 {
+			m, err := dst.Write(out)
+			written += int64(m)
+			if err != nil {
+				return written, fmt.Errorf("write plaintext: %w", err)
+			}
+		}
+	}
+	switch {
+	case opener.next == firstPackage:
+		return 0, fmt.Errorf("package %d: %w: no data", firstPackage, ErrAuthentication)
+	case final && !opener.final:
+		return written, fmt.Errorf("package %d: %w: stream ends without its final package", opener.next, ErrAuthentication)
+	}
+	return written, nil
+}
+
+// DecryptReaderAt returns random access to the file held in a stream of cipherSize bytes,
+// and the file's size. It authenticates the final package first, so a stream cut or
+// extended at a package boundary is refused here; every read then authenticates the
+// packages it touches. Reads at a package boundary also decrypt the previous package, as
+// sio does. The reader is safe for concurrent use.
+func (k *Keys) DecryptReaderAt(src io.ReaderAt, cipherSize int64) (io.ReaderAt, int64, error) {
+	plainSize, err := DecryptedSize(cipherSize)
+	if err != nil {
+		return nil, 0, err
+	}
+	last := uint64((cipherSize - 1) / MaxPackageLen)
+	if err := k.checkFinalPackage(src, last, cipherSize); err != nil {
+		return nil, 0, err
+	}
+	defer runtime.KeepAlive(k)
+	config, err := k.sioConfig(0)
+	if err != nil {
+		return nil, 0, fmt.Errorf("decrypt: %w", err)
+	}
+	stream, err := sio.DecryptReaderAt(io.NewSectionReader(src, 0, cipherSize), config)
+	if err != nil {
+		return nil, 0, fmt.Errorf("decrypt: %w", err)
+	}
+	return &plainReaderAt{stream: stream, size: plainSize}, plainSize, nil
+}
+
+func (k *Keys) checkFinalPackage(src io.ReaderAt, last uint64, cipherSize int64) error {
+	off := CipherOffset(last)
+	pkg := make([]byte, cipherSize-off)
+	if n, err := src.ReadAt(pkg, off); n < len(pkg) {
+		if err == io.EOF {
+			return fmt.Errorf("package %d: %w: stream shorter than %d bytes", last, ErrAuthentication, cipherSize)
+		}
+		return fmt.Errorf("read package %d: %w", last, err)
+	}
+	opener, err := k.newPackageOpener(last)
+	if err != nil {
+		return err
+	}
+	out, err := opener.open(make([]byte, PackageSize), pkg)
+	if err != nil {
+		return err
+	}
+	if !opener.final {
+		return fmt.Errorf("package %d: %w: stream continues past %d bytes", last, ErrAuthentication, cipherSize)
+	}
+	if _, err := stripTerminator(out); err != nil {
+		return fmt.Errorf("package %d: %w", last, err)
+	}
+	return nil
+}
+
+// plainReaderAt hides the terminator, which sio sees as the last plaintext byte.
+type plainReaderAt struct {
+	stream io.ReaderAt
+	size   int64
+}
+
+func (r *plainReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read at %d: negative offset", off)
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	want := p
+	if rest := r.size - off; int64(len(want)) > rest {
+		want = want[:rest]
+	}
+	n, err := r.stream.ReadAt(want, off)
+	var sioErr sio.Error
+	switch {
+	case errors.As(err, &sioErr):
+		return n, fmt.Errorf("read at %d: %w: %w", off, ErrAuthentication, err)
+	case err == io.EOF:
+		return n, fmt.Errorf("read at %d: %w: stream ends early", off, ErrAuthentication)
+	case err != nil:
+		return n, fmt.Errorf("read at %d: %w", off, err)
+	case len(want) < len(p):
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func stripTerminator(payload []byte) ([]byte, error) {
+	// sio never opens an empty package, so payload has at least one byte.
+	if payload[len(payload)-1] != terminator {
+		return nil, fmt.Errorf("%w: bad terminator 0x%02x", ErrAuthentication, payload[len(payload)-1])
+	}
+	return payload[:len(payload)-1], nil
+}
+
+// packageOpener authenticates and decrypts consecutive packages of one stream, one whole
+// package at a time: sio's reader alone cannot tell the clean end of a run of non-final
+// packages from a cut stream, but it can open a package it is handed in full.
+type packageOpener struct {
+	pkg   bytes.Reader
+	dec   io.Reader
+	next  uint64 // index of the next package
+	final bool   // the final package has been opened
+}
+
+func (k *Keys) newPackageOpener(first uint64) (*packageOpener, error) {
+	if first >= maxPackages {
+		return nil, fmt.Errorf("decrypt from package %d: %w", first, ErrTooLarge)
+	}
+	defer runtime.KeepAlive(k)
+	config, err := k.sioConfig(first)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt: %w", err)
+	}
+	o := &packageOpener{next: first}
+	if o.dec, err = sio.DecryptReader(&o.pkg, config); err != nil {
+		return nil, fmt.Errorf("decrypt: %w", err)
+	}
+	return o, nil
+}
+
+// open authenticates pkg, the complete ciphertext of the next package, and decrypts it
+// into plain, which must have room for PackageSize bytes.
+func (o *packageOpener) open(plain, pkg []byte) ([]byte, error) {
+	switch {
+	case o.final:
+		return nil, fmt.Errorf("package %d: %w: data after the final package", o.next, ErrAuthentication)
+	case o.next >= maxPackages:
+		return nil, fmt.Errorf("package %d: %w: stream longer than the format allows", o.next, ErrAuthentication)
+	case len(pkg) <= PackageOverhead || len(pkg) > MaxPackageLen:
+		return nil, fmt.Errorf("package %d: %w: impossible length %d", o.next, ErrAuthentication, len(pkg))
+	}
+	o.pkg.Reset(pkg)
+	out := plain[:len(pkg)-PackageOverhead]
+	// Reading exactly one payload keeps sio from looking past the package.
+	if _, err := io.ReadFull(o.dec, out); err != nil {
+		return nil, fmt.Errorf("package %d: %w: %w", o.next, ErrAuthentication, err)
+	}
+	// The flag is part of the AEAD nonce, so it is authentic once the package opened.
+	o.final = pkg[finalFlagOffset]&finalFlag != 0
+	o.next++
+	return out, nil
+}
+
+// sioConfig returns the DARE 2.0 parameters of the stream starting at package first. Its
+// key is locked memory: keep k alive until sio has expanded it.
+func (k *Keys) sioConfig(first uint64) (sio.Config, error) {
+	key, err := k.dataKey()
+	if err != nil {
+		return sio.Config{}, err
+	}
+	nonce := k.nonce
+	return sio.Config{
+		MinVersion:     sio.Version20,
+		MaxVersion:     sio.Version20,
+		CipherSuites:   []byte{sio.AES_256_GCM},
+		Key:            key,
+		Nonce:          &nonce,
+		SequenceNumber: uint32(first),
+	}, nil
+}

@@ -35,6 +35,9 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil || !bytes.Equal(got, plain) {
 				t.Fatalf("Decrypt: %d bytes, %v; want the %d-byte plaintext", len(got), err, size)
 			}
+			if size > 2*PackageSize {
+				return // byte-at-a-time reads of long streams only slow the race detector down
+			}
 			// Readers that return little at a time must not change the result.
 			var out bytes.Buffer
 			if _, err := k.Decrypt(&out, iotest.OneByteReader(bytes.NewReader(ct))); err != nil || !bytes.Equal(out.Bytes(), plain) {

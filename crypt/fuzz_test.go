@@ -1,0 +1,82 @@
+package crypt
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+// FuzzOpenID feeds arbitrary object keys to OpenID, as a listing of a shared bucket does.
+// Whatever it accepts must re-seal to exactly the same ID.
+func FuzzOpenID(f *testing.F) {
+	k := testKeys(f, saltFrom(0xa0))
+	id, err := SealName(k, "hello.txt", MaxIDLen)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{id, id[:len(id)-1], id + "A", "", "AQ", "photos/cat.jpg"} {
+		f.Add(seed)
+	}
+	master := vectorMaster()
+	f.Fuzz(func(t *testing.T, id string) {
+		name, keys, err := OpenID(master, id)
+		if err != nil {
+			if !errors.Is(err, ErrNotOgive) || keys != nil {
+				t.Fatalf("OpenID(%q) = %v, %v; want ErrNotOgive and no keys", id, keys, err)
+			}
+			return
+		}
+		defer keys.Destroy()
+		again, err := SealName(keys, name, MaxIDLen)
+		if err != nil || again != id {
+			t.Fatalf("OpenID(%q) = %q, which re-seals to %q, %v", id, name, again, err)
+		}
+	})
+}
+
+// FuzzDecrypt feeds arbitrary bytes to every decryption entry point under fixed keys.
+// Whatever is accepted must be exactly what encryption produces, since the stream is a
+// function of the keys and the plaintext.
+func FuzzDecrypt(f *testing.F) {
+	k := testKeys(f, saltFrom(0xa0))
+	hello := encryptAll(f, k, []byte("hello, world\n"))
+	long := encryptAll(f, k, pattern(PackageSize+1))
+	for _, seed := range [][]byte{hello, hello[:len(hello)-1], encryptAll(f, k, nil), long[:MaxPackageLen], {}} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		plain, err := decryptAll(k, data)
+		if err != nil {
+			if !errors.Is(err, ErrAuthentication) {
+				t.Fatalf("Decrypt: %v, want ErrAuthentication", err)
+			}
+		} else if again := encryptAll(t, k, plain); !bytes.Equal(again, data) {
+			t.Fatalf("Decrypt accepted %d bytes that encryption does not produce", len(data))
+		}
+
+		ra, size, raErr := k.DecryptReaderAt(bytes.NewReader(data), int64(len(data)))
+		if raErr == nil {
+			got := make([]byte, size)
+			_, raErr = ra.ReadAt(got, 0)
+			if raErr == io.EOF && size == 0 {
+				raErr = nil
+			}
+			if raErr == nil && (err != nil || !bytes.Equal(got, plain)) {
+				t.Fatalf("DecryptReaderAt accepted what Decrypt refused (%v), or read other bytes", err)
+			}
+		}
+		if raErr != nil && !errors.Is(raErr, ErrAuthentication) {
+			t.Fatalf("DecryptReaderAt: %v, want ErrAuthentication", raErr)
+		}
+
+		var run bytes.Buffer
+		if _, err := k.DecryptPackages(&run, bytes.NewReader(data), 0, false); err != nil {
+			if !errors.Is(err, ErrAuthentication) {
+				t.Fatalf("DecryptPackages: %v, want ErrAuthentication", err)
+			}
+		} else if enc := encryptAll(t, k, run.Bytes()); !bytes.HasPrefix(enc, data) || len(data)%MaxPackageLen != 0 {
+			t.Fatalf("DecryptPackages accepted %d bytes that are not a run of whole packages of a stream", len(data))
+		}
+	})
+}

@@ -40,9 +40,10 @@ func FuzzOpenID(f *testing.F) {
 // function of the keys and the plaintext.
 func FuzzDecrypt(f *testing.F) {
 	k := testKeys(f, saltFrom(0xa0))
+	// Small seeds only: mutating a 64 KiB package almost never gets past its tag, and
+	// minimizing one would take the whole fuzzing time. Unit tests cover long streams.
 	hello := encryptAll(f, k, []byte("hello, world\n"))
-	long := encryptAll(f, k, pattern(PackageSize+1))
-	for _, seed := range [][]byte{hello, hello[:len(hello)-1], encryptAll(f, k, nil), long[:MaxPackageLen], {}} {
+	for _, seed := range [][]byte{hello, hello[:len(hello)-1], encryptAll(f, k, nil), {}} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

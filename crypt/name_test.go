@@ -6,8 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/awnumar/memguard"
 )
 
 func TestStorageIDRoundTrip(t *testing.T) {
@@ -250,4 +254,24 @@ func paddedID(t *testing.T) string {
 		t.Fatalf("%q has no padding", padded)
 	}
 	return padded
+}
+
+// TestForgottenKeysAreDestroyed checks the safety net for a forgotten Destroy: locked
+// memory is scarce, and a long listing opens one Keys per object.
+func TestForgottenKeysAreDestroyed(t *testing.T) {
+	secret := func() *memguard.LockedBuffer {
+		k, err := DeriveKeys(vectorMaster(), saltFrom(0x0a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.secret
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for secret.IsAlive() {
+		if time.Now().After(deadline) {
+			t.Fatal("unreachable keys still hold locked memory")
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
 }

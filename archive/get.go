@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
 )
 
@@ -23,20 +22,21 @@ var (
 	ErrUnsafeName = errors.New("archived file name is not a safe file name")
 )
 
-// Download writes the plaintext of object id into w. sio releases each
-// package only after it authenticates, and a stream that ends early or was
-// emptied fails, so w never receives a byte that was not written by us.
-func Download(ctx context.Context, s object.Store, keys *crypt.Keys, id string, w io.Writer) (int64, error) {
-	body, err := s.Get(ctx, id, 0, -1)
+// Locate looks the object up before a download: its ciphertext size, and
+// whether Deep Archive will serve it at all. An archive that is not restored
+// fails here with object.ErrNotRestored, before anything is written.
+func Locate(ctx context.Context, s object.Store, id string) (object.Info, error) {
+	info, err := s.Head(ctx, id)
 	if err != nil {
-		return 0, err
+		return info, err
 	}
-	defer body.Close()
-	n, err := keys.Decrypt(w, body)
-	if err != nil {
-		return n, fmt.Errorf("download %s: %w", id, err)
+	switch info.Status.State {
+	case object.StateArchived:
+		return info, fmt.Errorf("%s is archived: %w", id, object.ErrNotRestored)
+	case object.StateRestoring:
+		return info, fmt.Errorf("%s is still being restored: %w", id, object.ErrNotRestored)
 	}
-	return n, nil
+	return info, nil
 }
 
 // SafeName checks that a decrypted name is a plain file name, so a crafted
@@ -105,8 +105,8 @@ func (t *Target) CheckSize(size int64) error {
 	return nil
 }
 
-// Writer is where the plaintext goes.
-func (t *Target) Writer() io.Writer { return t.f }
+// File is where the plaintext goes, at its offsets.
+func (t *Target) File() io.WriterAt { return t.f }
 
 // Commit makes the download durable and, for a file, gives it its final name.
 func (t *Target) Commit() error {

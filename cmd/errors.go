@@ -84,7 +84,7 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, profile.ErrUnsupported):
 		hint = "this profile was written by a newer or different program"
 	case errors.Is(err, input.ErrTooShort):
-		hint = fmt.Sprintf("choose a password of at least %d characters", input.MinPasswordLen)
+		hint = fmt.Sprintf("choose a password of at least %d bytes", input.MinPasswordLen)
 	case errors.Is(err, input.ErrNoTerminal):
 		hint = "pipe the password on stdin, or use --password-file or --password-command"
 	case errors.Is(err, crypt.ErrAuthentication):

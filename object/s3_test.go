@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/awnumar/memguard"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ogive-project/ogive/internal/s3local"
 	"github.com/ogive-project/ogive/object"

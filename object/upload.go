@@ -1,0 +1,244 @@
+package object
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Defaults for UploadOptions.
+const (
+	defaultPartSize    = 16 << 20
+	defaultConcurrency = 4
+)
+
+// abortTimeout bounds the clean-up of a failed upload, which runs even
+// when the caller's context is done.
+const abortTimeout = time.Minute
+
+var errTooManyParts = errors.New("input needs more than 10000 parts")
+
+// UploadOptions configure Upload.
+type UploadOptions struct {
+	PutOptions
+	PartSize    int64 // 0 → 16 MiB; otherwise MinPartSize to MaxPartSize
+	Concurrency int   // parts in flight; 0 → 4
+	// OnPart, if set, is called as the store acknowledges each part, in
+	// completion order, never concurrently. An input that fits in one part
+	// is stored with a single Put and reported as part 1 without an ETag.
+	OnPart func(Part)
+}
+
+func (o UploadOptions) limits() (partSize int64, concurrency int, err error) {
+	partSize, concurrency = o.PartSize, o.Concurrency
+	if partSize == 0 {
+		partSize = defaultPartSize
+	}
+	if partSize < MinPartSize || partSize > MaxPartSize {
+		return 0, 0, fmt.Errorf("part size %d outside %d-%d", partSize, MinPartSize, MaxPartSize)
+	}
+	if concurrency == 0 {
+		concurrency = defaultConcurrency
+	}
+	if concurrency < 0 {
+		return 0, 0, fmt.Errorf("negative concurrency %d", concurrency)
+	}
+	return partSize, concurrency, nil
+}
+
+// Upload streams r into key as a multipart upload, with up to Concurrency
+// parts in flight and never more than Concurrency × PartSize bytes of r in
+// memory. An input that fits in one part is stored with a single Put. On an
+// error, or when ctx is done, the multipart upload is aborted so that its
+// parts stop costing storage. It returns the number of bytes stored.
+//
+// A Read of r already under way is not interrupted by ctx.
+func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptions) (int64, error) {
+	partSize, concurrency, err := o.limits()
+	if err != nil {
+		return 0, fmt.Errorf("upload %s: %w", key, err)
+	}
+	in := bufio.NewReader(r)
+	first := make([]byte, partSize)
+	n, last, err := readPart(in, first)
+	if err != nil {
+		return 0, fmt.Errorf("upload %s: %w", key, err)
+	}
+	if last {
+		return putWhole(ctx, s, key, first[:n], o)
+	}
+
+	uploadID, err := s.CreateUpload(ctx, key, o.PutOptions)
+	if err != nil {
+		return 0, fmt.Errorf("upload %s: %w", key, err)
+	}
+	u := &multipart{
+		store:    s,
+		key:      key,
+		uploadID: uploadID,
+		onPart:   o.OnPart,
+		partSize: int(partSize),
+		free:     make(chan []byte, concurrency),
+	}
+	total, err := u.run(ctx, in, first, n)
+	if err != nil {
+		// The caller's ctx may be what failed; the abort must still go out.
+		abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+		defer cancel()
+		if abortErr := s.AbortUpload(abortCtx, key, uploadID); abortErr != nil {
+			err = errors.Join(err, fmt.Errorf("abort: %w", abortErr))
+		}
+		return 0, fmt.Errorf("upload %s: %w", key, err)
+	}
+	return total, nil
+}
+
+func putWhole(ctx context.Context, s Store, key string, body []byte, o UploadOptions) (int64, error) {
+	if err := s.Put(ctx, key, body, o.PutOptions); err != nil {
+		return 0, fmt.Errorf("upload %s: %w", key, err)
+	}
+	if o.OnPart != nil {
+		o.OnPart(Part{Number: 1, Size: int64(len(body)), ChecksumCRC32C: checksumCRC32C(body)})
+	}
+	return int64(len(body)), nil
+}
+
+// readPart fills buf from in and reports whether the input ended within
+// it; peeking one byte tells an input of exactly one part from a longer one.
+func readPart(in *bufio.Reader, buf []byte) (n int, last bool, err error) {
+	n, err = io.ReadFull(in, buf)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return n, true, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("read: %w", err)
+	}
+	if _, err := in.Peek(1); errors.Is(err, io.EOF) {
+		return n, true, nil
+	} else if err != nil {
+		return 0, false, fmt.Errorf("read: %w", err)
+	}
+	return n, false, nil
+}
+
+// multipart is one Upload past its first part.
+type multipart struct {
+	store    Store
+	key      string
+	uploadID string
+	onPart   func(Part)
+	partSize int
+
+	// free holds part buffers whose upload finished. Buffers are made on
+	// demand up to its capacity, which is what bounds memory and the
+	// number of parts in flight.
+	free chan []byte
+	made int
+
+	mu       sync.Mutex
+	parts    []Part
+	firstErr error
+}
+
+// run uploads first (holding n bytes, not the last part) and the rest of
+// in, then completes the upload. It returns the bytes stored.
+func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n int) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		total int64
+		buf   = first
+		last  bool
+		err   error
+	)
+	u.made = 1
+	for number := int32(1); ; number++ {
+		if number > 1 {
+			if buf, err = u.buffer(ctx); err != nil {
+				u.fail(err, cancel)
+				break
+			}
+			if n, last, err = readPart(in, buf); err != nil {
+				u.fail(err, cancel)
+				break
+			}
+		}
+		if number > MaxParts {
+			u.fail(fmt.Errorf("%w of %d bytes", errTooManyParts, len(buf)), cancel)
+			break
+		}
+		total += int64(n)
+		partBuf, partLen := buf, n // the loop reuses buf and n
+		wg.Go(func() { u.send(ctx, cancel, number, partBuf, partLen) })
+		if last {
+			break
+		}
+	}
+	wg.Wait()
+
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.firstErr != nil {
+		return 0, u.firstErr
+	}
+	slices.SortFunc(u.parts, func(a, b Part) int { return int(a.Number - b.Number) })
+	if err := u.store.CompleteUpload(ctx, u.key, u.uploadID, u.parts); err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// buffer returns a free part buffer, making one while fewer than cap(free)
+// exist, or waiting for an upload in flight to finish.
+func (u *multipart) buffer(ctx context.Context) ([]byte, error) {
+	select {
+	case buf := <-u.free:
+		return buf, nil
+	default:
+	}
+	if u.made < cap(u.free) {
+		u.made++
+		return make([]byte, u.partSize), nil
+	}
+	select {
+	case buf := <-u.free:
+		return buf, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (u *multipart) send(ctx context.Context, cancel context.CancelFunc, number int32, buf []byte, n int) {
+	defer func() { u.free <- buf }()
+	if ctx.Err() != nil {
+		u.fail(ctx.Err(), cancel)
+		return
+	}
+	p, err := u.store.UploadPart(ctx, u.key, u.uploadID, number, buf[:n])
+	if err != nil {
+		u.fail(err, cancel)
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.parts = append(u.parts, p)
+	if u.onPart != nil {
+		u.onPart(p)
+	}
+}
+
+// fail records the first error and stops the other parts.
+func (u *multipart) fail(err error, cancel context.CancelFunc) {
+	u.mu.Lock()
+	if u.firstErr == nil {
+		u.firstErr = err
+	}
+	u.mu.Unlock()
+	cancel()
+}

@@ -1,0 +1,327 @@
+package object_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ogive-project/ogive/object"
+)
+
+// counting wraps a store to count calls and, optionally, fail or hold
+// UploadPart.
+type counting struct {
+	object.Store
+	puts, creates, parts, completes, aborts atomic.Int32
+
+	partHook func(number int32) error // runs before each UploadPart
+}
+
+func (c *counting) Put(ctx context.Context, key string, body []byte, o object.PutOptions) error {
+	c.puts.Add(1)
+	return c.Store.Put(ctx, key, body, o)
+}
+
+func (c *counting) CreateUpload(ctx context.Context, key string, o object.PutOptions) (string, error) {
+	c.creates.Add(1)
+	return c.Store.CreateUpload(ctx, key, o)
+}
+
+func (c *counting) UploadPart(ctx context.Context, key, id string, n int32, body []byte) (object.Part, error) {
+	c.parts.Add(1)
+	if c.partHook != nil {
+		if err := c.partHook(n); err != nil {
+			return object.Part{}, err
+		}
+	}
+	return c.Store.UploadPart(ctx, key, id, n, body)
+}
+
+func (c *counting) CompleteUpload(ctx context.Context, key, id string, parts []object.Part) error {
+	c.completes.Add(1)
+	return c.Store.CompleteUpload(ctx, key, id, parts)
+}
+
+func (c *counting) AbortUpload(ctx context.Context, key, id string) error {
+	c.aborts.Add(1)
+	return c.Store.AbortUpload(ctx, key, id)
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.NewChaCha8([32]byte{42}).Read(b)
+	return b
+}
+
+func readAll(t *testing.T, s object.Store, key string) []byte {
+	t.Helper()
+	rc, err := s.Get(t.Context(), key, 0, -1)
+	if err != nil {
+		t.Fatalf("Get %s: %v", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("read %s: %v", key, err)
+	}
+	return b
+}
+
+// onlyReader hides bytes.Reader's other methods, so Upload sees a plain
+// stream.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+func TestUploadSplitsIntoParts(t *testing.T) {
+	const part = object.MinPartSize
+	for _, c := range []struct {
+		name               string
+		size               int
+		wantPut, wantParts int32
+	}{
+		{"empty", 0, 1, 0},
+		{"small", 1000, 1, 0},
+		{"one part less a byte", part - 1, 1, 0},
+		{"exactly one part", part, 1, 0},
+		{"one part and a byte", part + 1, 0, 2},
+		{"exactly three parts", 3 * part, 0, 3},
+		{"three and a half parts", 3*part + part/2, 0, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mem := object.NewMemory(nil, nil, 0)
+			s := &counting{Store: mem}
+			src := randomBytes(c.size)
+			var mu sync.Mutex
+			var acked []object.Part
+			n, err := object.Upload(t.Context(), s, "k", onlyReader{bytes.NewReader(src)}, object.UploadOptions{
+				PutOptions:  object.PutOptions{StorageClass: "STANDARD", Metadata: map[string]string{"m": "v"}},
+				PartSize:    part,
+				Concurrency: 2,
+				OnPart: func(p object.Part) {
+					mu.Lock()
+					acked = append(acked, p)
+					mu.Unlock()
+				},
+			})
+			if err != nil {
+				t.Fatalf("Upload: %v", err)
+			}
+			if n != int64(c.size) {
+				t.Errorf("Upload = %d bytes, want %d", n, c.size)
+			}
+			if s.puts.Load() != c.wantPut || s.parts.Load() != c.wantParts {
+				t.Errorf("%d Put and %d UploadPart calls, want %d and %d", s.puts.Load(), s.parts.Load(), c.wantPut, c.wantParts)
+			}
+			if c.wantParts > 0 && (s.creates.Load() != 1 || s.completes.Load() != 1) {
+				t.Errorf("%d CreateUpload and %d CompleteUpload calls, want 1 each", s.creates.Load(), s.completes.Load())
+			}
+			if got := readAll(t, mem, "k"); !bytes.Equal(got, src) {
+				t.Errorf("stored %d bytes, not the input", len(got))
+			}
+			info, err := mem.Head(t.Context(), "k")
+			if err != nil || info.StorageClass != "STANDARD" || info.Metadata["m"] != "v" {
+				t.Errorf("Head = %+v, %v; want the put options applied", info, err)
+			}
+
+			wantAcks := max(int(c.wantParts), 1)
+			if len(acked) != wantAcks {
+				t.Fatalf("OnPart called %d times, want %d", len(acked), wantAcks)
+			}
+			slices.SortFunc(acked, func(a, b object.Part) int { return int(a.Number - b.Number) })
+			var total int64
+			for i, p := range acked {
+				if p.Number != int32(i+1) {
+					t.Errorf("acknowledged part %d has number %d", i, p.Number)
+				}
+				if i < len(acked)-1 && p.Size != part {
+					t.Errorf("part %d has %d bytes, want %d", p.Number, p.Size, part)
+				}
+				total += p.Size
+			}
+			if total != int64(c.size) {
+				t.Errorf("acknowledged parts add up to %d bytes, want %d", total, c.size)
+			}
+		})
+	}
+}
+
+func TestUploadAbortsOnPartError(t *testing.T) {
+	mem := object.NewMemory(nil, nil, 0)
+	boom := errors.New("boom")
+	s := &counting{Store: mem, partHook: func(n int32) error {
+		if n == 3 {
+			return boom
+		}
+		return nil
+	}}
+	src := randomBytes(5 * object.MinPartSize)
+	n, err := object.Upload(t.Context(), s, "k", bytes.NewReader(src), object.UploadOptions{PartSize: object.MinPartSize, Concurrency: 2})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Upload: %v, want the part's error", err)
+	}
+	if n != 0 {
+		t.Errorf("failed Upload reports %d bytes", n)
+	}
+	assertAborted(t, s, mem)
+}
+
+// failingReader returns data, then an error.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+func TestUploadAbortsOnReadError(t *testing.T) {
+	mem := object.NewMemory(nil, nil, 0)
+	s := &counting{Store: mem}
+	broken := errors.New("disk on fire")
+	r := &failingReader{data: randomBytes(2*object.MinPartSize + 10), err: broken}
+	_, err := object.Upload(t.Context(), s, "k", r, object.UploadOptions{PartSize: object.MinPartSize})
+	if !errors.Is(err, broken) {
+		t.Fatalf("Upload: %v, want the read error", err)
+	}
+	assertAborted(t, s, mem)
+
+	// An error before a whole part was read sends nothing at all.
+	s = &counting{Store: mem}
+	_, err = object.Upload(t.Context(), s, "k2", &failingReader{data: []byte("abc"), err: broken}, object.UploadOptions{})
+	if !errors.Is(err, broken) {
+		t.Fatalf("Upload of a short failing input: %v, want the read error", err)
+	}
+	if s.puts.Load()+s.creates.Load() != 0 {
+		t.Errorf("a failed read sent %d Put and %d CreateUpload", s.puts.Load(), s.creates.Load())
+	}
+}
+
+func TestUploadAbortsOnCancel(t *testing.T) {
+	mem := object.NewMemory(nil, nil, 0)
+	ctx, cancel := context.WithCancel(t.Context())
+	s := &counting{Store: mem, partHook: func(n int32) error {
+		if n == 2 {
+			cancel()
+		}
+		return nil
+	}}
+	src := randomBytes(6 * object.MinPartSize)
+	_, err := object.Upload(ctx, s, "k", bytes.NewReader(src), object.UploadOptions{PartSize: object.MinPartSize, Concurrency: 1})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Upload: %v, want context.Canceled", err)
+	}
+	assertAborted(t, s, mem)
+}
+
+func assertAborted(t *testing.T, s *counting, mem *object.Memory) {
+	t.Helper()
+	if s.aborts.Load() != 1 || s.completes.Load() != 0 {
+		t.Errorf("%d AbortUpload and %d CompleteUpload calls, want 1 and 0", s.aborts.Load(), s.completes.Load())
+	}
+	uploads, err := mem.ListUploads(t.Context())
+	if err != nil || len(uploads) != 0 {
+		t.Errorf("ListUploads = %+v, %v; want none left", uploads, err)
+	}
+	if _, err := mem.Head(t.Context(), "k"); !errors.Is(err, object.ErrNotFound) {
+		t.Errorf("Head after a failed upload: %v, want ErrNotFound", err)
+	}
+}
+
+// countingReader counts the bytes Upload has taken from the input.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestUploadBoundsConcurrency holds every part until Concurrency of them
+// are in flight together: that many must be reached, no more may start,
+// and the input read by then must fit in Concurrency parts.
+func TestUploadBoundsConcurrency(t *testing.T) {
+	const (
+		concurrency = 3
+		part        = object.MinPartSize
+		parts       = 8
+	)
+	mem := object.NewMemory(nil, nil, 0)
+	in := &countingReader{r: bytes.NewReader(randomBytes(parts * part))}
+	var (
+		mu       sync.Mutex
+		inFlight int
+		maxSeen  int
+		readAt   int64 // input consumed when the first batch was all in flight
+		full     = make(chan struct{})
+		once     sync.Once
+	)
+	s := &counting{Store: mem, partHook: func(int32) error {
+		mu.Lock()
+		inFlight++
+		maxSeen = max(maxSeen, inFlight)
+		if inFlight == concurrency {
+			once.Do(func() {
+				readAt = in.n.Load()
+				close(full)
+			})
+		}
+		mu.Unlock()
+		select {
+		case <-full:
+		case <-time.After(10 * time.Second):
+			return errors.New("parts never reached the concurrency limit together")
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return nil
+	}}
+	n, err := object.Upload(t.Context(), s, "k", in, object.UploadOptions{PartSize: part, Concurrency: concurrency})
+	if err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	if n != parts*part {
+		t.Errorf("Upload = %d bytes, want %d", n, parts*part)
+	}
+	if maxSeen != concurrency {
+		t.Errorf("%d parts in flight at most, want %d", maxSeen, concurrency)
+	}
+	// bufio reads ahead at most its 4 KiB buffer.
+	if limit := int64(concurrency*part + 4096); readAt > limit {
+		t.Errorf("%d bytes read with %d parts in flight, more than %d", readAt, concurrency, limit)
+	}
+}
+
+func TestUploadRejectsBadOptions(t *testing.T) {
+	s := &counting{Store: object.NewMemory(nil, nil, 0)}
+	for _, o := range []object.UploadOptions{
+		{PartSize: object.MinPartSize - 1},
+		{PartSize: object.MaxPartSize + 1},
+		{Concurrency: -1},
+		{PutOptions: object.PutOptions{StorageClass: "NOPE"}},
+	} {
+		if _, err := object.Upload(t.Context(), s, "k", bytes.NewReader(randomBytes(10)), o); err == nil {
+			t.Errorf("Upload with %+v succeeded", o)
+		}
+	}
+	if s.parts.Load()+s.creates.Load() != 0 {
+		t.Errorf("invalid options still sent %d CreateUpload, %d UploadPart", s.creates.Load(), s.parts.Load())
+	}
+}

@@ -167,44 +167,13 @@ func (k *Keys) DecryptPackages(dst io.Writer, src io.Reader, firstPackage uint64
 	if err != nil {
 		return 0, err
 	}
-	pkg := make([]byte, MaxPackageLen)
-	plain := make([]byte, PackageSize)
-	var written int64
-	for {
-		n, err := io.ReadFull(src, pkg)
-		if err == io.EOF {
-			break
-		}
-		if err != nil && err != io.ErrUnexpectedEOF {
-			return written, fmt.Errorf("read package %d: %w", opener.next, err)
-		}
-		out, err := opener.open(plain, pkg[:n])
-		if err != nil {
-			return written, err
-		}
-		if opener.final {
-			if !final {
-				return written, fmt.Errorf("package %d: %w: final package inside a run that should not end the stream", opener.next-1, ErrAuthentication)
-			}
-			if out, err = stripTerminator(out); err != nil {
-				return written, fmt.Errorf("package %d: %w", opener.next-1, err)
-			}
-		}
-		if len(out) > 0 {
-			m, err := dst.Write(out)
-			written += int64(m)
-			if err != nil {
-				return written, fmt.Errorf("write plaintext: %w", err)
-			}
-		}
-	}
-	switch {
-	case opener.next == firstPackage:
-		return 0, fmt.Errorf("package %d: %w: no data", firstPackage, ErrAuthentication)
-	case final && !opener.final:
-		return written, fmt.Errorf("package %d: %w: stream ends without its final package", opener.next, ErrAuthentication)
-	}
-	return written, nil
+	return opener.decryptRun(dst, src, final)
+}
+
+// PlainSize returns the length of the file held in a stream of cipherSize bytes, like
+// DecryptedSize; it lets downloads size a file through Decrypter, whatever its format.
+func (k *Keys) PlainSize(cipherSize int64) (int64, error) {
+	return DecryptedSize(cipherSize)
 }
 
 // DecryptReaderAt returns random access to the file held in a stream of cipherSize bytes,
@@ -305,8 +274,12 @@ func stripTerminator(payload []byte) ([]byte, error) {
 type packageOpener struct {
 	pkg   bytes.Reader
 	dec   io.Reader
+	first uint64 // index of the first package
 	next  uint64 // index of the next package
 	final bool   // the final package has been opened
+	// terminated streams end with the terminator byte, as every stream of this format
+	// does. A stream without it (the 2019 format) holds an empty file as no package at all.
+	terminated bool
 }
 
 func (k *Keys) newPackageOpener(first uint64) (*packageOpener, error) {
@@ -318,11 +291,66 @@ func (k *Keys) newPackageOpener(first uint64) (*packageOpener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: %w", err)
 	}
-	o := &packageOpener{next: first}
+	return newOpener(config, true)
+}
+
+// newOpener returns an opener for the stream config describes, from package
+// config.SequenceNumber. The caller keeps config.Key alive until it returns: sio expands
+// the key here.
+func newOpener(config sio.Config, terminated bool) (*packageOpener, error) {
+	first := uint64(config.SequenceNumber)
+	o := &packageOpener{first: first, next: first, terminated: terminated}
+	var err error
 	if o.dec, err = sio.DecryptReader(&o.pkg, config); err != nil {
 		return nil, fmt.Errorf("decrypt: %w", err)
 	}
 	return o, nil
+}
+
+// decryptRun reads whole packages from src until it ends, as DecryptPackages describes.
+func (o *packageOpener) decryptRun(dst io.Writer, src io.Reader, final bool) (int64, error) {
+	pkg := make([]byte, MaxPackageLen)
+	plain := make([]byte, PackageSize)
+	var written int64
+	for {
+		n, err := io.ReadFull(src, pkg)
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return written, fmt.Errorf("read package %d: %w", o.next, err)
+		}
+		out, err := o.open(plain, pkg[:n])
+		if err != nil {
+			return written, err
+		}
+		if o.final {
+			if !final {
+				return written, fmt.Errorf("package %d: %w: final package inside a run that should not end the stream", o.next-1, ErrAuthentication)
+			}
+			if o.terminated {
+				if out, err = stripTerminator(out); err != nil {
+					return written, fmt.Errorf("package %d: %w", o.next-1, err)
+				}
+			}
+		}
+		if len(out) > 0 {
+			m, err := dst.Write(out)
+			written += int64(m)
+			if err != nil {
+				return written, fmt.Errorf("write plaintext: %w", err)
+			}
+		}
+	}
+	switch {
+	case o.next == o.first && !o.terminated && o.first == 0 && final:
+		return 0, nil // the empty file of a stream without terminator
+	case o.next == o.first:
+		return 0, fmt.Errorf("package %d: %w: no data", o.first, ErrAuthentication)
+	case final && !o.final:
+		return written, fmt.Errorf("package %d: %w: stream ends without its final package", o.next, ErrAuthentication)
+	}
+	return written, nil
 }
 
 // open authenticates pkg, the complete ciphertext of the next package, and decrypts it

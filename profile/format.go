@@ -58,6 +58,7 @@ const (
 	tagEndpoint        = 0x06
 	tagPrefix          = 0x07
 	tagPathStyle       = 0x08
+	tagLegacyArchives  = 0x09
 )
 
 // maxFileSize is the largest well-formed profile: every record at its
@@ -180,7 +181,7 @@ func decodePayload(b []byte) (*Profile, error) {
 		}
 		tag := int(b[0])
 		n := int(binary.BigEndian.Uint16(b[1:recordHeader]))
-		if tag < tagMasterKey || tag > tagPathStyle {
+		if tag < tagMasterKey || tag > tagLegacyArchives {
 			return nil, fmt.Errorf("%w: unknown record 0x%02x", ErrUnsupported, tag)
 		}
 		if tag <= last {
@@ -208,6 +209,11 @@ func decodePayload(b []byte) (*Profile, error) {
 				return nil, fmt.Errorf("%w: bad path-style flag", ErrCorrupt)
 			}
 			p.PathStyle = v[0] == 1
+		case tagLegacyArchives:
+			if n != 1 || v[0] > 1 {
+				return nil, fmt.Errorf("%w: bad 2019-archives flag", ErrCorrupt)
+			}
+			p.LegacyArchives = v[0] == 1
 		default:
 			if !utf8.Valid(v) {
 				return nil, fmt.Errorf("%w: record 0x%02x is not UTF-8", ErrCorrupt, tag)
@@ -269,7 +275,7 @@ func (r record) size() int {
 }
 
 // encodePayload writes the TLV records into locked memory. Empty optional
-// fields and a false path-style flag are omitted.
+// fields and false flags are omitted.
 func (p *Profile) encodePayload() (*memguard.LockedBuffer, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -285,6 +291,9 @@ func (p *Profile) encodePayload() (*memguard.LockedBuffer, error) {
 	}
 	if p.PathStyle {
 		records = append(records, record{tag: tagPathStyle, text: "\x01"})
+	}
+	if p.LegacyArchives {
+		records = append(records, record{tag: tagLegacyArchives, text: "\x01"})
 	}
 	size := 0
 	for _, r := range records {

@@ -3,6 +3,8 @@
 //
 // The file is encrypted with XChaCha20-Poly1305 under a key derived by
 // Argon2id from the password; its layout is documented in docs/FORMAT.md.
+// Open also reads the profiles of the original (2019) ogive, which are
+// saved in the current format when next written.
 package profile
 
 import (
@@ -56,8 +58,17 @@ type Profile struct {
 	PathStyle bool
 
 	// KDF holds the parameters of the file the profile was read from; it
-	// is zero for a profile that was never saved.
+	// is zero for a profile that was never saved and for a 2019 profile,
+	// whose Argon2i parameters are fixed by its format.
 	KDF KDFParams
+
+	// Legacy is true for a profile opened from a file of the original
+	// (2019) ogive. Saving it writes the current format.
+	Legacy bool
+	// LegacyArchives says that the bucket may hold objects archived by the
+	// 2019 ogive, which only this profile's master key opens. It is true for
+	// a 2019 profile and kept when the profile is saved in the current format.
+	LegacyArchives bool
 }
 
 // New returns a profile with a fresh random master key and nothing else.
@@ -82,9 +93,12 @@ func (p *Profile) String() string {
 	if p.AccessKeyID != nil || p.SecretAccessKey != nil {
 		awsKeys = redacted
 	}
-	return fmt.Sprintf("profile{bucket: %q, region: %q, endpoint: %q, prefix: %q, path-style: %t, master key: %s, aws keys: %s, kdf: argon2id t=%d m=%dKiB p=%d}",
-		p.Bucket, p.Region, p.Endpoint, p.Prefix, p.PathStyle, master, awsKeys,
-		p.KDF.Time, p.KDF.MemoryKiB, p.KDF.Threads)
+	kdf := fmt.Sprintf("argon2id t=%d m=%dKiB p=%d", p.KDF.Time, p.KDF.MemoryKiB, p.KDF.Threads)
+	if p.Legacy {
+		kdf = fmt.Sprintf("argon2i t=%d m=%dKiB p=%d (2019 profile)", legacyTime, legacyMemoryKiB, legacyThreads)
+	}
+	return fmt.Sprintf("profile{bucket: %q, region: %q, endpoint: %q, prefix: %q, path-style: %t, 2019 archives: %t, master key: %s, aws keys: %s, kdf: %s}",
+		p.Bucket, p.Region, p.Endpoint, p.Prefix, p.PathStyle, p.LegacyArchives, master, awsKeys, kdf)
 }
 
 const redacted = "**redacted**"
@@ -109,8 +123,8 @@ func Open(path string, password *memguard.LockedBuffer) (*Profile, error) {
 func decode(data, password []byte) (*Profile, error) {
 	if !bytes.HasPrefix(data, []byte(magic)) {
 		// Profiles written by the 2019 ogive are a gob stream, which never
-		// starts with the magic: their reader belongs here.
-		return nil, fmt.Errorf("%w: not an ogive profile", ErrCorrupt)
+		// starts with the magic.
+		return openLegacy(data, password)
 	}
 	return openSealed(data, password)
 }

@@ -661,7 +661,7 @@ func TestDecodePayload(t *testing.T) {
 		{"not UTF-8", key + rec(tagBucket, "\xff"), ErrCorrupt},
 		{"record overruns", key + bucket[:len(bucket)-1], ErrCorrupt},
 		{"trailing byte", key + bucket + "\x05", ErrCorrupt},
-		{"unknown tag", key + bucket + rec(0x09, "x"), ErrUnsupported},
+		{"unknown tag", key + bucket + rec(0x0a, "x"), ErrUnsupported},
 		{"tag zero", rec(0x00, "x") + key + bucket, ErrUnsupported},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -344,12 +344,14 @@ func (m *Memory) Restore(ctx context.Context, key string, days int32, tier Tier)
 		return 0, fmt.Errorf("restore %s: %w", key, err)
 	}
 	lifetime := time.Duration(days) * m.day
-	switch info.Status.State {
-	case StateAvailable:
+	switch state := info.Status.State; {
+	case state == StateAvailable:
 		return RestoreNotArchived, nil
-	case StateRestoring:
+	case state == StateRestoring:
 		return RestoreInProgress, nil
-	case StateRestored:
+	case tier == TierExpedited && o.class == "DEEP_ARCHIVE":
+		return 0, fmt.Errorf("restore %s: %w %q: not available for DEEP_ARCHIVE", key, ErrInvalidTier, tier)
+	case state == StateRestored:
 		// As in S3, the new lifetime counts from the request.
 		o.expiry = now.Add(lifetime)
 		return RestoreExtended, nil

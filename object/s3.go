@@ -530,6 +530,10 @@ func (s *S3) Restore(ctx context.Context, key string, days int32, tier Tier) (Re
 			// S3 answers InvalidObjectState to a restore of an object
 			// that is not in an archive class.
 			return RestoreNotArchived, nil
+		case "InvalidArgument":
+			// Days were checked above; what is left to refuse is a tier
+			// the storage class lacks (Expedited for DEEP_ARCHIVE).
+			return 0, fmt.Errorf("restore %s: %w %q: %w", key, ErrInvalidTier, tier, err)
 		}
 		return 0, s3Error("restore "+key, err)
 	}

@@ -526,6 +526,9 @@ func testInvalidRequests(t *testing.T, h Harness) {
 	if _, err := s.Restore(ctx, "k", 1, "Glacial"); !errors.Is(err, object.ErrInvalidTier) {
 		t.Errorf("Restore with tier Glacial: %v, want ErrInvalidTier", err)
 	}
+	if _, err := s.Restore(ctx, "k", 1, object.TierExpedited); !errors.Is(err, object.ErrInvalidTier) {
+		t.Errorf("Expedited restore of a DEEP_ARCHIVE object: %v, want ErrInvalidTier", err)
+	}
 	if _, err := s.Restore(ctx, "k", 0, object.TierBulk); err == nil {
 		t.Error("Restore for 0 days succeeded")
 	}

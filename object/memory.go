@@ -135,7 +135,7 @@ func (m *Memory) UploadPart(ctx context.Context, key, uploadID string, number in
 	if number < 1 || number > MaxParts {
 		return Part{}, fmt.Errorf("upload part %d of %s: %w", number, key, errPartNumber)
 	}
-	if len(body) > MaxPartSize {
+	if int64(len(body)) > MaxPartSize {
 		return Part{}, fmt.Errorf("upload part %d of %s: %w", number, key, errPartTooLarge)
 	}
 	if err := ctx.Err(); err != nil {

@@ -182,7 +182,9 @@ type Store interface {
 	// days days once the restore completes.
 	Restore(ctx context.Context, key string, days int32, tier Tier) (RestoreResult, error)
 	// Get reads length bytes from offset; a negative length reads to the
-	// end. An archived object without a restored copy gives ErrNotRestored.
+	// end, and a range past the end stops there. An archived object
+	// without a restored copy gives ErrNotRestored. The caller closes the
+	// reader.
 	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// Delete removes key; deleting a missing key is not an error, as in S3.
 	Delete(ctx context.Context, key string) error

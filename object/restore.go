@@ -126,8 +126,8 @@ func headStatus(class, restoreHeader string, now time.Time) (RestoreStatus, erro
 }
 
 // restoredStatus is the status of an archived object that has a restore
-// record. The header keeps describing a copy for a while after it expired,
-// so the expiry is checked here rather than trusted to the server.
+// record. S3 removes expired copies lazily, so the expiry is checked here
+// rather than left to the server.
 func restoredStatus(ongoing bool, expiry, now time.Time) RestoreStatus {
 	switch {
 	case ongoing:

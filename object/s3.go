@@ -208,7 +208,7 @@ func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int32,
 	if number < 1 || number > MaxParts {
 		return Part{}, fmt.Errorf("%s: %w", op, errPartNumber)
 	}
-	if len(body) > MaxPartSize {
+	if int64(len(body)) > MaxPartSize {
 		return Part{}, fmt.Errorf("%s: %w", op, errPartTooLarge)
 	}
 	sum := checksumCRC32C(body)

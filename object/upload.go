@@ -40,7 +40,7 @@ func (o UploadOptions) limits() (partSize int64, concurrency int, err error) {
 		partSize = defaultPartSize
 	}
 	if partSize < MinPartSize || partSize > MaxPartSize {
-		return 0, 0, fmt.Errorf("part size %d outside %d-%d", partSize, MinPartSize, MaxPartSize)
+		return 0, 0, fmt.Errorf("part size %d outside %d-%d", partSize, MinPartSize, int64(MaxPartSize))
 	}
 	if concurrency == 0 {
 		concurrency = defaultConcurrency

@@ -66,9 +66,9 @@ func chunks(cipherSize int64, perChunk int) []chunk {
 // ranged GETs and writes each range's plaintext at its offset in w once the
 // range has authenticated. It returns the plaintext size. On error some
 // ranges may have been written: the caller must not treat w as complete.
-func DownloadAt(ctx context.Context, s object.Store, keys *crypt.Keys, id string, cipherSize int64, w io.WriterAt, o DownloadOptions) (int64, error) {
+func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, cipherSize int64, w io.WriterAt, o DownloadOptions) (int64, error) {
 	o.defaults()
-	plain, err := crypt.DecryptedSize(cipherSize)
+	plain, err := keys.PlainSize(cipherSize)
 	if err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
@@ -120,9 +120,9 @@ feed:
 // Concurrency ranges ahead. Each range is written only after it has
 // authenticated, so w may receive a prefix of the plaintext, never a forged
 // byte; a failure part-way is reported as an error.
-func DownloadStream(ctx context.Context, s object.Store, keys *crypt.Keys, id string, cipherSize int64, w io.Writer, o DownloadOptions) (int64, error) {
+func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, cipherSize int64, w io.Writer, o DownloadOptions) (int64, error) {
 	o.defaults()
-	if _, err := crypt.DecryptedSize(cipherSize); err != nil {
+	if _, err := keys.PlainSize(cipherSize); err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
 	cs := chunks(cipherSize, o.ChunkPackages)
@@ -180,7 +180,7 @@ func DownloadStream(ctx context.Context, s object.Store, keys *crypt.Keys, id st
 // (a dropped connection mid-body, a 5xx the SDK gave up on) with backoff.
 // Authentication failures and missing or archived objects are final.
 // dst gives the writer for each attempt, positioned at the chunk's start.
-func fetchChunk(ctx context.Context, s object.Store, keys *crypt.Keys, id string, c chunk, dst func() io.Writer, o DownloadOptions) (int64, error) {
+func fetchChunk(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, c chunk, dst func() io.Writer, o DownloadOptions) (int64, error) {
 	var err error
 	for attempt := 0; attempt < o.Retries; attempt++ {
 		if attempt > 0 {
@@ -195,7 +195,7 @@ func fetchChunk(ctx context.Context, s object.Store, keys *crypt.Keys, id string
 	return 0, err
 }
 
-func fetchOnce(ctx context.Context, s object.Store, keys *crypt.Keys, id string, c chunk, w io.Writer) (int64, error) {
+func fetchOnce(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, c chunk, w io.Writer) (int64, error) {
 	body, err := s.Get(ctx, id, c.off, c.n)
 	if err != nil {
 		return 0, err

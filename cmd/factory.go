@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/input"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/profile"
@@ -139,4 +140,15 @@ func (s *session) withMasterKey(fn func(master []byte) error) error {
 	}
 	defer buf.Destroy()
 	return fn(buf.Bytes())
+}
+
+// identify checks that id is an archive of this profile and decrypts its name.
+func (s *session) identify(ctx context.Context, id string) (*archive.Archive, error) {
+	var a *archive.Archive
+	err := s.withMasterKey(func(master []byte) error {
+		var err error
+		a, err = archive.Identify(ctx, s.store, master, id, s.profile.LegacyArchives)
+		return err
+	})
+	return a, err
 }

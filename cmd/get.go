@@ -13,8 +13,9 @@ import (
 )
 
 type getOptions struct {
-	output string
-	force  bool
+	output      string
+	force       bool
+	concurrency int
 }
 
 func newGetCmd(f *Factory, g *globalOptions) *cobra.Command {
@@ -41,10 +42,14 @@ not, get exits with status 2.`,
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "file name to write instead of the original one")
 	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file")
+	c.Flags().IntVar(&o.concurrency, "concurrency", 4, "ranges downloaded at once")
 	return c
 }
 
 func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id, dir string) error {
+	if o.concurrency < 1 {
+		return usagef("--concurrency must be at least 1")
+	}
 	if dir != "-" {
 		st, err := os.Stat(dir)
 		if err != nil {
@@ -58,19 +63,27 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	if err != nil {
 		return err
 	}
-	buf, err := s.profile.MasterKey.Open()
+	a, err := s.identify(ctx, id)
 	if err != nil {
 		return err
 	}
-	name, keys, err := crypt.OpenID(buf.Bytes(), id)
-	buf.Destroy()
-	if err != nil {
-		return fmt.Errorf("storage ID %s: %w", id, err)
+	name := a.Name
+	var keys crypt.Decrypter
+	if err := s.withMasterKey(func(master []byte) (err error) {
+		keys, err = a.Keys(master)
+		return err
+	}); err != nil {
+		return err
 	}
 	defer keys.Destroy()
 
+	info, err := archive.Locate(ctx, s.store, id)
+	if err != nil {
+		return err
+	}
+	dl := archive.DownloadOptions{Concurrency: o.concurrency}
 	if dir == "-" {
-		_, err := archive.Download(ctx, s.store, keys, id, f.Out)
+		_, err := archive.DownloadStream(ctx, s.store, keys, id, info.Size, f.Out, dl)
 		return err
 	}
 
@@ -86,19 +99,16 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		return err
 	}
 	if t.Device() {
-		info, err := s.store.Head(ctx, id)
+		size, err := keys.PlainSize(info.Size)
 		if err == nil {
-			var size int64
-			if size, err = crypt.DecryptedSize(info.Size); err == nil {
-				err = t.CheckSize(size)
-			}
+			err = t.CheckSize(size)
 		}
 		if err != nil {
 			t.Abort()
 			return err
 		}
 	}
-	n, err := archive.Download(ctx, s.store, keys, id, t.Writer())
+	n, err := archive.DownloadAt(ctx, s.store, keys, id, info.Size, t.File(), dl)
 	if err != nil {
 		t.Abort()
 		return err

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
 )
 
@@ -34,17 +33,9 @@ func runHead(ctx context.Context, f *Factory, g *globalOptions, _ *headOptions, 
 	if err != nil {
 		return err
 	}
-	var name string
-	err = s.withMasterKey(func(master []byte) error {
-		n, keys, err := crypt.OpenID(master, id)
-		if err == nil {
-			keys.Destroy()
-			name = n
-		}
-		return err
-	})
+	a, err := s.identify(ctx, id)
 	if err != nil {
-		return fmt.Errorf("storage ID %s: %w", id, err)
+		return err
 	}
 	info, err := s.store.Head(ctx, id)
 	if err != nil {
@@ -52,7 +43,7 @@ func runHead(ctx context.Context, f *Factory, g *globalOptions, _ *headOptions, 
 	}
 	fmt.Fprintln(f.Out, statusCode(info.Status.State))
 	if info.Status.State == object.StateRestored && !info.Status.Expiry.IsZero() {
-		fmt.Fprintf(f.Err, "%s is downloadable until %s\n", name, info.Status.Expiry.UTC().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(f.Err, "%s is downloadable until %s\n", a.Name, info.Status.Expiry.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	switch info.Status.State {
 	case object.StateRestored, object.StateAvailable:

@@ -2,16 +2,13 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ogive-project/ogive/crypt"
-	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/archive"
 )
 
 type listOptions struct{}
@@ -39,37 +36,15 @@ Status is one of:
 	}
 }
 
-type listEntry struct {
-	id, name string
-	size     int64
-	date     time.Time
-	state    object.State
-}
-
 func runList(ctx context.Context, f *Factory, g *globalOptions, _ *listOptions) error {
 	s, err := f.openSession(ctx, g, false)
 	if err != nil {
 		return err
 	}
-	var entries []listEntry
+	var entries []archive.Entry
 	err = s.withMasterKey(func(master []byte) error {
-		return s.store.List(ctx, func(info object.Info) error {
-			name, keys, err := crypt.OpenID(master, info.Key)
-			if errors.Is(err, crypt.ErrNotOgive) {
-				return nil // not ours: another tool's object or another master key
-			}
-			if err != nil {
-				return err
-			}
-			keys.Destroy()
-			size, err := crypt.DecryptedSize(info.Size)
-			if err != nil {
-				size = -1
-			}
-			entries = append(entries, listEntry{
-				id: info.Key, name: name, size: size,
-				date: info.LastModified, state: info.Status.State,
-			})
+		return archive.List(ctx, s.store, master, s.profile.LegacyArchives, func(e archive.Entry) error {
+			entries = append(entries, e)
 			return nil
 		})
 	})
@@ -77,10 +52,10 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, _ *listOptions) 
 		return fmt.Errorf("list bucket %s: %w", s.profile.Bucket, err)
 	}
 	sort.SliceStable(entries, func(i, j int) bool {
-		if !entries[i].date.Equal(entries[j].date) {
-			return entries[i].date.Before(entries[j].date)
+		if !entries[i].Date.Equal(entries[j].Date) {
+			return entries[i].Date.Before(entries[j].Date)
 		}
-		return entries[i].name < entries[j].name
+		return entries[i].Name < entries[j].Name
 	})
 	printTable(f, entries)
 	return nil
@@ -89,10 +64,10 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, _ *listOptions) 
 // printTable prints the original ogive's table. Every column before the file
 // name is a fixed number of whitespace-separated fields, so
 // awk 'NR>2 {print $4, $5}' reads status and storage ID.
-func printTable(f *Factory, entries []listEntry) {
+func printTable(f *Factory, entries []archive.Entry) {
 	idWidth := len("STORAGE ID")
 	for _, e := range entries {
-		idWidth = max(idWidth, len(e.id))
+		idWidth = max(idWidth, len(e.ID))
 	}
 	row := "%-10s %-12s %-6s %-*s %s\n"
 	fmt.Fprintf(f.Out, row, "SIZE", "DATE", "STATUS", idWidth, "STORAGE ID", "FILENAME")
@@ -100,9 +75,9 @@ func printTable(f *Factory, entries []listEntry) {
 		idWidth, strings.Repeat("-", idWidth), strings.Repeat("-", 8))
 	for _, e := range entries {
 		size := "? B"
-		if e.size >= 0 {
-			size = formatSize(e.size)
+		if e.Size >= 0 {
+			size = formatSize(e.Size)
 		}
-		fmt.Fprintf(f.Out, row, size, e.date.UTC().Format(dateLayout), statusCode(e.state), idWidth, e.id, e.name)
+		fmt.Fprintf(f.Out, row, size, e.Date.UTC().Format(dateLayout), statusCode(e.Status.State), idWidth, e.ID, e.Name)
 	}
 }

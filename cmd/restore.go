@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
 )
 
@@ -87,15 +86,8 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 
 func restoreOne(ctx context.Context, s *session, id string, days int32, tier object.Tier) (string, error) {
 	// Only IDs of this profile are sent: a typo should not cost a request.
-	err := s.withMasterKey(func(master []byte) error {
-		_, keys, err := crypt.OpenID(master, id)
-		if err == nil {
-			keys.Destroy()
-		}
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("storage ID %s: %w", id, err)
+	if _, err := s.identify(ctx, id); err != nil {
+		return "", err
 	}
 	res, err := s.store.Restore(ctx, id, days, tier)
 	if err != nil {

@@ -178,9 +178,10 @@ func (p *Prompter) Line(prompt, def string) (string, error) {
 }
 
 // secret reads one line from stdin or the terminal; nil means empty.
+// Piped secrets are read without a prompt, as the original ogive did, so
+// "echo pw | ogive list 2>&1" prints the listing and nothing else.
 func (p *Prompter) secret(prompt string) (*memguard.LockedBuffer, error) {
 	if p.stdin != nil {
-		p.show(prompt)
 		line, err := readLine(p.stdin)
 		if err != nil {
 			return nil, fmt.Errorf("read stdin: %w", err)

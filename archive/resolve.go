@@ -1,0 +1,154 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/object"
+)
+
+// Entry is one archive as list shows it.
+type Entry struct {
+	ID     string
+	Name   string
+	Size   int64 // plaintext bytes, or -1 if the object's size is not a valid stream
+	Date   time.Time
+	Status object.RestoreStatus
+	Class  string
+	Legacy bool // written by the 2019 ogive
+}
+
+// headConcurrency bounds the HEADs that 2019 archives need.
+const headConcurrency = 16
+
+// List calls fn for each archive of master in the store, in the store's
+// order for v2 archives, then for 2019 ones. A v2 archive's name is
+// decrypted from its storage ID alone, so one listing request covers 1,000
+// of them. Objects of other tools or other master keys are skipped.
+//
+// With legacy set, keys that could be 2019 storage IDs are looked up with a
+// HEAD each (their nonce is in the metadata), concurrently.
+func List(ctx context.Context, s object.Store, master []byte, legacy bool, fn func(Entry) error) error {
+	var candidates []object.Info
+	err := s.List(ctx, func(info object.Info) error {
+		name, keys, err := crypt.OpenID(master, info.Key)
+		if err != nil {
+			if legacy && crypt.LooksLegacyID(info.Key) {
+				candidates = append(candidates, info)
+			}
+			return nil
+		}
+		size, err := keys.PlainSize(info.Size)
+		keys.Destroy()
+		if err != nil {
+			size = -1
+		}
+		return fn(Entry{ID: info.Key, Name: name, Size: size, Date: info.LastModified,
+			Status: info.Status, Class: info.StorageClass})
+	})
+	if err != nil || len(candidates) == 0 {
+		return err
+	}
+	found := make([]*Entry, len(candidates))
+	sem := make(chan struct{}, headConcurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for i, c := range candidates {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			info, err := s.Head(ctx, c.Key)
+			if err == nil {
+				var name string
+				name, err = openLegacy(master, info)
+				if err == nil {
+					found[i] = &Entry{ID: c.Key, Name: name, Size: info.Size, Date: c.LastModified,
+						Status: info.Status, Class: info.StorageClass, Legacy: true}
+					return
+				}
+			}
+			if errors.Is(err, crypt.ErrNotOgive) || errors.Is(err, object.ErrNotFound) {
+				return // not ours, or deleted since the listing
+			}
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	for _, e := range found {
+		if e != nil {
+			if err := fn(*e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// openLegacy decrypts a 2019 archive's name from its key and its HEAD.
+func openLegacy(master []byte, info object.Info) (string, error) {
+	if info.ContentType != crypt.ContentType {
+		return "", fmt.Errorf("content type %q: %w", info.ContentType, crypt.ErrNotOgive)
+	}
+	nonce, err := crypt.ParseLegacyNonce(info.Metadata["nonce"])
+	if err != nil {
+		return "", err
+	}
+	return crypt.OpenLegacyID(master, info.Key, nonce)
+}
+
+// Archive is one archive, identified and ready to be downloaded.
+type Archive struct {
+	ID     string
+	Name   string
+	Legacy bool
+	info   *object.Info // set when identifying it needed a HEAD
+}
+
+// Identify checks that id is an archive of master and decrypts its name.
+// A v2 storage ID needs no request; a 2019 one (only tried when legacy is
+// set) needs a HEAD for its nonce.
+func Identify(ctx context.Context, s object.Store, master []byte, id string, legacy bool) (*Archive, error) {
+	name, keys, err := crypt.OpenID(master, id)
+	if err == nil {
+		keys.Destroy()
+		return &Archive{ID: id, Name: name}, nil
+	}
+	if !legacy || !crypt.LooksLegacyID(id) {
+		return nil, fmt.Errorf("storage ID %s: %w", id, err)
+	}
+	info, err := s.Head(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("storage ID %s: %w", id, err)
+	}
+	name, err = openLegacy(master, info)
+	if err != nil {
+		return nil, fmt.Errorf("storage ID %s: %w", id, err)
+	}
+	return &Archive{ID: id, Name: name, Legacy: true, info: &info}, nil
+}
+
+// Keys derives the archive's decryption keys. The caller destroys them.
+func (a *Archive) Keys(master []byte) (crypt.Decrypter, error) {
+	if !a.Legacy {
+		_, keys, err := crypt.OpenID(master, a.ID)
+		return keys, err
+	}
+	nonce, err := crypt.ParseLegacyNonce(a.info.Metadata["nonce"])
+	if err != nil {
+		return nil, err
+	}
+	return crypt.DeriveLegacyKeys(master, nonce)
+}

@@ -13,7 +13,7 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$ %s\n' "$*" >&2; "$@"; }
 
 OGIVE=$PWD/ogive
 [ -x "$OGIVE" ] || go build -o "$OGIVE" .

@@ -36,7 +36,7 @@ func TestScripts(t *testing.T) {
 	srv, err := s3local.Start(context.Background(), s3local.Options{
 		Dir:    t.TempDir(),
 		Bucket: "ogive-test",
-		Tiers:  map[string]time.Duration{"Bulk": 2 * time.Second, "Standard": time.Second},
+		Tiers:  map[string]time.Duration{"Bulk": 4 * time.Second, "Standard": time.Second},
 		Day:    30 * time.Second,
 	})
 	if err != nil {

@@ -26,8 +26,15 @@ that never leaves your profile file; file names are encrypted too.`,
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// Bare "ogive" prints help rather than an error.
-		Args: cobra.NoArgs,
+		// Bare "ogive" prints help; anything else that reaches here is not a
+		// command.
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	root.SetIn(f.In)
 	root.SetOut(f.Out)

@@ -2,7 +2,10 @@ package cmd_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,9 +63,27 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"setenv-stdout": setenvStdout,
+			"loopdev":       loopdev,
 		},
+		Condition:           condition,
 		RequireExplicitExec: true,
 	})
+}
+
+// condition answers [loopdev]: whether loop block devices can be made here
+// (root and losetup). Outside CI a machine without them skips those scripts
+// with a message; in CI their absence is an error, so block devices are never
+// silently untested there.
+func condition(cond string) (bool, error) {
+	if cond != "loopdev" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	_, err := exec.LookPath("losetup")
+	ok := err == nil && os.Geteuid() == 0
+	if !ok && os.Getenv("CI") != "" {
+		return false, errors.New("CI must test block devices: it needs root and losetup")
+	}
+	return ok, nil
 }
 
 // setenvStdout sets an environment variable to the last command's stdout,
@@ -72,4 +93,21 @@ func setenvStdout(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: setenv-stdout NAME")
 	}
 	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile("stdout")))
+}
+
+// loopdev attaches a file as a loop block device for the rest of the script:
+// "loopdev DEV disk.img" sets $DEV to /dev/loopN and $DEV_NAME to loopN.
+// Scripts guard it with [loopdev].
+func loopdev(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: loopdev NAME FILE")
+	}
+	out, err := exec.Command("losetup", "--find", "--show", ts.MkAbs(args[1])).CombinedOutput()
+	if err != nil {
+		ts.Fatalf("losetup: %v: %s", err, out)
+	}
+	dev := strings.TrimSpace(string(out))
+	ts.Defer(func() { exec.Command("losetup", "--detach", dev).Run() })
+	ts.Setenv(args[0], dev)
+	ts.Setenv(args[0]+"_NAME", filepath.Base(dev))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ogive-project/ogive/input"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/profile"
+	"github.com/ogive-project/ogive/resume"
 )
 
 // Factory carries what commands depend on. Everything that touches the
@@ -67,6 +68,15 @@ func newS3Store(ctx context.Context, p *profile.Profile) (object.Store, error) {
 		cfg.Credentials = object.StaticCredentials(p.AccessKeyID, p.SecretAccessKey)
 	}
 	return object.NewS3(ctx, cfg)
+}
+
+// stateDir is where interrupted uploads are recorded.
+func (f *Factory) stateDir() string {
+	dir, err := resume.Dir(f.Getenv)
+	if err != nil {
+		return filepath.Join(os.TempDir(), "ogive-state")
+	}
+	return dir
 }
 
 // globalOptions are the flags every command shares.

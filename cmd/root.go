@@ -59,6 +59,7 @@ that never leaves your profile file; file names are encrypted too.`,
 		newRestoreCmd(f, g),
 		newHeadCmd(f, g),
 		newGetCmd(f, g),
+		newUploadsCmd(f, g),
 	)
 	return root
 }

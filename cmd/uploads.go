@@ -1,0 +1,161 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/resume"
+)
+
+type uploadsOptions struct {
+	abort bool
+}
+
+func newUploadsCmd(f *Factory, g *globalOptions) *cobra.Command {
+	o := &uploadsOptions{}
+	c := &cobra.Command{
+		Use:   "uploads [--abort] [storage-id|upload-id]...",
+		Short: "List or abort unfinished uploads, which S3 bills until they end",
+		Long: `List the multipart uploads that were started and never completed, from the bucket
+(ListMultipartUploads) and from this machine's resume state, for this profile's archives.
+S3 bills their parts as stored data until they are completed or aborted. Running the same
+"ogive put" again resumes an upload recorded here.
+
+With --abort, abort the given uploads (by storage ID or upload ID), or all of them when none
+is given, and forget their resume state.`,
+		Example: `  ogive uploads
+  ogive uploads --abort
+  ogive uploads --abort Am2PwO56QfQt-4bZGxAtD2Amt9qL6CQuZlCauhR8HazZpwrbqQuby0fj`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if !o.abort && len(args) > 0 {
+				return usagef("IDs are only taken with --abort")
+			}
+			return runUploads(c.Context(), f, g, o, args)
+		},
+	}
+	c.Flags().BoolVar(&o.abort, "abort", false, "abort the given unfinished uploads, or all of them")
+	return c
+}
+
+type unfinished struct {
+	id, uploadID, name, source string
+	started                    time.Time
+	inBucket                   bool
+}
+
+func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOptions, ids []string) error {
+	s, err := f.openSession(ctx, g, false)
+	if err != nil {
+		return err
+	}
+	list, err := findUploads(ctx, f, s)
+	if err != nil {
+		return err
+	}
+	if !o.abort {
+		if len(list) == 0 {
+			fmt.Fprintln(f.Err, "No unfinished uploads.")
+			return nil
+		}
+		for _, u := range list {
+			where := "bucket"
+			if !u.inBucket {
+				where = "local state only"
+			}
+			src := u.source
+			if src == "" {
+				src = "-"
+			}
+			fmt.Fprintf(f.Out, "%s  %s  %s  %s  (%s, upload %s)\n", u.started.UTC().Format("2006-01-02 15:04"),
+				u.id, u.name, src, where, u.uploadID)
+		}
+		return nil
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	states := resume.Open(f.stateDir())
+	aborted := 0
+	for _, u := range list {
+		if len(want) > 0 && !want[u.id] && !want[u.uploadID] {
+			continue
+		}
+		delete(want, u.id)
+		delete(want, u.uploadID)
+		if u.inBucket {
+			if err := s.store.AbortUpload(ctx, u.id, u.uploadID); err != nil && !errors.Is(err, object.ErrNotFound) {
+				return fmt.Errorf("abort upload of %s: %w", u.name, err)
+			}
+		}
+		if err := states.Forget(s.profile.Bucket, s.profile.Prefix, u.uploadID); err != nil {
+			return err
+		}
+		aborted++
+		fmt.Fprintf(f.Err, "Aborted the upload of %s (%s).\n", u.name, u.id)
+	}
+	if len(want) > 0 {
+		missing := make([]string, 0, len(want))
+		for id := range want {
+			missing = append(missing, id)
+		}
+		sort.Strings(missing)
+		return fmt.Errorf("no unfinished upload %s: %w", strings.Join(missing, ", "), object.ErrNotFound)
+	}
+	if aborted == 0 {
+		fmt.Fprintln(f.Err, "No unfinished uploads.")
+	}
+	return nil
+}
+
+// findUploads merges the bucket's unfinished uploads of this profile's
+// archives with the uploads recorded on this machine.
+func findUploads(ctx context.Context, f *Factory, s *session) ([]unfinished, error) {
+	remote, err := s.store.ListUploads(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list unfinished uploads: %w", err)
+	}
+	local, err := resume.Open(f.stateDir()).All(s.profile.Bucket, s.profile.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	byUpload := map[string]*resume.Upload{}
+	for _, u := range local {
+		byUpload[u.UploadID] = u
+	}
+	var out []unfinished
+	err = s.withMasterKey(func(master []byte) error {
+		for _, r := range remote {
+			name, keys, err := crypt.OpenID(master, r.Key)
+			if err != nil {
+				continue // another tool's upload, or another master key's
+			}
+			keys.Destroy()
+			u := unfinished{id: r.Key, uploadID: r.UploadID, name: name, started: r.Initiated, inBucket: true}
+			if l := byUpload[r.UploadID]; l != nil {
+				u.source = l.Source.Path
+				delete(byUpload, r.UploadID)
+			}
+			out = append(out, u)
+		}
+		for _, l := range byUpload {
+			name, keys, err := crypt.OpenID(master, l.ID)
+			if err != nil {
+				continue
+			}
+			keys.Destroy()
+			out = append(out, unfinished{id: l.ID, uploadID: l.UploadID, name: name, source: l.Source.Path, started: l.Started})
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].started.Before(out[j].started) })
+	return out, err
+}

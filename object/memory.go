@@ -38,6 +38,9 @@ type memObject struct {
 	contentType string
 	metadata    map[string]string
 	modified    time.Time
+	// parts are the parts a multipart upload was completed from; nil for
+	// an object stored with Put.
+	parts []Part
 
 	// Restore record: a restore was asked for, becomes readable at readyAt
 	// and stays readable until expiry.
@@ -201,7 +204,11 @@ func (m *Memory) CompleteUpload(ctx context.Context, key, uploadID string, parts
 	for _, p := range parts {
 		body = append(body, u.parts[p.Number].body...)
 	}
-	m.objects[key] = m.newObject(body, u.options)
+	o := m.newObject(body, u.options)
+	for _, p := range parts {
+		o.parts = append(o.parts, u.parts[p.Number].Part)
+	}
+	m.objects[key] = o
 	delete(m.uploads, uploadID)
 	return nil
 }

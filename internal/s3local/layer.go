@@ -35,6 +35,7 @@ const (
 	opGetObject                // the same, or InvalidObjectState while archived
 	opListObjects              // ListObjects(V2): StorageClass and RestoreStatus
 	opRestoreObject            // answered by the layer itself
+	opGetAttributes            // GetObjectAttributes: StorageClass and ObjectParts
 )
 
 // call is what ServeHTTP learnt about a request, handed on to
@@ -44,7 +45,9 @@ type call struct {
 	id          objectID
 	class       string // requested by PutObject or CreateMultipartUpload
 	uploadID    string
-	withRestore bool // listing asked for RestoreStatus
+	withRestore bool            // listing asked for RestoreStatus
+	parts       []partRecord    // the parts a CompleteMultipartUpload names
+	attributes  attributesQuery // what a GetObjectAttributes asks for
 }
 
 type callKey struct{}
@@ -135,6 +138,11 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case opRestoreObject:
 		l.serveRestore(w, r, c)
 		return
+	case opCompleteUpload:
+		if e := l.collectParts(r, c); e != nil {
+			e.write(w, r)
+			return
+		}
 	}
 	if c.op == opHeadObject || c.op == opGetObject {
 		w = &lowercaseMeta{ResponseWriter: w}
@@ -192,8 +200,12 @@ func classify(r *http.Request) *call {
 	case http.MethodGet:
 		// Anything that is not a known sub-resource reads the data, so an
 		// unfamiliar parameter cannot sneak archived bytes out.
-		if !hasAnyParam(q, objectSubresources) {
+		switch {
+		case !hasAnyParam(q, objectSubresources):
 			c.op = opGetObject
+		case q.Has("attributes"):
+			c.op = opGetAttributes
+			c.attributes = parseAttributesQuery(r.Header)
 		}
 	}
 	return c
@@ -280,7 +292,7 @@ func (l *layer) modifyResponse(resp *http.Response) error {
 		if rootElement(body) != "CompleteMultipartUploadResult" {
 			return nil
 		}
-		return l.state.completeUpload(c.id, c.uploadID)
+		return l.state.completeUpload(c.id, c.uploadID, c.parts)
 	case opAbortUpload:
 		return l.state.abortUpload(c.uploadID)
 	case opDeleteObject:
@@ -293,6 +305,8 @@ func (l *layer) modifyResponse(resp *http.Response) error {
 		l.serveGet(resp, c.id)
 	case opListObjects:
 		return l.rewriteList(resp, c)
+	case opGetAttributes:
+		return l.rewriteAttributes(resp, c)
 	}
 	return nil
 }

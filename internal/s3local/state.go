@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,12 +71,22 @@ func (w *restoreWindow) phase(now time.Time) restorePhase {
 }
 
 // objectRecord is what the layer knows about one key beyond what versitygw
-// stores: its storage class and its latest restore.
+// stores: its storage class, its latest restore, and the parts it was
+// completed from, which versitygw forgets once an upload completes.
 type objectRecord struct {
 	Bucket  string         `json:"bucket"`
 	Key     string         `json:"key"`
 	Class   string         `json:"class"`
 	Restore *restoreWindow `json:"restore,omitempty"`
+	Parts   []partRecord   `json:"parts,omitempty"`
+}
+
+// partRecord is one part of a completed multipart upload, as versitygw
+// listed it just before the completion.
+type partRecord struct {
+	Number int32  `json:"number"`
+	Size   int64  `json:"size"`
+	CRC32C string `json:"crc32c,omitempty"` // empty: uploaded without one
 }
 
 // uploadRecord remembers the class asked for at CreateMultipartUpload until
@@ -244,19 +255,30 @@ func (s *stateStore) lookup(id objectID) (class string, restore *restoreWindow) 
 	return r.Class, restore
 }
 
+// parts returns a copy of the parts a key was completed from; nil for an
+// object written in one request.
+func (s *stateStore) parts(id objectID) []partRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.objects[id]; ok {
+		return slices.Clone(r.Parts)
+	}
+	return nil
+}
+
 // setClass records a freshly written object: a new object has no restore.
 func (s *stateStore) setClass(id objectID, class string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.setClassLocked(id, class)
+	return s.setObjectLocked(id, class, nil)
 }
 
-func (s *stateStore) setClassLocked(id objectID, class string) error {
-	if class == classStandard {
-		// STANDARD is what an unknown key means already.
+func (s *stateStore) setObjectLocked(id objectID, class string, parts []partRecord) error {
+	if class == classStandard && len(parts) == 0 {
+		// STANDARD without parts is what an unknown key means already.
 		return s.forgetLocked(id)
 	}
-	r := &objectRecord{Bucket: id.bucket, Key: id.key, Class: class}
+	r := &objectRecord{Bucket: id.bucket, Key: id.key, Class: class, Parts: parts}
 	if err := writeRecord(s.objectFile(id), r); err != nil {
 		return err
 	}
@@ -293,17 +315,17 @@ func (s *stateStore) beginUpload(id objectID, uploadID, class string) error {
 	return nil
 }
 
-// completeUpload gives the key the class its upload was created with. An
-// upload the layer never saw (created before it ran) yields STANDARD, which
-// is what S3 assumes without a header.
-func (s *stateStore) completeUpload(id objectID, uploadID string) error {
+// completeUpload gives the key the class its upload was created with, and
+// the parts it was completed from. An upload the layer never saw (created
+// before it ran) yields STANDARD, which is what S3 assumes without a header.
+func (s *stateStore) completeUpload(id objectID, uploadID string, parts []partRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	class := classStandard
 	if u, ok := s.uploads[uploadID]; ok && u.Bucket == id.bucket && u.Key == id.key {
 		class = u.Class
 	}
-	if err := s.setClassLocked(id, class); err != nil {
+	if err := s.setObjectLocked(id, class, parts); err != nil {
 		return err
 	}
 	return s.dropUploadLocked(uploadID)

@@ -3,6 +3,7 @@ package s3local
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -116,15 +117,37 @@ func TestStateSurvivesReopen(t *testing.T) {
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
 		t.Errorf("temporary file kept: %v", err)
 	}
-	must(s.completeUpload(objectID{"b", "up"}, "upload-1"))
+	parts := []partRecord{{Number: 1, Size: 5 << 20, CRC32C: "5WyABQ=="}, {Number: 3, Size: 10, CRC32C: "Ol45iQ=="}}
+	must(s.completeUpload(objectID{"b", "up"}, "upload-1", parts))
 	if class, _ := s.lookup(objectID{"b", "up"}); class != classDeepArchive {
 		t.Errorf("upload begun before reopen completed as %s", class)
 	}
 	// An upload completed under another key is not that key's class.
 	must(s.beginUpload(objectID{"b", "x"}, "upload-3", classGlacier))
-	must(s.completeUpload(objectID{"b", "y"}, "upload-3"))
+	must(s.completeUpload(objectID{"b", "y"}, "upload-3", nil))
 	if class, _ := s.lookup(objectID{"b", "y"}); class != classStandard {
 		t.Errorf("mismatched upload gave class %s", class)
+	}
+	// A STANDARD object completed from parts keeps a record for its parts.
+	must(s.beginUpload(objectID{"b", "std"}, "upload-4", classStandard))
+	must(s.completeUpload(objectID{"b", "std"}, "upload-4", parts[:1]))
+
+	// Parts survive a restart, and a new write of the key drops them.
+	s, err = openState(dir)
+	must(err)
+	if got := s.parts(objectID{"b", "up"}); !slices.Equal(got, parts) {
+		t.Errorf("parts after reopen: %+v, want %+v", got, parts)
+	}
+	if got := s.parts(objectID{"b", "std"}); !slices.Equal(got, parts[:1]) {
+		t.Errorf("STANDARD parts after reopen: %+v", got)
+	}
+	must(s.setClass(objectID{"b", "up"}, classDeepArchive))
+	if got := s.parts(objectID{"b", "up"}); got != nil {
+		t.Errorf("parts kept after the key was written again: %+v", got)
+	}
+	must(s.setClass(objectID{"b", "std"}, classStandard))
+	if got := s.parts(objectID{"b", "std"}); got != nil {
+		t.Errorf("STANDARD parts kept after the key was written again: %+v", got)
 	}
 }
 

@@ -1,0 +1,136 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/object"
+)
+
+var (
+	// ErrMismatch means the local file is not what the archive holds.
+	ErrMismatch = errors.New("the file does not match the archive")
+	// ErrLegacyVerify means the archive was written by the 2019 ogive,
+	// whose streams use a random nonce that only the stored data holds, so
+	// the upload cannot be re-created from the file.
+	ErrLegacyVerify = errors.New("2019 archives cannot be verified without a download")
+)
+
+// Verified is what a successful Verify checked.
+type Verified struct {
+	Size  int64 // plaintext bytes
+	Parts int   // parts of the object, each compared by its CRC-32C
+}
+
+// verifyBufferSize is the stretch of ciphertext checksummed at a time.
+const verifyBufferSize = 256 << 10
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Verify tells whether src is the file archived as a, without downloading
+// anything. It encrypts src again with the archive's keys, from package 0:
+// with the archive's salt the stream is a pure function of the file (see
+// docs/FORMAT.md, §1.3), so the file that was uploaded gives back the very
+// bytes that were uploaded. It cuts that stream at the sizes of the
+// object's parts and compares each part's CRC-32C with the one S3 stored
+// when the part was uploaded. size is src's length, or -1 for a stream.
+//
+// A file that differs gives ErrMismatch, naming the first part that differs
+// and the bytes of the file it covers.
+func Verify(ctx context.Context, s object.PartChecksummer, master []byte, a *Archive, src io.Reader, size int64) (Verified, error) {
+	if a.Legacy {
+		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, ErrLegacyVerify)
+	}
+	parts, err := s.PartChecksums(ctx, a.ID)
+	if err != nil {
+		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)
+	}
+	var cipherSize int64
+	for _, p := range parts {
+		cipherSize += p.Size
+	}
+	plainSize, err := crypt.DecryptedSize(cipherSize)
+	if err != nil {
+		return Verified{}, fmt.Errorf("verify %s: the archive is damaged: %w", a.ID, err)
+	}
+	if size >= 0 && size != plainSize {
+		return Verified{}, fmt.Errorf("verify %s: %w: the file has %d bytes, the archive %d", a.ID, ErrMismatch, size, plainSize)
+	}
+
+	_, keys, err := crypt.OpenID(master, a.ID)
+	if err != nil {
+		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)
+	}
+	defer keys.Destroy()
+	counted := &countingReader{r: src, want: size}
+	stream, err := keys.EncryptReader(counted, 0)
+	if err != nil {
+		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)
+	}
+
+	buf := make([]byte, verifyBufferSize)
+	var offset int64
+	for _, p := range parts {
+		sum, n, err := checksumPart(ctx, stream, p.Size, buf)
+		if errors.Is(err, io.EOF) {
+			// The file ended before the archive: counted tells how far.
+			return Verified{}, fmt.Errorf("verify %s: %w: the file has %d bytes, the archive %d", a.ID, ErrMismatch, counted.n, plainSize)
+		}
+		if err != nil {
+			return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)
+		}
+		if sum != p.CRC32C {
+			return Verified{}, fmt.Errorf("verify %s: %w: part %d of %d (%s) differs",
+				a.ID, ErrMismatch, p.Number, len(parts), plainRange(offset, offset+n, plainSize))
+		}
+		offset += n
+	}
+	// The archive is complete; the stream must be too.
+	if n, err := stream.Read(buf[:1]); n > 0 || !errors.Is(err, io.EOF) {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)
+		}
+		return Verified{}, fmt.Errorf("verify %s: %w: the file is longer than the archive's %d bytes", a.ID, ErrMismatch, plainSize)
+	}
+	return Verified{Size: plainSize, Parts: len(parts)}, nil
+}
+
+// checksumPart reads exactly size bytes of r and returns their CRC-32C. A
+// stream that ends first gives io.EOF.
+func checksumPart(ctx context.Context, r io.Reader, size int64, buf []byte) (uint32, int64, error) {
+	var sum uint32
+	var n int64
+	for n < size {
+		if err := ctx.Err(); err != nil {
+			return 0, n, err
+		}
+		chunk := buf[:min(int64(len(buf)), size-n)]
+		got, err := io.ReadFull(r, chunk)
+		sum = crc32.Update(sum, castagnoli, chunk[:got])
+		n += int64(got)
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			return 0, n, io.EOF
+		case err != nil:
+			return 0, n, err
+		}
+	}
+	return sum, n, nil
+}
+
+// plainRange names the bytes of the file that the packages in a range of
+// ciphertext carry. Parts of ogive uploads hold whole packages, so for them
+// the range is exact.
+func plainRange(from, to, plainSize int64) string {
+	first := from / crypt.MaxPackageLen * crypt.PackageSize
+	end := min((to+crypt.MaxPackageLen-1)/crypt.MaxPackageLen*crypt.PackageSize, plainSize)
+	if end <= first {
+		// Only the final package's terminator: the file ends early or late.
+		return "the end of the file"
+	}
+	return fmt.Sprintf("file bytes %d to %d", first, end-1)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/ogive-project/ogive/crypt"
@@ -70,6 +71,7 @@ func report(w io.Writer, err error) int {
 // the context the packages wrapped around it; the hint says what to do.
 func explain(err error) (msg, hint string) {
 	msg = err.Error()
+	var netErr net.Error
 	switch {
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
@@ -103,6 +105,10 @@ func explain(err error) (msg, hint string) {
 		hint = "the AWS key lacks a permission: see the IAM policy in the README"
 	case errors.Is(err, object.ErrNoSuchBucket):
 		hint = "check the bucket name and region in the profile"
+	case errors.Is(err, object.ErrUnavailable):
+		hint = "S3 kept failing or could not be reached, so ogive gave up: check the endpoint in the profile and the network, then try again"
+	case errors.As(err, &netErr):
+		hint = "the connection to S3 kept failing: check the network, then try again"
 	case errors.Is(err, object.ErrInvalidStorageClass):
 		hint = "use DEEP_ARCHIVE, GLACIER, or another S3 storage class name"
 	}

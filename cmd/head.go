@@ -39,7 +39,7 @@ func runHead(ctx context.Context, f *Factory, g *globalOptions, _ *headOptions, 
 	}
 	info, err := s.store.Head(ctx, id)
 	if err != nil {
-		return fmt.Errorf("head %s: %w", id, err)
+		return err // the store names the operation and the ID
 	}
 	fmt.Fprintln(f.Out, statusCode(info.Status.State))
 	if info.Status.State == object.StateRestored && !info.Status.Expiry.IsZero() {

@@ -77,7 +77,8 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	failed := 0
 	for _, a := range args {
 		if err := putOne(ctx, f, s, o, a); err != nil {
-			if errors.Is(err, context.Canceled) {
+			// One file's error is the command's: no summary line after it.
+			if errors.Is(err, context.Canceled) || len(args) == 1 {
 				return err
 			}
 			failed++

@@ -65,7 +65,8 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 	for _, id := range ids {
 		msg, err := restoreOne(ctx, s, id, int32(o.lifetime), tier)
 		if err != nil {
-			if errors.Is(err, context.Canceled) {
+			// One ID's error is the command's: no summary line after it.
+			if errors.Is(err, context.Canceled) || len(ids) == 1 {
 				return err
 			}
 			failed++
@@ -91,7 +92,7 @@ func restoreOne(ctx context.Context, s *session, id string, days int32, tier obj
 	}
 	res, err := s.store.Restore(ctx, id, days, tier)
 	if err != nil {
-		return "", fmt.Errorf("restore %s: %w", id, err)
+		return "", err // the store names the operation and the ID
 	}
 	switch res {
 	case object.RestoreAccepted:

@@ -17,7 +17,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -39,8 +41,20 @@ type S3Config struct {
 	// Credentials nil → the standard AWS credential chain (environment,
 	// shared config, SSO, IMDS…).
 	Credentials aws.CredentialsProvider
-	HTTPClient  *http.Client // optional
+	HTTPClient  *http.Client // optional; replaces the SDK's client and IdleTimeout
+	// MaxBackoff caps the randomized wait between two attempts of a
+	// request; 0 keeps the SDK's 20 s. Tests lower it.
+	MaxBackoff time.Duration
+	// IdleTimeout fails a request whose connection moves no byte, in
+	// either direction, for this long, so that a stalled server costs one
+	// retry rather than a hung backup; 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is S3Config.IdleTimeout's default. It is generous:
+// S3 keeps a slow CompleteMultipartUpload alive with whitespace, and the
+// SDK closes pooled connections after 90 s idle anyway.
+const DefaultIdleTimeout = 2 * time.Minute
 
 // S3 is a Store on an S3 bucket, through aws-sdk-go-v2.
 type S3 struct {
@@ -64,8 +78,14 @@ const (
 const (
 	listPageSize    = 1000
 	headConcurrency = 16
-	maxAttempts     = 5
+	// maxAttempts bounds the attempts of every request; the SDK's standard
+	// retryer waits a random time up to 2^attempt seconds between them.
+	maxAttempts = 5
 )
+
+// ErrUnavailable means a request failed every one of its attempts: the
+// server kept answering 5xx or throttling, or could not be reached.
+var ErrUnavailable = errors.New("service unavailable after retries")
 
 // NewS3 returns a store on c.Bucket. It sends nothing: a wrong bucket or
 // credentials show up on the first request.
@@ -112,11 +132,80 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.UsePathStyle = c.PathStyle || pathStyle
+		if c.MaxBackoff > 0 {
+			o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, c.MaxBackoff)
+		}
 		if c.HTTPClient != nil {
 			o.HTTPClient = c.HTTPClient
+		} else {
+			o.HTTPClient = withIdleTimeout(cfg.HTTPClient, c.IdleTimeout)
 		}
 	})
 	return &S3{client: client, bucket: c.Bucket, prefix: normalizePrefix(c.Prefix)}, nil
+}
+
+// withIdleTimeout returns the SDK's HTTP client with every connection
+// wrapped in a progressConn. The SDK's own read timeout is not used: it
+// exempts S3 and, on a long upload, would fire while the client waits for
+// an answer to a body that is still moving. The client is frozen so that
+// the S3 client does not replace the dialer that does the wrapping.
+func withIdleTimeout(c aws.HTTPClient, idle time.Duration) aws.HTTPClient {
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	b, ok := c.(*awshttp.BuildableClient)
+	if !ok {
+		if c != nil {
+			return c // a client the user configured; keep it as it is
+		}
+		b = awshttp.NewBuildableClient()
+	}
+	return b.WithReadTimeout(0).WithTransportOptions(func(t *http.Transport) {
+		dial := t.DialContext
+		if dial == nil {
+			dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		}
+		t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &progressConn{Conn: conn, idle: idle}, nil
+		}
+	}).Freeze()
+}
+
+// progressConn fails a read or write once the connection has moved no
+// byte for idle. Progress either way pushes back both deadlines: while an
+// upload's body is being written, the transport's pending read of the
+// answer must not time out.
+type progressConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *progressConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *progressConn) Write(p []byte) (int, error) {
+	// Large writes go in slices, so that each slice renews the deadline.
+	const slice = 64 << 10
+	written := 0
+	for written < len(p) {
+		if err := c.Conn.SetDeadline(time.Now().Add(c.idle)); err != nil {
+			return written, err
+		}
+		n, err := c.Conn.Write(p[written:min(len(p), written+slice)])
+		written += n
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
 }
 
 // parseEndpoint checks a custom endpoint and tells whether it needs path

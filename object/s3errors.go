@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 )
@@ -45,6 +46,11 @@ func sentinelFor(err error) error {
 		case http.StatusForbidden:
 			return ErrAccessDenied
 		}
+	}
+	// Only errors worth retrying reach the attempt limit.
+	var exhausted *retry.MaxAttemptsError
+	if errors.As(err, &exhausted) {
+		return ErrUnavailable
 	}
 	return nil
 }

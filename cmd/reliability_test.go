@@ -1,0 +1,205 @@
+package cmd_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ogive-project/ogive/crypt"
+	fp "github.com/ogive-project/ogive/internal/faultproxy"
+	"github.com/ogive-project/ogive/object"
+)
+
+// TestFaults runs put, list, restore and get through a proxy that resets
+// connections mid-body, stalls, answers 500 and 503 SlowDown and adds
+// latency. Each command must succeed, and what get writes must be the
+// file that was put, byte for byte.
+func TestFaults(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	big := randomBytes(t, 21<<20) // two parts: 16 MiB and the rest
+	small := []byte("a small file, stored with a single PUT\n")
+	bigPath := r.write("big.bin", big)
+	smallPath := r.write("small.txt", small)
+	r.proxy.SetLatency(5 * time.Millisecond)
+
+	// put: every request kind of an upload meets a fault, some twice.
+	r.proxy.SetRules(
+		fp.Rule{Fault: fp.SlowDown, Match: isCreateUpload, Limit: 1},
+		fp.Rule{Fault: fp.ResetRequest, Match: isUploadPart, Limit: 1},
+		fp.Rule{Fault: fp.Stall, Match: isUploadPart, Limit: 1},
+		fp.Rule{Fault: fp.InternalError, Match: isUploadPart, Limit: 1},
+		fp.Rule{Fault: fp.InternalError, Match: isCompleteUpload, Limit: 1},
+		fp.Rule{Fault: fp.SlowDown, Match: isPutObject, Limit: 1},
+		fp.Rule{Fault: fp.ResetRequest, Match: isPutObject, Limit: 1},
+	)
+	res := r.ogive("", "put", "--password-file", r.pwFile, bigPath, smallPath)
+	if res.code != 0 {
+		t.Fatalf("put through faults: %s", res)
+	}
+	ids := strings.Fields(res.stdout)
+	if len(ids) != 2 {
+		t.Fatalf("put printed %q", res.stdout)
+	}
+	for _, f := range []fp.Fault{fp.SlowDown, fp.ResetRequest, fp.Stall, fp.InternalError} {
+		if r.proxy.Injected(f) == 0 {
+			t.Errorf("put: fault %v was never injected", f)
+		}
+	}
+	// What the server holds is exactly the encrypted stream, no part twice.
+	for i, n := range []int{len(big), len(small)} {
+		st, err := os.Stat(r.objectPath(ids[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := crypt.EncryptedSize(int64(n)); st.Size() != want {
+			t.Errorf("object %d holds %d bytes, want %d", i, st.Size(), want)
+		}
+	}
+
+	// list: failed pages are fetched again.
+	r.proxy.SetRules(
+		fp.Rule{Fault: fp.SlowDown, Match: isList, Limit: 1},
+		fp.Rule{Fault: fp.ResetResponse, Match: isList, Limit: 1},
+		fp.Rule{Fault: fp.StallBody, Match: isList, Limit: 1},
+		fp.Rule{Fault: fp.InternalError, Match: isList, Limit: 1},
+	)
+	before := r.proxy.Injected(fp.StallBody)
+	res = r.ogive("", "list", "--password-file", r.pwFile)
+	if res.code != 0 || !strings.Contains(res.stdout, " big.bin\n") || !strings.Contains(res.stdout, " small.txt\n") {
+		t.Fatalf("list through faults: %s", res)
+	}
+	if r.proxy.Injected(fp.StallBody) == before {
+		t.Errorf("list: no stall was injected")
+	}
+
+	// restore: a reset after the server accepted the request makes the
+	// retry meet "already in progress", which is success too.
+	r.proxy.SetRules(
+		fp.Rule{Fault: fp.InternalError, Match: isRestore, Limit: 1},
+		fp.Rule{Fault: fp.SlowDown, Match: isRestore, Limit: 1},
+		fp.Rule{Fault: fp.ResetResponse, Match: isRestore, Limit: 1},
+	)
+	res = r.ogive("", "restore", "--password-file", r.pwFile, ids[0], ids[1])
+	if res.code != 0 || strings.Count(res.stdout, "Restoration") != 2 {
+		t.Fatalf("restore through faults: %s", res)
+	}
+	r.restoreAll(ids...)
+
+	// get: ranges cut mid-body, stalled mid-body, refused; a HEAD refused.
+	r.proxy.SetRules(
+		fp.Rule{Fault: fp.InternalError, Match: isHead, Limit: 1},
+		fp.Rule{Fault: fp.ResetResponse, Match: isGetObject, Every: 2, Limit: 2},
+		fp.Rule{Fault: fp.StallBody, Match: isGetObject, Limit: 1},
+		fp.Rule{Fault: fp.SlowDown, Match: isGetObject, Limit: 1},
+	)
+	out := r.mkdir("out")
+	for i := range ids {
+		res = r.ogive("", "get", "--password-file", r.pwFile, "--concurrency", "2", ids[i], out)
+		if res.code != 0 {
+			t.Fatalf("get through faults: %s", res)
+		}
+	}
+	for _, f := range []fp.Fault{fp.ResetResponse, fp.StallBody, fp.SlowDown} {
+		if r.proxy.Injected(f) == 0 {
+			t.Errorf("get: fault %v was never injected", f)
+		}
+	}
+	for name, want := range map[string][]byte{"big.bin": big, "small.txt": small} {
+		got, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s after faults: %d bytes, err %v; want the %d bytes put", name, len(got), err, len(want))
+		}
+	}
+	if got := entries(t, out); len(got) != 2 {
+		t.Errorf("out holds %q, want only the two files", got)
+	}
+}
+
+// TestRetriesRunOut makes every attempt fail: each command gives up after a
+// bounded time, exits 1 with a message that names the failure, and leaves
+// nothing behind: no file, no temporary file, no archive, no upload.
+func TestRetriesRunOut(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	data := randomBytes(t, 18<<20) // a multipart upload
+	path := r.write("data.bin", data)
+	ids := r.put(path, r.write("archived.txt", []byte("never restored\n")))
+	r.restoreAll(ids[0])
+	s := r.directStore()
+	ctx := context.Background()
+	count := func() int {
+		n := 0
+		if err := s.List(ctx, func(object.Info) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	stored := count()
+
+	// Five attempts, with waits capped at testMaxBackoff, and a second of
+	// idle timeout for each stalled one; get retries a range four times.
+	const bound = 20 * time.Second
+	// Notes may come first (put's cost notice); the error is the end.
+	oneLine := regexp.MustCompile(`(^|\n)ogive: [^\n]+\n(hint: [^\n]+\n)?$`)
+	cases := []struct {
+		name  string
+		rule  fp.Rule
+		args  []string
+		want  string // in the message
+		check func(t *testing.T)
+	}{
+		{"list/503", fp.Rule{Fault: fp.SlowDown, Match: isList}, []string{"list"}, "SlowDown", nil},
+		{"list/stall", fp.Rule{Fault: fp.Stall, Match: isList}, []string{"list"}, "timeout", nil},
+		{"put/500", fp.Rule{Fault: fp.InternalError, Match: isPut}, []string{"put", path}, "InternalError",
+			func(t *testing.T) {
+				if n := count(); n != stored {
+					t.Errorf("%d objects after a failed put, want %d", n, stored)
+				}
+				ups, err := s.ListUploads(ctx)
+				if err != nil || len(ups) != 0 {
+					t.Errorf("multipart uploads left after a failed put: %v, %v", ups, err)
+				}
+			}},
+		{"put/reset", fp.Rule{Fault: fp.ResetRequest, Match: isPut}, []string{"put", path}, "reset", nil},
+		{"restore/503", fp.Rule{Fault: fp.SlowDown, Match: isRestore}, []string{"restore", ids[1]}, "SlowDown", nil},
+		{"get/reset", fp.Rule{Fault: fp.ResetResponse, Match: isGetObject}, []string{"get", ids[0], "OUT"}, "download", nil},
+		{"get/head-503", fp.Rule{Fault: fp.SlowDown, Match: isHead}, []string{"get", ids[0], "OUT"}, "503", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := r.mkdir("out-" + strings.ReplaceAll(tc.name, "/", "-"))
+			args := append([]string{}, tc.args...)
+			for i := range args {
+				if args[i] == "OUT" {
+					args[i] = out
+				}
+			}
+			r.proxy.SetRules(tc.rule)
+			res := r.ogive("", append(args[:1:1], append([]string{"--password-file", r.pwFile}, args[1:]...)...)...)
+			r.proxy.SetRules()
+			t.Logf("%s", res)
+			if res.code != 1 {
+				t.Fatalf("want exit 1: %s", res)
+			}
+			if res.took > bound {
+				t.Errorf("gave up after %v, want within %v", res.took, bound)
+			}
+			if !oneLine.MatchString(res.stderr) || strings.Count(res.stderr, "ogive: ") != 1 {
+				t.Errorf("stderr is not one message and an optional hint: %q", res.stderr)
+			}
+			if !strings.Contains(strings.ToLower(res.stderr), strings.ToLower(tc.want)) {
+				t.Errorf("stderr does not name %q: %q", tc.want, res.stderr)
+			}
+			if got := entries(t, out); len(got) != 0 {
+				t.Errorf("left %q in the destination", got)
+			}
+			if tc.check != nil {
+				tc.check(t)
+			}
+		})
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 
+	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/input"
 	"github.com/ogive-project/ogive/object"
@@ -71,7 +73,7 @@ func report(w io.Writer, err error) int {
 // the context the packages wrapped around it; the hint says what to do.
 func explain(err error) (msg, hint string) {
 	msg = err.Error()
-	var netErr net.Error
+	var netErr *net.OpError
 	switch {
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
@@ -87,6 +89,8 @@ func explain(err error) (msg, hint string) {
 		hint = "this profile was written by a newer or different program"
 	case errors.Is(err, input.ErrTooShort):
 		hint = fmt.Sprintf("choose a password of at least %d bytes", input.MinPasswordLen)
+	case errors.Is(err, input.ErrEmpty):
+		hint = "give the profile's password: check what --password-file, --password-command or stdin supply"
 	case errors.Is(err, input.ErrNoTerminal):
 		hint = "pipe the password on stdin, or use --password-file or --password-command"
 	case errors.Is(err, crypt.ErrAuthentication):
@@ -105,6 +109,12 @@ func explain(err error) (msg, hint string) {
 		hint = "the AWS key lacks a permission: see the IAM policy in the README"
 	case errors.Is(err, object.ErrNoSuchBucket):
 		hint = "check the bucket name and region in the profile"
+	case errors.Is(err, archive.ErrExists):
+		hint = "add --force to replace it, or choose another name with --output"
+	case errors.Is(err, archive.ErrUnsafeName):
+		hint = "choose a name to write it under with --output"
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):
+		hint = "the destination has no room for the file: free some space or choose another directory"
 	case errors.Is(err, object.ErrUnavailable):
 		hint = "S3 kept failing or could not be reached, so ogive gave up: check the endpoint in the profile and the network, then try again"
 	case errors.As(err, &netErr):

@@ -123,6 +123,14 @@ func putOne(ctx context.Context, f *Factory, s *session, o *putOptions, arg stri
 // openSource opens a regular file or block device for reading and returns
 // its size.
 func openSource(path string) (*os.File, int64, error) {
+	// Look before opening: opening a FIFO blocks until something writes to
+	// it, and opening some character devices (tapes) has side effects.
+	if st, err := os.Stat(path); err == nil {
+		m := st.Mode()
+		if !m.IsRegular() && !m.IsDir() && (m&os.ModeDevice == 0 || m&os.ModeCharDevice != 0) {
+			return nil, 0, notFileOrDevice(path)
+		}
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -147,6 +155,10 @@ func openSource(path string) (*os.File, int64, error) {
 		return nil, 0, fmt.Errorf("%s is a directory; archive it first, e.g. tar c %s | ogive put --name %s.tar -", path, path, filepath.Base(path))
 	default:
 		file.Close()
-		return nil, 0, fmt.Errorf("%s is not a regular file or block device; pipe it in with \"-\" and --name", path)
+		return nil, 0, notFileOrDevice(path)
 	}
+}
+
+func notFileOrDevice(path string) error {
+	return fmt.Errorf("%s is not a regular file or block device; pipe it in with \"-\" and --name", path)
 }

@@ -26,45 +26,67 @@ var errTooManyParts = errors.New("input needs more than 10000 parts")
 // UploadOptions configure Upload.
 type UploadOptions struct {
 	PutOptions
-	PartSize    int64 // 0 → 16 MiB; otherwise MinPartSize to MaxPartSize
-	Concurrency int   // parts in flight; 0 → 4
+	PartSize int64 // 0 → 16 MiB; otherwise MinPartSize to MaxPartSize
+	// PartSizes, if set, gives the size of each part by its number (from
+	// 1) and PartSize is ignored. It lets an input of unknown length start
+	// with small parts and grow them, so that it can reach S3's largest
+	// object within MaxParts parts while a short one still needs little
+	// memory. Every size must be MinPartSize to MaxPartSize.
+	PartSizes   func(number int32) int64
+	Concurrency int // parts in flight; 0 → 4
 	// OnPart, if set, is called as the store acknowledges each part, in
 	// completion order, never concurrently. An input that fits in one part
 	// is stored with a single Put and reported as part 1 without an ETag.
 	OnPart func(Part)
 }
 
-func (o UploadOptions) limits() (partSize int64, concurrency int, err error) {
-	partSize, concurrency = o.PartSize, o.Concurrency
-	if partSize == 0 {
-		partSize = defaultPartSize
+// limits checks the options and returns the part size schedule and the
+// concurrency they mean.
+func (o UploadOptions) limits() (partSizes func(int32) (int, error), concurrency int, err error) {
+	sizeOf := o.PartSizes
+	if sizeOf == nil {
+		partSize := o.PartSize
+		if partSize == 0 {
+			partSize = defaultPartSize
+		}
+		sizeOf = func(int32) int64 { return partSize }
 	}
-	if partSize < MinPartSize || partSize > MaxPartSize {
-		return 0, 0, fmt.Errorf("part size %d outside %d-%d", partSize, MinPartSize, int64(MaxPartSize))
+	partSizes = func(number int32) (int, error) {
+		size := sizeOf(number)
+		if size < MinPartSize || size > MaxPartSize {
+			return 0, fmt.Errorf("size %d of part %d outside %d-%d", size, number, MinPartSize, int64(MaxPartSize))
+		}
+		return int(size), nil
 	}
+	if _, err := partSizes(1); err != nil {
+		return nil, 0, err
+	}
+	concurrency = o.Concurrency
 	if concurrency == 0 {
 		concurrency = defaultConcurrency
 	}
 	if concurrency < 0 {
-		return 0, 0, fmt.Errorf("negative concurrency %d", concurrency)
+		return nil, 0, fmt.Errorf("negative concurrency %d", concurrency)
 	}
-	return partSize, concurrency, nil
+	return partSizes, concurrency, nil
 }
 
 // Upload streams r into key as a multipart upload, with up to Concurrency
 // parts in flight and never more than Concurrency × PartSize bytes of r in
-// memory. An input that fits in one part is stored with a single Put. On an
+// memory (with PartSizes: Concurrency × the size of the part being read).
+// An input that fits in one part is stored with a single Put. On an
 // error, or when ctx is done, the multipart upload is aborted so that its
 // parts stop costing storage. It returns the number of bytes stored.
 //
 // A Read of r already under way is not interrupted by ctx.
 func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptions) (int64, error) {
-	partSize, concurrency, err := o.limits()
+	partSizes, concurrency, err := o.limits()
 	if err != nil {
 		return 0, fmt.Errorf("upload %s: %w", key, err)
 	}
 	in := bufio.NewReader(r)
-	first := make([]byte, partSize)
+	firstSize, _ := partSizes(1) // checked by limits
+	first := make([]byte, firstSize)
 	n, last, err := readPart(in, first)
 	if err != nil {
 		return 0, fmt.Errorf("upload %s: %w", key, err)
@@ -78,12 +100,12 @@ func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptio
 		return 0, fmt.Errorf("upload %s: %w", key, err)
 	}
 	u := &multipart{
-		store:    s,
-		key:      key,
-		uploadID: uploadID,
-		onPart:   o.OnPart,
-		partSize: int(partSize),
-		free:     make(chan []byte, concurrency),
+		store:     s,
+		key:       key,
+		uploadID:  uploadID,
+		onPart:    o.OnPart,
+		partSizes: partSizes,
+		free:      make(chan []byte, concurrency),
 	}
 	total, err := u.run(ctx, in, first, n)
 	if err != nil {
@@ -128,17 +150,19 @@ func readPart(in *bufio.Reader, buf []byte) (n int, last bool, err error) {
 
 // multipart is one Upload past its first part.
 type multipart struct {
-	store    Store
-	key      string
-	uploadID string
-	onPart   func(Part)
-	partSize int
+	store     Store
+	key       string
+	uploadID  string
+	onPart    func(Part)
+	partSizes func(number int32) (int, error)
 
 	// free holds part buffers whose upload finished. Buffers are made on
 	// demand up to its capacity, which is what bounds memory and the
-	// number of parts in flight.
-	free chan []byte
-	made int
+	// number of parts in flight. A buffer too small for a grown part is
+	// dropped for a new one, so the bound holds as parts grow.
+	free     chan []byte
+	made     int
+	lastSize int // size of the last part read
 
 	mu       sync.Mutex
 	parts    []Part
@@ -157,21 +181,13 @@ func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n i
 		last  bool
 		err   error
 	)
-	u.made = 1
+	u.made, u.lastSize = 1, len(first)
 	for number := int32(1); ; number++ {
 		if number > 1 {
-			if buf, err = u.buffer(ctx); err != nil {
+			if buf, n, last, err = u.read(ctx, in, number); err != nil {
 				u.fail(err, cancel)
 				break
 			}
-			if n, last, err = readPart(in, buf); err != nil {
-				u.fail(err, cancel)
-				break
-			}
-		}
-		if number > MaxParts {
-			u.fail(fmt.Errorf("%w of %d bytes", errTooManyParts, len(buf)), cancel)
-			break
 		}
 		total += int64(n)
 		partBuf, partLen := buf, n // the loop reuses buf and n
@@ -194,24 +210,49 @@ func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n i
 	return total, nil
 }
 
-// buffer returns a free part buffer, making one while fewer than cap(free)
-// exist, or waiting for an upload in flight to finish.
-func (u *multipart) buffer(ctx context.Context) ([]byte, error) {
+// read reads part number from in into a buffer of the part's size.
+func (u *multipart) read(ctx context.Context, in *bufio.Reader, number int32) (buf []byte, n int, last bool, err error) {
+	if number > MaxParts {
+		return nil, 0, false, fmt.Errorf("%w: part %d of %d bytes", errTooManyParts, number-1, u.lastSize)
+	}
+	size, err := u.partSizes(number)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	u.lastSize = size
+	if buf, err = u.buffer(ctx, size); err != nil {
+		return nil, 0, false, err
+	}
+	n, last, err = readPart(in, buf)
+	return buf, n, last, err
+}
+
+// buffer returns a part buffer of size bytes: a free one, a new one while
+// fewer than cap(free) exist, or the next one an upload in flight gives back.
+func (u *multipart) buffer(ctx context.Context, size int) ([]byte, error) {
 	select {
 	case buf := <-u.free:
-		return buf, nil
+		return resize(buf, size), nil
 	default:
 	}
 	if u.made < cap(u.free) {
 		u.made++
-		return make([]byte, u.partSize), nil
+		return make([]byte, size), nil
 	}
 	select {
 	case buf := <-u.free:
-		return buf, nil
+		return resize(buf, size), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// resize returns buf as size bytes, or a new buffer when buf is too small.
+func resize(buf []byte, size int) []byte {
+	if cap(buf) < size {
+		return make([]byte, size)
+	}
+	return buf[:size]
 }
 
 func (u *multipart) send(ctx context.Context, cancel context.CancelFunc, number int32, buf []byte, n int) {

@@ -22,14 +22,29 @@ const (
 	MinPartSize = 5 << 20
 	// MaxParts is S3's limit of parts in one upload.
 	MaxParts = 10000
-	// defaultPartPackages makes 16 MiB parts, large enough to keep S3 busy
-	// and small enough that several in flight stay within a modest memory.
+	// defaultPartPackages makes 16 MiB parts: large enough that the PUT
+	// requests Deep Archive bills per part stay cheap (65,536 per TiB) and
+	// small enough that the parts in flight take a modest memory.
 	defaultPartPackages = 256
+	// DefaultConcurrency is the number of parts Put keeps in flight.
+	DefaultConcurrency = 4
+)
+
+// The part sizes of a stream of unknown length: defaultPartPackages
+// packages, doubled every streamDoubling parts up to maxStreamPartPackages
+// (1 GiB), so that short streams need little memory and long ones still
+// reach S3's 5 TiB object limit within MaxParts parts; docs/BENCHMARKS.md
+// has the table.
+const (
+	streamDoubling        = 900
+	maxStreamPartPackages = 16384
 )
 
 // PartSize picks the size of every part but the last for an encrypted
 // stream of cipherSize bytes (negative when unknown). Parts hold whole DARE
 // packages, so any part can be re-encrypted from its first package index.
+// A known size gets parts of equal size, as few as fit MaxParts; a stream
+// of unknown length starts with this size and grows (see streamPartSize).
 func PartSize(cipherSize int64) int64 {
 	pkg := int64(crypt.MaxPackageLen)
 	packages := int64(defaultPartPackages)
@@ -42,6 +57,15 @@ func PartSize(cipherSize int64) int64 {
 	return packages * pkg
 }
 
+// streamPartSize is the size of part number (from 1) of a stream of
+// unknown length. S3 accepts parts of different sizes as long as all but
+// the last are at least MinPartSize.
+func streamPartSize(number int32) int64 {
+	doublings := min(int64(max(number-1, 0))/streamDoubling, 6)
+	packages := min(int64(defaultPartPackages)<<doublings, maxStreamPartPackages)
+	return packages * crypt.MaxPackageLen
+}
+
 // Source is what to archive.
 type Source struct {
 	R    io.Reader
@@ -52,7 +76,7 @@ type Source struct {
 // PutOptions tune one upload.
 type PutOptions struct {
 	StorageClass string // "" means DEEP_ARCHIVE
-	Concurrency  int    // parts in flight; 0 means 4
+	Concurrency  int    // parts in flight; 0 means DefaultConcurrency
 	MaxIDLen     int    // longest storage ID the store accepts (1024 less any key prefix)
 	OnPart       func(object.Part)
 }
@@ -84,20 +108,21 @@ func Put(ctx context.Context, s object.Store, master []byte, src Source, o PutOp
 	if err != nil {
 		return "", 0, err
 	}
-	cipherSize := int64(-1)
-	if src.Size >= 0 {
-		cipherSize = crypt.EncryptedSize(src.Size)
-	}
 	concurrency := o.Concurrency
 	if concurrency <= 0 {
-		concurrency = 4
+		concurrency = DefaultConcurrency
 	}
-	_, err = object.Upload(ctx, s, id, enc, object.UploadOptions{
+	uo := object.UploadOptions{
 		PutOptions:  object.PutOptions{StorageClass: o.StorageClass},
-		PartSize:    PartSize(cipherSize),
 		Concurrency: concurrency,
 		OnPart:      o.OnPart,
-	})
+	}
+	if src.Size >= 0 {
+		uo.PartSize = PartSize(crypt.EncryptedSize(src.Size))
+	} else {
+		uo.PartSizes = streamPartSize
+	}
+	_, err = object.Upload(ctx, s, id, enc, uo)
 	if err != nil {
 		return "", 0, fmt.Errorf("upload %s: %w", src.Name, err)
 	}

@@ -11,7 +11,7 @@ VERSITYGW_VERSION := v1.8.0
 VERSITYGW         := $(GOBIN)/versitygw
 export OGIVE_VERSITYGW := $(VERSITYGW)
 
-.PHONY: all build test test-short vet fmt-check man man-check install demo s3-local tools clean
+.PHONY: all build test test-short vet fmt-check man man-check install demo s3-local tools bench clean
 
 all: build
 
@@ -53,6 +53,11 @@ install: build
 ## demo: the whole workflow against a local Deep Archive server
 demo: tools build
 	./scripts/demo.sh
+
+## bench: ogive against the AWS CLI on the local server (docs/BENCHMARKS.md);
+## heavy (1 and 8 GiB files, 10,000 archives), never part of test
+bench: tools
+	./scripts/bench.sh
 
 ## s3-local: run the local Deep Archive server in the foreground
 s3-local: tools

@@ -3,21 +3,41 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/awnumar/memguard"
 
 	"github.com/ogive-project/ogive/cmd"
 )
 
+// interruptGrace is how long ogive has to stop by itself after SIGINT or
+// SIGTERM. Transfers see the cancelled context at once and clean up; a
+// password being read from a terminal or a pipe does not, so after the
+// grace, or at a second signal, the process exits anyway.
+const interruptGrace = 3 * time.Second
+
+// exitInterrupted is the status cmd reports for an interrupt, as shells do.
+const exitInterrupted = 130
+
 func main() {
-	// Interrupts cancel the context so transfers stop cleanly and leave
-	// resumable state; a second interrupt kills the process the usual way.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		cancel()
+		select {
+		case <-signals:
+		case <-time.After(interruptGrace):
+		}
+		fmt.Fprintln(os.Stderr, "ogive: interrupted")
+		memguard.SafeExit(exitInterrupted)
+	}()
 	code := cmd.Main(ctx, cmd.SystemFactory())
-	stop()
 	// SafeExit purges every enclave and locked buffer before exiting.
 	memguard.SafeExit(code)
 }

@@ -57,9 +57,14 @@ type rigOptions struct {
 func newRig(t *testing.T, o rigOptions) *rig {
 	t.Helper()
 	r := &rig{t: t, dir: t.TempDir(), srvDir: t.TempDir(), prefix: "rel/"}
+	accessKey := ""
+	if o.secretKey != "" {
+		accessKey = "OGIVERELIABILITYKEY0"
+	}
 	srv, err := s3local.Start(context.Background(), s3local.Options{
 		Dir:       r.srvDir,
 		Bucket:    "ogive-reliability",
+		AccessKey: accessKey,
 		SecretKey: o.secretKey,
 		Tiers:     map[string]time.Duration{"Bulk": time.Second, "Standard": time.Second},
 		Day:       time.Hour, // restored copies outlive the test

@@ -48,6 +48,14 @@ func isCobraUsageError(err error) bool {
 // cannot be downloaded yet. Commands that return it have already said why.
 var errNotReady = errors.New("not ready")
 
+// errWaitTimeout means --wait gave up at --timeout while a restore was
+// still running: not a failure, the archive is just not ready yet.
+var errWaitTimeout = errors.New("timed out waiting for the restore")
+
+// errEarlyDeletion means rm refused to delete an archive younger than its
+// storage class's minimum duration without --force.
+var errEarlyDeletion = errors.New("archive younger than its minimum storage duration")
+
 // report prints err for a person, on one line with an optional hint, and
 // returns the exit code that goes with it.
 func report(w io.Writer, err error) int {
@@ -63,7 +71,7 @@ func report(w io.Writer, err error) int {
 	if hint != "" {
 		fmt.Fprintf(w, "hint: %s\n", hint)
 	}
-	if errors.Is(err, object.ErrNotRestored) {
+	if errors.Is(err, object.ErrNotRestored) || errors.Is(err, errWaitTimeout) {
 		return exitNotReady
 	}
 	return exitError
@@ -99,6 +107,10 @@ func explain(err error) (msg, hint string) {
 		hint = "this is not a storage ID of this profile; 'ogive list' shows yours"
 	case errors.Is(err, crypt.ErrNameTooLong):
 		hint = "choose a shorter name with --name"
+	case errors.Is(err, errWaitTimeout):
+		hint = "the restore is still running (Bulk takes up to 48 hours, Standard 12): wait again, with a longer --timeout"
+	case errors.Is(err, errEarlyDeletion):
+		hint = "nothing was deleted; add --force to delete anyway and pay the early-deletion charge"
 	case errors.Is(err, object.ErrNotRestored):
 		hint = "run 'ogive restore ID' and wait until 'ogive head ID' prints READY"
 	case errors.Is(err, object.ErrNotFound):

@@ -84,6 +84,9 @@ type globalOptions struct {
 	profilePath     string
 	passwordFile    string
 	passwordCommand string
+	// quiet drops progress bars, summaries and notices from stderr; data
+	// on stdout, warnings and errors stay.
+	quiet bool
 }
 
 func defaultProfilePath(getenv func(string) string) string {

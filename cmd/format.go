@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/ogive-project/ogive/object"
 )
@@ -23,6 +24,9 @@ func formatSize(n int64) string {
 
 // dateLayout prints dates like 2019-May-05.
 const dateLayout = "2006-Jan-02"
+
+// formatExpiry prints when a restored copy goes away, in UTC to the minute.
+func formatExpiry(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 
 // statusCode is the five-letter status of the original ogive.
 func statusCode(s object.State) string {

@@ -48,6 +48,8 @@ that never leaves your profile file; file names are encrypted too.`,
 		"read the password from the first line of this file (env OGIVE_PASSWORD_FILE)")
 	pf.StringVar(&g.passwordCommand, "password-command", f.Getenv("OGIVE_PASSWORD_COMMAND"),
 		"run this shell command and read the password from its output (env OGIVE_PASSWORD_COMMAND)")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false,
+		"no progress bars, summaries or notices on stderr; errors and warnings still print")
 	// The default shown in help must not leak a path from the machine that
 	// generated the man pages.
 	root.PersistentFlags().Lookup("profile").DefValue = "$HOME/.ogive"
@@ -59,6 +61,7 @@ that never leaves your profile file; file names are encrypted too.`,
 		newRestoreCmd(f, g),
 		newHeadCmd(f, g),
 		newGetCmd(f, g),
+		newRmCmd(f, g),
 		newUploadsCmd(f, g),
 	)
 	return root

@@ -1,0 +1,123 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ogive-project/ogive/archive"
+	"github.com/ogive-project/ogive/object"
+)
+
+type rmOptions struct {
+	force  bool
+	prices prices
+}
+
+func newRmCmd(f *Factory, g *globalOptions) *cobra.Command {
+	o := &rmOptions{}
+	c := &cobra.Command{
+		Use:   "rm <storage-id>...",
+		Short: "Delete archives from the bucket",
+		Long: `Delete archives for good: once deleted, an archive cannot be restored by anybody.
+
+Deep Archive bills every object for at least 180 days of storage: deleting one sooner is
+charged as if it had stayed the remaining days (GLACIER and GLACIER_IR: 90 days;
+STANDARD_IA and ONEZONE_IA: 30). rm refuses to delete an archive younger than that unless
+--force is given, and says what the early deletion costs, from the prices in
+docs/PRICING.md or the --price flag.
+
+Every ID is checked before anything is deleted: if one is not an archive of this profile,
+or needs --force, nothing is deleted. rm needs the s3:DeleteObject permission, which the
+other commands do not.`,
+		Example: `  ogive rm 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD
+  ogive rm --force ID1 ID2`,
+		Args: minArgs(1, "at least one storage ID"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, storagePriceSettings); err != nil {
+				return err
+			}
+			return runRm(c.Context(), f, g, o, args, time.Now())
+		},
+	}
+	c.Flags().BoolVar(&o.force, "force", false, "delete archives younger than their minimum storage duration, and pay for the remaining days")
+	bindPrices(c.Flags(), &o.prices, storagePriceSettings)
+	return c
+}
+
+// rmTarget is an archive rm has looked up and may delete.
+type rmTarget struct {
+	archive   *archive.Archive
+	info      object.Info
+	remaining int     // days of the minimum storage duration left; 0 if none
+	charge    float64 // estimated early-deletion charge in USD
+	priced    bool    // whether charge could be estimated
+}
+
+func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids []string, now time.Time) error {
+	s, err := f.openSession(ctx, g, false)
+	if err != nil {
+		return err
+	}
+	// Look every archive up first, so that a typo or a refusal deletes
+	// nothing rather than part of what was asked.
+	targets := make([]rmTarget, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.identify(ctx, id)
+		if err != nil {
+			return err
+		}
+		info, err := s.store.Head(ctx, id)
+		if err != nil {
+			return err
+		}
+		t := rmTarget{archive: a, info: info}
+		t.remaining, t.charge, t.priced = o.prices.earlyDeletion(info.StorageClass, now.Sub(info.LastModified), info.Size)
+		targets = append(targets, t)
+	}
+
+	young := 0
+	for _, t := range targets {
+		if t.remaining > 0 {
+			young++
+		}
+	}
+	if young > 0 && !o.force {
+		for _, t := range targets {
+			if t.remaining > 0 {
+				printEarlyDeletion(f.Err, t, now, o.prices, "would be")
+			}
+		}
+		return fmt.Errorf("%d of %d archives: %w", young, len(targets), errEarlyDeletion)
+	}
+
+	for _, t := range targets {
+		if t.remaining > 0 && !g.quiet {
+			printEarlyDeletion(f.Err, t, now, o.prices, "is")
+		}
+		if err := s.store.Delete(ctx, t.archive.ID); err != nil {
+			return err // the store names the operation and the ID
+		}
+		if !g.quiet {
+			fmt.Fprintf(f.Err, "Deleted %s (%s)\n", t.archive.Name, t.archive.ID)
+		}
+	}
+	return nil
+}
+
+// printEarlyDeletion says what deleting t before its minimum storage
+// duration costs; verb is "would be" when rm refuses, "is" when it deletes.
+func printEarlyDeletion(w io.Writer, t rmTarget, now time.Time, p prices, verb string) {
+	age := int(now.Sub(t.info.LastModified) / (24 * time.Hour))
+	fmt.Fprintf(w, "%s (%s) is %d days old in %s, which bills at least %d days: deleting it now %s charged for the remaining %d days.",
+		t.archive.Name, t.archive.ID, age, t.info.StorageClass, minimumDays(t.info.StorageClass), verb, t.remaining)
+	if t.priced {
+		fmt.Fprintf(w, " Estimated charge for %s: %s (%s per GB-month; %s)\n",
+			formatSize(t.info.Size), formatUSD(t.charge), formatPrice(p.storageGBMonth), p.source())
+	} else {
+		fmt.Fprintf(w, " ogive has no %s price to estimate it: see the AWS S3 pricing page.\n", t.info.StorageClass)
+	}
+}

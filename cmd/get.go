@@ -5,17 +5,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/progress"
 )
 
 type getOptions struct {
 	output      string
 	force       bool
 	concurrency int
+	wait        bool
+	timeout     time.Duration
 }
 
 func newGetCmd(f *Factory, g *globalOptions) *cobra.Command {
@@ -31,10 +35,15 @@ block device, the archive is written into it after checking that it is large eno
 A directory of "-" writes the plaintext to stdout.
 
 The archive must have been restored first (see "ogive restore" and "ogive head"); if it is
-not, get exits with status 2.`,
+not, get exits with status 2. With --wait, get first waits for a restore in progress to
+complete, as "ogive head --wait" does, then downloads.
+
+On a terminal, a bar on stderr shows the bytes authenticated so far, the rate and the time
+left; elsewhere get prints one summary line when it is done. --quiet prints neither.`,
 		Example: `  ogive get 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD ~/restored
   ogive get ID /dev --output sdg
-  ogive get ID - | tar x`,
+  ogive get ID - | tar x
+  ogive get --wait --timeout 48h ID ~/restored`,
 		Args: exactArgs(2, "a storage ID and a destination directory"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runGet(c.Context(), f, g, o, args[0], args[1])
@@ -43,12 +52,17 @@ not, get exits with status 2.`,
 	c.Flags().StringVarP(&o.output, "output", "o", "", "file name to write instead of the original one")
 	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 4, "ranges downloaded at once")
+	c.Flags().BoolVar(&o.wait, "wait", false, "wait until a restore in progress completes, then download")
+	c.Flags().DurationVar(&o.timeout, "timeout", 0, "with --wait, give up after this long (e.g. 30m, 48h); 0 waits as long as it takes")
 	return c
 }
 
 func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id, dir string) error {
 	if o.concurrency < 1 {
 		return usagef("--concurrency must be at least 1")
+	}
+	if err := checkWait(o.wait, o.timeout); err != nil {
+		return err
 	}
 	if dir != "-" {
 		st, err := os.Stat(dir)
@@ -77,14 +91,26 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	}
 	defer keys.Destroy()
 
+	if o.wait {
+		if _, err := waitReady(ctx, f, g, s, a, o.timeout); err != nil {
+			return err
+		}
+	}
 	info, err := archive.Locate(ctx, s.store, id)
 	if err != nil {
 		return err
 	}
 	dl := archive.DownloadOptions{Concurrency: o.concurrency}
 	if dir == "-" {
-		_, err := archive.DownloadStream(ctx, s.store, keys, id, info.Size, f.Out, dl)
-		return err
+		tr := startDownload(f, g, name, keys, info.Size)
+		dl.OnBytes = tr.Add
+		n, err := archive.DownloadStream(ctx, s.store, keys, id, info.Size, f.Out, dl)
+		if err != nil {
+			tr.Stop()
+			return err
+		}
+		tr.Done(fmt.Sprintf("Downloaded %s to stdout (%s)", name, formatSize(n)))
+		return nil
 	}
 
 	out := name
@@ -108,14 +134,34 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			return err
 		}
 	}
+	tr := startDownload(f, g, name, keys, info.Size)
+	dl.OnBytes = tr.Add
 	n, err := archive.DownloadAt(ctx, s.store, keys, id, info.Size, t.File(), dl)
 	if err != nil {
+		tr.Stop()
 		t.Abort()
 		return err
 	}
 	if err := t.Commit(); err != nil {
+		tr.Stop()
 		return err
 	}
-	fmt.Fprintf(f.Err, "Downloaded %s as %s (%s)\n", name, path, formatSize(n))
+	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", name, path, formatSize(n)))
 	return nil
+}
+
+// startDownload follows a download on stderr. It counts plaintext bytes as
+// they authenticate: only those are ever released, so the bar never runs
+// ahead of what is really done.
+func startDownload(f *Factory, g *globalOptions, name string, keys crypt.Decrypter, cipherSize int64) *progress.Transfer {
+	total, err := keys.PlainSize(cipherSize)
+	if err != nil {
+		total = -1 // the download itself reports the bad size
+	}
+	return progress.Start(f.Err, progress.Options{
+		Label: "get " + name,
+		Total: total,
+		Bar:   f.ErrIsTerminal,
+		Quiet: g.quiet,
+	})
 }

@@ -2,33 +2,67 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/object"
 )
 
-type headOptions struct{}
+type headOptions struct {
+	wait    bool
+	timeout time.Duration
+	json    bool
+}
 
 func newHeadCmd(f *Factory, g *globalOptions) *cobra.Command {
 	o := &headOptions{}
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "head <storage-id>",
 		Short: "Print an archive's status; exit 0 when it can be downloaded",
 		Long: `Print the status of one archive: DEEPS (archived), RECOV (restore in progress), READY
 (downloadable) or ????? (unknown). The exit status is 0 when the archive is READY, 2 when
-it is not downloadable yet, and 1 on error, so scripts can wait for a restore:
+it is not downloadable yet, and 1 on error.
 
-  until ogive head --password-file pw ID; do sleep 3600; done`,
+With --wait, head waits until a restore in progress completes, checking with a growing
+interval (from 1 second up to 15 minutes), and then prints READY; --timeout gives up after
+a while with exit status 2. An archive that is archived with no restore requested fails at
+once, as waiting would never end. So a script can run, unattended:
+
+  ogive restore ID && ogive head --wait ID && ogive get ID ~/restored`,
+		Example: `  ogive head ID
+  ogive head --wait --timeout 50h ID
+  ogive head --json ID | jq -r .restore_expiry`,
 		Args: exactArgs(1, "one storage ID"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runHead(c.Context(), f, g, o, args[0])
 		},
 	}
+	fl := c.Flags()
+	fl.BoolVar(&o.wait, "wait", false, "wait until a restore in progress completes")
+	fl.DurationVar(&o.timeout, "timeout", 0, "with --wait, give up after this long (e.g. 30m, 48h); 0 waits as long as it takes")
+	fl.BoolVar(&o.json, "json", false, "print the archive as one JSON object (see the README)")
+	return c
 }
 
-func runHead(ctx context.Context, f *Factory, g *globalOptions, _ *headOptions, id string) error {
+// checkWait validates --wait and --timeout, which head and get share.
+func checkWait(wait bool, timeout time.Duration) error {
+	if timeout < 0 {
+		return usagef("--timeout must not be negative")
+	}
+	if timeout > 0 && !wait {
+		return usagef("--timeout applies only with --wait")
+	}
+	return nil
+}
+
+func runHead(ctx context.Context, f *Factory, g *globalOptions, o *headOptions, id string) error {
+	if err := checkWait(o.wait, o.timeout); err != nil {
+		return err
+	}
 	s, err := f.openSession(ctx, g, false)
 	if err != nil {
 		return err
@@ -37,17 +71,92 @@ func runHead(ctx context.Context, f *Factory, g *globalOptions, _ *headOptions, 
 	if err != nil {
 		return err
 	}
-	info, err := s.store.Head(ctx, id)
-	if err != nil {
+	var info object.Info
+	var waitErr error
+	if o.wait {
+		info, waitErr = waitReady(ctx, f, g, s, a, o.timeout)
+		// A wait that ends not ready still shows the status it ended on.
+		if waitErr != nil && !errors.Is(waitErr, errWaitTimeout) && !errors.Is(waitErr, object.ErrNotRestored) {
+			return waitErr
+		}
+	} else if info, err = s.store.Head(ctx, id); err != nil {
 		return err // the store names the operation and the ID
 	}
-	fmt.Fprintln(f.Out, statusCode(info.Status.State))
-	if info.Status.State == object.StateRestored && !info.Status.Expiry.IsZero() {
-		fmt.Fprintf(f.Err, "%s is downloadable until %s\n", a.Name, info.Status.Expiry.UTC().Format("2006-01-02 15:04 MST"))
+	if o.json {
+		plain, err := s.plainSize(a, info.Size)
+		if err != nil {
+			return err
+		}
+		if err := writeJSONLine(f.Out, newArchiveJSON(id, a.Name, plain, info.LastModified, info.StorageClass, info.Status)); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(f.Out, statusCode(info.Status.State))
+	}
+	if info.Status.State == object.StateRestored && !info.Status.Expiry.IsZero() && !g.quiet {
+		fmt.Fprintf(f.Err, "%s is downloadable until %s\n", a.Name, formatExpiry(info.Status.Expiry))
+	}
+	if waitErr != nil {
+		return waitErr
 	}
 	switch info.Status.State {
 	case object.StateRestored, object.StateAvailable:
 		return nil
 	}
 	return errNotReady
+}
+
+// How --wait polls: S3 answers a restore in hours, so checking more often
+// than every 15 minutes late in a wait buys nothing, while the first checks
+// come quickly for restores that are nearly done.
+const (
+	waitFirst  = time.Second
+	waitFactor = 1.5
+	waitMax    = 15 * time.Minute
+)
+
+// waitReady checks archive a with HEAD, at growing intervals, until it can
+// be downloaded, and returns its last state. It gives up when timeout (if
+// not 0) has passed, with errWaitTimeout, and at once for an archive that is
+// archived with no restore under way, with object.ErrNotRestored. An
+// unknown state ends the wait too: the caller decides what it means.
+func waitReady(ctx context.Context, f *Factory, g *globalOptions, s *session, a *archive.Archive, timeout time.Duration) (object.Info, error) {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	interval := waitFirst
+	for {
+		info, err := s.store.Head(ctx, a.ID)
+		if err != nil {
+			return info, err // the store names the operation and the ID
+		}
+		switch info.Status.State {
+		case object.StateArchived:
+			return info, fmt.Errorf("%s (%s) is archived and no restore was requested, so it will never be ready: %w",
+				a.Name, a.ID, object.ErrNotRestored)
+		case object.StateRestoring:
+		default:
+			return info, nil
+		}
+		sleep := interval
+		if timeout > 0 {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return info, fmt.Errorf("%s (%s) is still being restored after %s: %w", a.Name, a.ID, timeout, errWaitTimeout)
+			}
+			sleep = min(sleep, left)
+		}
+		if !g.quiet {
+			fmt.Fprintf(f.Err, "%s: restore in progress (RECOV), checking again in %s\n", a.Name, sleep.Round(100*time.Millisecond))
+		}
+		t := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return info, ctx.Err()
+		case <-t.C:
+		}
+		interval = min(time.Duration(float64(interval)*waitFactor), waitMax)
+	}
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
@@ -11,12 +12,15 @@ import (
 	"github.com/ogive-project/ogive/archive"
 )
 
-type listOptions struct{}
+type listOptions struct {
+	status []string
+	json   bool
+}
 
 func newListCmd(f *Factory, g *globalOptions) *cobra.Command {
 	o := &listOptions{}
-	return &cobra.Command{
-		Use:   "list",
+	c := &cobra.Command{
+		Use:   "list [name-pattern]",
 		Short: "List archives with their decrypted names and status",
 		Long: `List every archive of this profile in the bucket: plaintext size, upload date, status,
 storage ID and decrypted file name. Objects that are not ogive archives of this profile's
@@ -26,17 +30,79 @@ Status is one of:
   DEEPS  archived in Deep Archive, no restore requested
   RECOV  a restore is in progress
   READY  restored (or never archived): ready to download
-  ?????  unknown`,
+  ?????  unknown
+
+A name pattern keeps only the archives whose decrypted file name matches it, with shell
+wildcards (*, ?, [a-z]; quote it so that the shell leaves it alone), and --status keeps only
+those in the given statuses. --json prints one JSON object per archive instead of the table.`,
 		Example: `  ogive list
+  ogive list '*.tar'
+  ogive list --status RECOV,READY
+  ogive list --json --status DEEPS | jq -r .id
   echo "$PASSWORD" | ogive list | awk 'NR>2 && $4 == "DEEPS" {print $5}'`,
-		Args: noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return runList(c.Context(), f, g, o)
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("expected at most one name pattern, got %d arguments (quote the pattern)", len(args))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			pattern := ""
+			if len(args) == 1 {
+				pattern = args[0]
+			}
+			return runList(c.Context(), f, g, o, pattern)
 		},
 	}
+	c.Flags().StringSliceVar(&o.status, "status", nil, "keep only archives in these statuses: DEEPS, RECOV, READY or ?????, repeated or comma-separated")
+	c.Flags().BoolVar(&o.json, "json", false, "print one JSON object per archive (see the README)")
+	return c
 }
 
-func runList(ctx context.Context, f *Factory, g *globalOptions, _ *listOptions) error {
+// listFilter keeps the archives list was asked for.
+type listFilter struct {
+	pattern  string
+	statuses map[string]bool // nil keeps every status
+}
+
+func newListFilter(pattern string, statuses []string) (listFilter, error) {
+	// path.Match reports a malformed pattern only when it gets that far
+	// into a name; matching the pattern itself checks all of it up front.
+	if _, err := path.Match(pattern, ""); err != nil {
+		return listFilter{}, usagef("name pattern %q: %v", pattern, err)
+	}
+	lf := listFilter{pattern: pattern}
+	for _, st := range statuses {
+		code := strings.ToUpper(strings.TrimSpace(st))
+		switch code {
+		case "DEEPS", "RECOV", "READY", "?????":
+		default:
+			return listFilter{}, usagef("unknown status %q: use DEEPS, RECOV, READY or ?????", st)
+		}
+		if lf.statuses == nil {
+			lf.statuses = map[string]bool{}
+		}
+		lf.statuses[code] = true
+	}
+	return lf, nil
+}
+
+func (lf listFilter) keep(e archive.Entry) bool {
+	if lf.statuses != nil && !lf.statuses[statusCode(e.Status.State)] {
+		return false
+	}
+	if lf.pattern == "" {
+		return true
+	}
+	ok, _ := path.Match(lf.pattern, e.Name) // the pattern was checked
+	return ok
+}
+
+func runList(ctx context.Context, f *Factory, g *globalOptions, o *listOptions, pattern string) error {
+	filter, err := newListFilter(pattern, o.status)
+	if err != nil {
+		return err
+	}
 	s, err := f.openSession(ctx, g, false)
 	if err != nil {
 		return err
@@ -44,7 +110,9 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, _ *listOptions) 
 	var entries []archive.Entry
 	err = s.withMasterKey(func(master []byte) error {
 		return archive.List(ctx, s.store, master, s.profile.LegacyArchives, func(e archive.Entry) error {
-			entries = append(entries, e)
+			if filter.keep(e) {
+				entries = append(entries, e)
+			}
 			return nil
 		})
 	})
@@ -57,6 +125,14 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, _ *listOptions) 
 		}
 		return entries[i].Name < entries[j].Name
 	})
+	if o.json {
+		for _, e := range entries {
+			if err := writeJSONLine(f.Out, newArchiveJSON(e.ID, e.Name, e.Size, e.Date, e.Class, e.Status)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	printTable(f, entries)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -12,12 +13,16 @@ import (
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/progress"
 )
 
 type putOptions struct {
 	name         string
 	storageClass string
 	concurrency  int
+	json         bool
+	prices       prices
 }
 
 func newPutCmd(f *Factory, g *globalOptions) *cobra.Command {
@@ -28,13 +33,22 @@ func newPutCmd(f *Factory, g *globalOptions) *cobra.Command {
 		Long: `Encrypt each file and upload it to the bucket, by default in the DEEP_ARCHIVE storage
 class. A file may be a regular file, a block device (its whole size is read) or "-" for
 standard input, which then needs --name. Each new storage ID is printed on stdout, one per
-line; progress and messages go to stderr. Putting the same file twice makes two archives.`,
+line; progress and messages go to stderr. Putting the same file twice makes two archives.
+
+On a terminal, a bar on stderr shows the encrypted bytes S3 has acknowledged, the rate and
+the time left; elsewhere put prints one summary line per file when it is uploaded. Once per
+run, put also notes the minimum storage duration S3 bills for the storage class (180 days
+for DEEP_ARCHIVE) and what that costs at least. --quiet prints none of these.`,
 		Example: `  ogive put photos.tar
   echo "$PASSWORD" | ogive put photos.tar
   tar c ~/photos | ogive put --password-file ~/.ogive-pw --name photos.tar -
-  sudo ogive put /dev/sdf`,
+  sudo ogive put /dev/sdf
+  ogive put --json *.tar | jq -r .id`,
 		Args: minArgs(1, "at least one file to upload"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, storagePriceSettings); err != nil {
+				return err
+			}
 			return runPut(c.Context(), f, g, o, args)
 		},
 	}
@@ -42,6 +56,8 @@ line; progress and messages go to stderr. Putting the same file twice makes two 
 	fl.StringVar(&o.name, "name", "", "file name to store for stdin (\"-\")")
 	fl.StringVar(&o.storageClass, "storage-class", "DEEP_ARCHIVE", "S3 storage class of the new objects")
 	fl.IntVar(&o.concurrency, "concurrency", 4, "parts uploaded at once")
+	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (see the README)")
+	bindPrices(fl, &o.prices, storagePriceSettings)
 	return c
 }
 
@@ -64,9 +80,11 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	// Check every source before asking for a password, so a typo fails fast.
 	for _, a := range args {
 		if a != "-" {
-			if _, _, err := openSource(a); err != nil {
+			file, _, err := openSource(a)
+			if err != nil {
 				return err
 			}
+			file.Close()
 		}
 	}
 
@@ -74,16 +92,24 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	if err != nil {
 		return err
 	}
-	failed := 0
+	failed, uploaded := 0, 0
+	var stored int64
 	for _, a := range args {
-		if err := putOne(ctx, f, s, o, a); err != nil {
+		n, err := putOne(ctx, f, g, s, o, a)
+		if err != nil {
 			// One file's error is the command's: no summary line after it.
 			if errors.Is(err, context.Canceled) || len(args) == 1 {
 				return err
 			}
 			failed++
 			report(f.Err, err)
+			continue
 		}
+		uploaded++
+		stored += crypt.EncryptedSize(n)
+	}
+	if uploaded > 0 && !g.quiet {
+		noteMinimumStorage(f.Err, o.prices, o.storageClass, uploaded, stored)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d uploads failed", failed, len(args))
@@ -91,16 +117,25 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	return nil
 }
 
-func putOne(ctx context.Context, f *Factory, s *session, o *putOptions, arg string) error {
+// putOne uploads one file and returns its plaintext size.
+func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, o *putOptions, arg string) (int64, error) {
 	src := archive.Source{R: f.In, Name: o.name, Size: -1}
 	if arg != "-" {
 		file, size, err := openSource(arg)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer file.Close()
 		src = archive.Source{R: file, Name: filepath.Base(arg), Size: size}
 	}
+	// The bar counts what S3 acknowledged, which is ciphertext: its total
+	// is the encrypted size, a little more than the file's.
+	tr := progress.Start(f.Err, progress.Options{
+		Label: "put " + src.Name,
+		Total: crypt.EncryptedSize(src.Size), // -1 for stdin: a spinner
+		Bar:   f.ErrIsTerminal,
+		Quiet: g.quiet,
+	})
 	var id string
 	var n int64
 	err := s.withMasterKey(func(master []byte) error {
@@ -109,15 +144,58 @@ func putOne(ctx context.Context, f *Factory, s *session, o *putOptions, arg stri
 			StorageClass: o.storageClass,
 			Concurrency:  o.concurrency,
 			MaxIDLen:     crypt.MaxIDLen - len(s.profile.Prefix),
+			OnPart:       func(p object.Part) { tr.Add(p.Size) },
 		})
 		return err
 	})
 	if err != nil {
-		return err
+		tr.Stop()
+		return 0, err
 	}
-	fmt.Fprintln(f.Out, id)
-	fmt.Fprintf(f.Err, "Uploaded %s (%s) as %s\n", src.Name, formatSize(n), id)
-	return nil
+	// The summary first: it erases the bar, and the ID goes to stdout,
+	// which may share the terminal with it.
+	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", src.Name, formatSize(n), id))
+	if o.json {
+		rec := putJSON{ID: id, Name: src.Name, Size: n, StorageClass: storageClassName(o.storageClass)}
+		if err := writeJSONLine(f.Out, rec); err != nil {
+			return 0, err
+		}
+	} else {
+		fmt.Fprintln(f.Out, id)
+	}
+	return n, nil
+}
+
+// storageClassName is the class S3 stores an object in for --storage-class.
+func storageClassName(class string) string {
+	if class == "" {
+		return "DEEP_ARCHIVE"
+	}
+	return class
+}
+
+// noteMinimumStorage mentions, once per run, that S3 bills objects of some
+// storage classes for a minimum duration however soon they are deleted
+// (180 days for Deep Archive), and what that comes to for the files just
+// uploaded, stored bytes in all. It comes after the uploads, so that it
+// counts what was really stored, stdin included.
+func noteMinimumStorage(w io.Writer, p prices, class string, files int, stored int64) {
+	class = storageClassName(class)
+	days := minimumDays(class)
+	if days == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Note: S3 bills %s objects for at least %d days of storage, even if they are deleted sooner.", class, days)
+	if class != pricedClass {
+		fmt.Fprintln(w)
+		return
+	}
+	what := fmt.Sprintf("these %d files", files)
+	if files == 1 {
+		what = "this file"
+	}
+	fmt.Fprintf(w, " Minimum charge for %s, %s stored: %s (%s per GB-month; %s)\n",
+		what, formatSize(stored), formatUSD(p.minimumCharge(stored)), formatPrice(p.storageGBMonth), p.source())
 }
 
 // openSource opens a regular file or block device for reading and returns

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
@@ -90,6 +93,7 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 					cancel()
 					return
 				}
+				startWriteback(w, c.plainOff, n)
 				if o.OnBytes != nil {
 					o.OnBytes(n)
 				}
@@ -114,6 +118,26 @@ feed:
 		return 0, err
 	}
 	return plain, nil
+}
+
+// startWriteback asks the kernel to start writing n bytes at off of w to
+// disk now, when w is a file or block device. The download then overlaps
+// the disk with the network, and the fsync that ends it (Target.Commit)
+// finds little left to write instead of the whole file. It is advice: it
+// does not wait, and an error only means the fsync will do the work, so it
+// is ignored; the fsync reports any real write error.
+func startWriteback(w io.WriterAt, off, n int64) {
+	f, ok := w.(syscall.Conn)
+	if !ok || n <= 0 {
+		return
+	}
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = raw.Control(func(fd uintptr) {
+		_ = unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
+	})
 }
 
 // DownloadStream downloads object id into w in order, fetching up to

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 
 	"github.com/minio/sio"
 )
@@ -307,10 +308,25 @@ func newOpener(config sio.Config, terminated bool) (*packageOpener, error) {
 	return o, nil
 }
 
+// runBuffer is the room decryptRun needs for one package and its plaintext.
+type runBuffer struct {
+	pkg   [MaxPackageLen]byte
+	plain [PackageSize]byte
+}
+
+// runBuffers lets runs reuse their buffers: a parallel download decrypts one run per
+// range, and fresh buffers for each would make its garbage, and so its memory, grow with
+// the size of the file.
+var runBuffers = sync.Pool{New: func() any { return new(runBuffer) }}
+
 // decryptRun reads whole packages from src until it ends, as DecryptPackages describes.
 func (o *packageOpener) decryptRun(dst io.Writer, src io.Reader, final bool) (int64, error) {
-	pkg := make([]byte, MaxPackageLen)
-	plain := make([]byte, PackageSize)
+	b := runBuffers.Get().(*runBuffer)
+	defer func() {
+		clear(b.plain[:])
+		runBuffers.Put(b)
+	}()
+	pkg, plain := b.pkg[:], b.plain[:]
 	var written int64
 	for {
 		n, err := io.ReadFull(src, pkg)

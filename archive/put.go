@@ -26,8 +26,10 @@ const (
 	// requests Deep Archive bills per part stay cheap (65,536 per TiB) and
 	// small enough that the parts in flight take a modest memory.
 	defaultPartPackages = 256
-	// DefaultConcurrency is the number of parts Put keeps in flight.
-	DefaultConcurrency = 4
+	// DefaultConcurrency is the number of parts Put keeps in flight. Three
+	// saturate the local server as well as four or six do
+	// (docs/BENCHMARKS.md), and each one holds a part in memory.
+	DefaultConcurrency = 3
 )
 
 // The part sizes of a stream of unknown length: defaultPartPackages

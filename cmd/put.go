@@ -55,7 +55,7 @@ for DEEP_ARCHIVE) and what that costs at least. --quiet prints none of these.`,
 	fl := c.Flags()
 	fl.StringVar(&o.name, "name", "", "file name to store for stdin (\"-\")")
 	fl.StringVar(&o.storageClass, "storage-class", "DEEP_ARCHIVE", "S3 storage class of the new objects")
-	fl.IntVar(&o.concurrency, "concurrency", 4, "parts uploaded at once")
+	fl.IntVar(&o.concurrency, "concurrency", archive.DefaultConcurrency, "parts uploaded at once")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (see the README)")
 	bindPrices(fl, &o.prices, storagePriceSettings)
 	return c

@@ -26,13 +26,21 @@ type Verified struct {
 	Parts int   // parts of the object, each compared by its CRC-32C
 }
 
+// VerifyOptions tune one Verify.
+type VerifyOptions struct {
+	// OnBytes, if set, is called with the number of bytes of the file
+	// read, as they are read.
+	OnBytes func(int64)
+}
+
 // verifyBufferSize is the stretch of ciphertext checksummed at a time.
 const verifyBufferSize = 256 << 10
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Verify tells whether src is the file archived as a, without downloading
-// anything. It encrypts src again with the archive's keys, from package 0:
+// anything. It encrypts src again with keys, the archive's (Archive.Keys),
+// from package 0:
 // with the archive's salt the stream is a pure function of the file (see
 // docs/FORMAT.md, §1.3), so the file that was uploaded gives back the very
 // bytes that were uploaded. It cuts that stream at the sizes of the
@@ -41,8 +49,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 //
 // A file that differs gives ErrMismatch, naming the first part that differs
 // and the bytes of the file it covers.
-func Verify(ctx context.Context, s object.PartChecksummer, master []byte, a *Archive, src io.Reader, size int64) (Verified, error) {
-	if a.Legacy {
+func Verify(ctx context.Context, s object.PartChecksummer, a *Archive, keys crypt.Decrypter, src io.Reader, size int64, o VerifyOptions) (Verified, error) {
+	k, ok := keys.(*crypt.Keys)
+	if a.Legacy || !ok {
 		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, ErrLegacyVerify)
 	}
 	parts, err := s.PartChecksums(ctx, a.ID)
@@ -61,13 +70,11 @@ func Verify(ctx context.Context, s object.PartChecksummer, master []byte, a *Arc
 		return Verified{}, fmt.Errorf("verify %s: %w: the file has %d bytes, the archive %d", a.ID, ErrMismatch, size, plainSize)
 	}
 
-	_, keys, err := crypt.OpenID(master, a.ID)
-	if err != nil {
-		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)
+	if o.OnBytes != nil {
+		src = &reportingReader{r: src, report: o.OnBytes}
 	}
-	defer keys.Destroy()
 	counted := &countingReader{r: src, want: size}
-	stream, err := keys.EncryptReader(counted, 0)
+	stream, err := k.EncryptReader(counted, 0)
 	if err != nil {
 		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)
 	}
@@ -97,6 +104,20 @@ func Verify(ctx context.Context, s object.PartChecksummer, master []byte, a *Arc
 		return Verified{}, fmt.Errorf("verify %s: %w: the file is longer than the archive's %d bytes", a.ID, ErrMismatch, plainSize)
 	}
 	return Verified{Size: plainSize, Parts: len(parts)}, nil
+}
+
+// reportingReader tells how much of the file was read.
+type reportingReader struct {
+	r      io.Reader
+	report func(int64)
+}
+
+func (r *reportingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.report(int64(n))
+	}
+	return n, err
 }
 
 // checksumPart reads exactly size bytes of r and returns their CRC-32C. A

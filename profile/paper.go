@@ -359,7 +359,7 @@ func (s *paperSheet) addKeyLine(i int, value []byte) error {
 	check := string(chars[paperLineChars:])
 	wipe(chars)
 	if string(lineCheck(i, data)) != check {
-		return fmt.Errorf("key line %d: %w: its characters do not match their check %s; compare each one with the sheet", i+1, ErrSheetTypo, check)
+		return fmt.Errorf("key line %d: %w: its characters do not match their check %s", i+1, ErrSheetTypo, check)
 	}
 	return nil
 }
@@ -451,7 +451,7 @@ func (s *paperSheet) profile() (*Profile, error) {
 	key := block.Bytes()[:masterKeySize]
 	sum := keyCheck(key)
 	if !bytes.Equal(sum[:], block.Bytes()[masterKeySize:]) {
-		return nil, fmt.Errorf("%w: every key line matches its check, but the key does not match its own: two typos in one line may cancel out; compare the key lines with the sheet", ErrSheetTypo)
+		return nil, fmt.Errorf("%w: every key line matches its check, but the key does not match its own: two typos in one line may cancel out", ErrSheetTypo)
 	}
 	if got := settingsCheck(&s.settings); got != s.check {
 		return nil, fmt.Errorf("line %d: %w: the settings do not match their check %s: a bucket, region, endpoint, prefix, path-style or 2019 archives line differs from the sheet",

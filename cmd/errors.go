@@ -107,6 +107,14 @@ func explain(err error) (msg, hint string) {
 		hint = "this is not a storage ID of this profile; 'ogive list' shows yours"
 	case errors.Is(err, crypt.ErrNameTooLong):
 		hint = "choose a shorter name with --name"
+	case errors.Is(err, archive.ErrMismatch):
+		hint = "this file is not the one archived under this ID: check the ID with 'ogive list', or archive the file again with 'ogive put'"
+	case errors.Is(err, archive.ErrLegacyVerify), errors.Is(err, object.ErrNoChecksums):
+		hint = "restore the archive and compare instead: ogive get ID - | cmp - FILE"
+	case errors.Is(err, profile.ErrSheetTypo):
+		hint = "check those lines against the printed sheet, character by character, and try again; nothing was written"
+	case errors.Is(err, profile.ErrBadSheet):
+		hint = "give every line that 'ogive profile export --paper' printed; the lines starting with # may be left out"
 	case errors.Is(err, errWaitTimeout):
 		hint = "the restore is still running (Bulk takes up to 48 hours, Standard 12): wait again, with a longer --timeout"
 	case errors.Is(err, errEarlyDeletion):

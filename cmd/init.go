@@ -22,6 +22,8 @@ type initOptions struct {
 	prefix    string
 	pathStyle bool
 	noAWSKeys bool
+	recover   bool   // rebuild a profile from a paper recovery sheet
+	sheet     string // the sheet's file, or "-" for stdin
 }
 
 func newInitCmd(f *Factory, g *globalOptions) *cobra.Command {
@@ -38,6 +40,13 @@ AWS keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; leave the key ID empt
 With --reinit, change the password and/or AWS keys of an existing profile. The master key
 stays the same, so every archive remains readable; the old file is kept as <profile>.bak.
 
+With --recover, create a profile from a recovery sheet ('ogive profile export --paper'):
+its master key and bucket settings, which flags may override, then a new password and AWS
+keys asked for as above. The sheet comes from --sheet FILE, or from stdin with --sheet -
+(typed or pasted; reading stops after its last field), in which case the password comes
+from --password-file, --password-command or the terminal. A mistyped line is reported by
+its number and nothing is written.
+
 Back up the profile file: without it, no archive can ever be decrypted.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -52,12 +61,17 @@ Back up the profile file: without it, no archive can ever be decrypted.`,
 	fl.StringVar(&o.prefix, "prefix", "", "key prefix for every object ogive stores")
 	fl.BoolVar(&o.pathStyle, "path-style", false, "use path-style bucket addressing (automatic for IP and localhost endpoints)")
 	fl.BoolVar(&o.noAWSKeys, "no-aws-keys", false, "store no AWS keys: use the standard AWS credential chain")
+	fl.BoolVar(&o.recover, "recover", false, "create the profile from a paper recovery sheet (see --sheet)")
+	fl.StringVar(&o.sheet, "sheet", "", "with --recover, the recovery sheet's file, or - for stdin")
 	return c
 }
 
 const defaultRegion = "eu-west-1"
 
 func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, changed func(string) bool) error {
+	if o.recover || changed("sheet") {
+		return runRecover(ctx, f, g, o, changed)
+	}
 	_, statErr := os.Stat(g.profilePath)
 	exists := statErr == nil
 	if exists && !o.reinit {

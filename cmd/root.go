@@ -63,6 +63,8 @@ that never leaves your profile file; file names are encrypted too.`,
 		newGetCmd(f, g),
 		newRmCmd(f, g),
 		newUploadsCmd(f, g),
+		newVerifyCmd(f, g),
+		newProfileCmd(f, g),
 	)
 	return root
 }

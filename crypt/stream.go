@@ -325,6 +325,7 @@ func (o *packageOpener) decryptRun(dst io.Writer, src io.Reader, final bool) (in
 	defer func() {
 		clear(b.plain[:])
 		runBuffers.Put(b)
+		o.release()
 	}()
 	pkg, plain := b.pkg[:], b.plain[:]
 	var written int64
@@ -368,6 +369,23 @@ func (o *packageOpener) decryptRun(dst io.Writer, src io.Reader, final bool) (in
 	}
 	return written, nil
 }
+
+// release lets sio take back the package buffer of its reader: sio returns it to its
+// pool only when a read finds no more data, which one more read of the drained package
+// does. Without it every run would leave 64 KiB of garbage. The opener is unusable after.
+func (o *packageOpener) release() {
+	o.pkg.Reset(nil)
+	var one [1]byte
+	_, _ = o.dec.Read(one[:])
+	o.dec = errorReader{}
+}
+
+// errorReader is the reader of a released opener.
+type errorReader struct{}
+
+func (errorReader) Read([]byte) (int, error) { return 0, errReleased }
+
+var errReleased = errors.New("package opener used after release")
 
 // open authenticates pkg, the complete ciphertext of the next package, and decrypts it
 // into plain, which must have room for PackageSize bytes.

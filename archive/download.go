@@ -162,6 +162,9 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 		results[i] = make(chan result, 1)
 	}
 	slots := make(chan struct{}, o.Concurrency)
+	// free recycles the buffers of written ranges: with slots, it keeps the
+	// memory to Concurrency ranges and the garbage to none.
+	free := make(chan *buffer, o.Concurrency)
 	go func() {
 		for i, c := range cs {
 			select {
@@ -169,8 +172,14 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 			case <-ctx.Done():
 				return
 			}
+			var b *buffer
+			select {
+			case b = <-free:
+			default:
+				b = &buffer{}
+			}
 			go func() {
-				b := &buffer{}
+				b.grow(int(c.n))
 				_, err := fetchChunk(ctx, s, keys, id, c, b.reset, o)
 				results[i] <- result{b, err}
 			}()
@@ -195,6 +204,7 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 		if o.OnBytes != nil {
 			o.OnBytes(int64(n))
 		}
+		free <- r.buf
 		<-slots
 	}
 	return total, nil
@@ -282,6 +292,14 @@ func firstError(errs <-chan error) error {
 
 // buffer collects one range's plaintext for in-order streaming.
 type buffer struct{ b []byte }
+
+// grow makes room for n bytes, so that a range's plaintext (never more than
+// its ciphertext) fills the buffer without reallocating it.
+func (b *buffer) grow(n int) {
+	if cap(b.b) < n {
+		b.b = make([]byte, 0, n)
+	}
+}
 
 func (b *buffer) Write(p []byte) (int, error) { b.b = append(b.b, p...); return len(p), nil }
 

@@ -61,3 +61,32 @@ func TestDownloadAtFile(t *testing.T) {
 		t.Errorf("memory holds %d bytes, not the plaintext", len(m.b))
 	}
 }
+
+// TestDownloadStreamRecyclesBuffers streams many small ranges with few
+// buffers, so each buffer carries several ranges in turn: the output must
+// still be the file, in order.
+func TestDownloadStreamRecyclesBuffers(t *testing.T) {
+	master := bytes.Repeat([]byte{4}, crypt.MasterKeySize)
+	plain := make([]byte, 13*crypt.PackageSize+77)
+	for i := range plain {
+		plain[i] = byte(i / crypt.PackageSize * 31)
+	}
+	s := object.NewMemory(nil, nil, 0)
+	id, _, err := Put(t.Context(), s, master, Source{R: bytes.NewReader(plain), Name: "s", Size: int64(len(plain))}, PutOptions{StorageClass: "STANDARD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, keys, err := crypt.OpenID(master, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Destroy()
+	var got bytes.Buffer
+	n, err := DownloadStream(t.Context(), s, keys, id, crypt.EncryptedSize(int64(len(plain))), &got, DownloadOptions{Concurrency: 2, ChunkPackages: 1})
+	if err != nil || n != int64(len(plain)) {
+		t.Fatalf("DownloadStream = %d, %v; want %d bytes", n, err, len(plain))
+	}
+	if !bytes.Equal(got.Bytes(), plain) {
+		t.Error("streamed bytes differ from the file")
+	}
+}

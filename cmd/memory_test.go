@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,6 +38,25 @@ type memEnv struct {
 
 	mu     sync.Mutex
 	offset time.Duration // added to the store's clock
+
+	// failRestore, when set, makes the store refuse to restore that key.
+	failRestore string
+}
+
+// refusingStore fails Restore for one key, as S3 does when a permission or
+// the service is missing.
+type refusingStore struct {
+	*object.Memory
+	key string
+}
+
+var errRefused = errors.New("restore refused for the test")
+
+func (s refusingStore) Restore(ctx context.Context, key string, days int32, tier object.Tier) (object.RestoreResult, error) {
+	if key == s.key {
+		return 0, fmt.Errorf("restore %s: %w", key, errRefused)
+	}
+	return s.Memory.Restore(ctx, key, days, tier)
 }
 
 func newMemEnv(t *testing.T, restoreDelay time.Duration) *memEnv {
@@ -91,7 +111,12 @@ func (e *memEnv) run(ctx context.Context, terminal bool, args ...string) memResu
 		Getenv:        func(string) string { return "" },
 		KDF:           profile.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1},
 		Terminal:      refusingTerminal{},
-		NewStore:      func(context.Context, *profile.Profile) (object.Store, error) { return e.store, nil },
+		NewStore: func(context.Context, *profile.Profile) (object.Store, error) {
+			if e.failRestore != "" {
+				return refusingStore{e.store, e.failRestore}, nil
+			}
+			return e.store, nil
+		},
 	}
 	began := time.Now()
 	code := Main(ctx, f, append([]string{"--profile", e.profile, "--password-file", e.pwFile}, args...)...)
@@ -325,5 +350,45 @@ func TestJSONKeys(t *testing.T) {
 	if !slices.Equal(keys, slices.Sorted(slices.Values(append([]string{"restore", "tier"}, archiveKeys...)))) ||
 		m["restore"] != "requested" || m["tier"] != "Standard" || m["status"] != "RECOV" || m["state"] != "restoring" {
 		t.Errorf("restore --json: %s", r.stdout)
+	}
+}
+
+// A request that fails for one of several IDs is reported, the others go
+// on, the failed one gets no result line, and the exit status says so.
+func TestRestorePartialFailure(t *testing.T) {
+	e := newMemEnv(t, time.Hour)
+	good := e.put(e.file("good.bin", 10))
+	bad := e.put(e.file("bad.bin", 10))
+	e.failRestore = bad
+	r := e.run(context.Background(), false, "restore", bad, good)
+	if r.code != exitError {
+		t.Fatalf("exit %d, want %d: %s", r.code, exitError, r.stderr)
+	}
+	if r.stdout != good+": Restoration request sent.\n" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	for _, want := range []string{
+		"Estimated cost: Bulk retrieval of 2 archives",
+		"ogive: restore " + bad + ": restore refused for the test\n",
+		"ogive: 1 of 2 restore requests failed\n",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q: %q", want, r.stderr)
+		}
+	}
+	st, err := e.store.Head(context.Background(), good)
+	if err != nil || st.Status.State != object.StateRestoring {
+		t.Errorf("the good archive was not restored: %v, %v", st.Status, err)
+	}
+
+	// The same with --json: no line for the failed one, whose request is
+	// sent again as it is still archived; a line for the one skipped.
+	other := e.put(e.file("other.bin", 10))
+	r = e.run(context.Background(), false, "restore", "--json", bad, good, other)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if r.code != exitError || len(lines) != 2 ||
+		!strings.Contains(lines[0], `"id":"`+good+`"`) || !strings.Contains(lines[0], `"restore":"in_progress"`) ||
+		!strings.Contains(lines[1], `"id":"`+other+`"`) || !strings.Contains(lines[1], `"restore":"requested"`) {
+		t.Errorf("restore --json: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

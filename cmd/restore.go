@@ -159,7 +159,7 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 	}
 
 	for _, it := range items {
-		if it.action == restoreRequested && !sent[it] {
+		if it.action == "" {
 			continue // its request failed, and report said so
 		}
 		if o.json {

@@ -68,7 +68,11 @@ func List(ctx context.Context, s object.Store, master []byte, legacy bool, fn fu
 				var name string
 				name, err = openLegacy(master, info)
 				if err == nil {
-					found[i] = &Entry{ID: c.Key, Name: name, Size: info.Size, Date: c.LastModified,
+					size, err := crypt.LegacyPlainSize(info.Size)
+					if err != nil {
+						size = -1
+					}
+					found[i] = &Entry{ID: c.Key, Name: name, Size: size, Date: c.LastModified,
 						Status: info.Status, Class: info.StorageClass, Legacy: true}
 					return
 				}

@@ -214,6 +214,12 @@ func (k *LegacyKeys) newPackageOpener(first uint64) (*packageOpener, error) {
 // PlainSize returns the size of the file held in a 2019 stream of cipherSize bytes. Such a
 // stream has no terminator: 0 bytes is the empty file.
 func (k *LegacyKeys) PlainSize(cipherSize int64) (int64, error) {
+	return LegacyPlainSize(cipherSize)
+}
+
+// LegacyPlainSize is the plaintext size of a 2019 object of cipherSize bytes;
+// it needs no key, so listings can show it without deriving one.
+func LegacyPlainSize(cipherSize int64) (int64, error) {
 	if cipherSize < 0 {
 		return 0, fmt.Errorf("stream of %d bytes: %w: impossible length", cipherSize, ErrAuthentication)
 	}

@@ -86,8 +86,15 @@ type PutOptions struct {
 // Put encrypts src under a fresh salt and uploads it. It returns the new
 // object's storage ID and the plaintext size.
 func Put(ctx context.Context, s object.Store, master []byte, src Source, o PutOptions) (id string, size int64, err error) {
-	salt, err := crypt.NewSalt()
-	if err != nil {
+	return put(ctx, s, master, src, o, nil)
+}
+
+// put is Put with an optional fixed salt, the tests' hook.
+func put(ctx context.Context, s object.Store, master []byte, src Source, o PutOptions, fixed *crypt.Salt) (id string, size int64, err error) {
+	var salt crypt.Salt
+	if fixed != nil {
+		salt = *fixed
+	} else if salt, err = crypt.NewSalt(); err != nil {
 		return "", 0, err
 	}
 	keys, err := crypt.DeriveKeys(master, salt)

@@ -15,6 +15,7 @@ import (
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/progress"
+	"github.com/ogive-project/ogive/resume"
 )
 
 type putOptions struct {
@@ -22,6 +23,7 @@ type putOptions struct {
 	storageClass string
 	concurrency  int
 	json         bool
+	noResume     bool
 	prices       prices
 }
 
@@ -34,6 +36,12 @@ func newPutCmd(f *Factory, g *globalOptions) *cobra.Command {
 class. A file may be a regular file, a block device (its whole size is read) or "-" for
 standard input, which then needs --name. Each new storage ID is printed on stdout, one per
 line; progress and messages go to stderr. Putting the same file twice makes two archives.
+
+Uploads of files and block devices resume: if one is interrupted (Ctrl-C, a lost network,
+a crash, a reboot), running the same command again continues it, after checking that the
+parts already in S3 match the file. A file that changed in between is uploaded afresh under
+a new key. --no-resume starts afresh anyway; "ogive uploads" lists and aborts unfinished
+uploads. Standard input cannot resume.
 
 On a terminal, a bar on stderr shows the encrypted bytes S3 has acknowledged, the rate and
 the time left; elsewhere put prints one summary line per file when it is uploaded. Once per
@@ -56,6 +64,7 @@ for DEEP_ARCHIVE) and what that costs at least. --quiet prints none of these.`,
 	fl.StringVar(&o.name, "name", "", "file name to store for stdin (\"-\")")
 	fl.StringVar(&o.storageClass, "storage-class", "DEEP_ARCHIVE", "S3 storage class of the new objects")
 	fl.IntVar(&o.concurrency, "concurrency", archive.DefaultConcurrency, "parts uploaded at once")
+	fl.BoolVar(&o.noResume, "no-resume", false, "start afresh even if an interrupted upload of the file is recorded")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (see the README)")
 	bindPrices(fl, &o.prices, storagePriceSettings)
 	return c
@@ -119,44 +128,70 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 
 // putOne uploads one file and returns its plaintext size.
 func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, o *putOptions, arg string) (int64, error) {
-	src := archive.Source{R: f.In, Name: o.name, Size: -1}
+	name, size := o.name, int64(-1)
+	var file *os.File
 	if arg != "-" {
-		file, size, err := openSource(arg)
+		var err error
+		file, size, err = openSource(arg)
 		if err != nil {
 			return 0, err
 		}
 		defer file.Close()
-		src = archive.Source{R: file, Name: filepath.Base(arg), Size: size}
+		name = filepath.Base(arg)
 	}
 	// The bar counts what S3 acknowledged, which is ciphertext: its total
 	// is the encrypted size, a little more than the file's.
 	tr := progress.Start(f.Err, progress.Options{
-		Label: "put " + src.Name,
-		Total: crypt.EncryptedSize(src.Size), // -1 for stdin: a spinner
+		Label: "put " + name,
+		Total: crypt.EncryptedSize(size), // -1 for stdin: a spinner
 		Bar:   f.ErrIsTerminal,
 		Quiet: g.quiet,
 	})
+	opts := archive.PutOptions{
+		StorageClass: o.storageClass,
+		Concurrency:  o.concurrency,
+		MaxIDLen:     crypt.MaxIDLen - len(s.profile.Prefix),
+		OnPart:       func(p object.Part) { tr.Add(p.Size) },
+	}
 	var id string
 	var n int64
 	err := s.withMasterKey(func(master []byte) error {
-		var err error
-		id, n, err = archive.Put(ctx, s.store, master, src, archive.PutOptions{
-			StorageClass: o.storageClass,
-			Concurrency:  o.concurrency,
-			MaxIDLen:     crypt.MaxIDLen - len(s.profile.Prefix),
-			OnPart:       func(p object.Part) { tr.Add(p.Size) },
+		if file == nil {
+			var err error
+			id, n, err = archive.Put(ctx, s.store, master, archive.Source{R: f.In, Name: name, Size: -1}, opts)
+			return err
+		}
+		src, err := seekableSource(arg, file, size)
+		if err != nil {
+			return err
+		}
+		res, err := archive.PutResumable(ctx, s.store, master, src, archive.ResumableOptions{
+			PutOptions: opts,
+			States:     resume.Open(f.stateDir()),
+			Bucket:     s.profile.Bucket,
+			Prefix:     s.profile.Prefix,
+			NoResume:   o.noResume,
+			Notice: func(msg string) {
+				if !g.quiet {
+					tr.Println(msg)
+				}
+			},
 		})
+		id, n = res.ID, res.Size
 		return err
 	})
 	if err != nil {
 		tr.Stop()
+		if file != nil && errors.Is(err, context.Canceled) {
+			fmt.Fprintf(f.Err, "Upload of %s interrupted; run the same command again to resume it, or 'ogive uploads --abort' to drop it.\n", name)
+		}
 		return 0, err
 	}
 	// The summary first: it erases the bar, and the ID goes to stdout,
 	// which may share the terminal with it.
-	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", src.Name, formatSize(n), id))
+	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", name, formatSize(n), id))
 	if o.json {
-		rec := putJSON{ID: id, Name: src.Name, Size: n, StorageClass: storageClassName(o.storageClass)}
+		rec := putJSON{ID: id, Name: name, Size: n, StorageClass: storageClassName(o.storageClass)}
 		if err := writeJSONLine(f.Out, rec); err != nil {
 			return 0, err
 		}
@@ -164,6 +199,19 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, o *pu
 		fmt.Fprintln(f.Out, id)
 	}
 	return n, nil
+}
+
+// seekableSource describes an opened file or block device for a resumable
+// upload, with what identifies it across runs.
+func seekableSource(path string, file *os.File, size int64) (archive.SeekableSource, error) {
+	id, err := resume.Identify(path, file, size)
+	if err != nil {
+		return archive.SeekableSource{}, err
+	}
+	return archive.SeekableSource{
+		R: file, Name: filepath.Base(path), Size: size, Identity: id,
+		Recheck: func() (resume.Source, error) { return resume.Identify(path, file, size) },
+	}, nil
 }
 
 // storageClassName is the class S3 stores an object in for --storage-class.

@@ -102,6 +102,17 @@ func (t *Transfer) Done(summary string) {
 	fmt.Fprintf(t.w, "%s in %s (%s)\n", summary, formatDuration(elapsed), formatRate(t.bytes.Load(), elapsed))
 }
 
+// Println prints a line of its own above the bar, which is drawn again on
+// the next Add.
+func (t *Transfer) Println(msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.bar != nil {
+		_ = t.bar.Clear()
+	}
+	fmt.Fprintln(t.w, msg)
+}
+
 // Stop clears the bar of a transfer that failed, so that the error message
 // that follows starts on a clean line. It prints no summary.
 func (t *Transfer) Stop() { t.clear() }

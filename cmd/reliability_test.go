@@ -3,6 +3,7 @@ package cmd_test
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -145,6 +146,24 @@ func TestRetriesRunOut(t *testing.T) {
 	const bound = 20 * time.Second
 	// Notes may come first (put's cost notice); the error is the end.
 	oneLine := regexp.MustCompile(`(^|\n)ogive: [^\n]+\n(hint: [^\n]+\n)?$`)
+	// A failed put leaves no archive, and either no multipart upload or
+	// resume state that records it; the next case starts afresh.
+	noArchiveLeft := func(t *testing.T) {
+		if n := count(); n != stored {
+			t.Errorf("%d objects after a failed put, want %d", n, stored)
+		}
+		ups, err := s.ListUploads(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ups) > 0 && !hasStateFiles(t, r) {
+			t.Errorf("%d multipart uploads left after a failed put, and no resume state", len(ups))
+		}
+		for _, u := range ups {
+			s.AbortUpload(ctx, u.Key, u.UploadID)
+		}
+		os.RemoveAll(r.env["XDG_STATE_HOME"])
+	}
 	cases := []struct {
 		name  string
 		rule  fp.Rule
@@ -154,17 +173,8 @@ func TestRetriesRunOut(t *testing.T) {
 	}{
 		{"list/503", fp.Rule{Fault: fp.SlowDown, Match: isList}, []string{"list"}, "SlowDown", nil},
 		{"list/stall", fp.Rule{Fault: fp.Stall, Match: isList}, []string{"list"}, "timeout", nil},
-		{"put/500", fp.Rule{Fault: fp.InternalError, Match: isPut}, []string{"put", path}, "InternalError",
-			func(t *testing.T) {
-				if n := count(); n != stored {
-					t.Errorf("%d objects after a failed put, want %d", n, stored)
-				}
-				ups, err := s.ListUploads(ctx)
-				if err != nil || len(ups) != 0 {
-					t.Errorf("multipart uploads left after a failed put: %v, %v", ups, err)
-				}
-			}},
-		{"put/reset", fp.Rule{Fault: fp.ResetRequest, Match: isPut}, []string{"put", path}, "connection reset|broken pipe|closed network connection", nil},
+		{"put/500", fp.Rule{Fault: fp.InternalError, Match: isPut}, []string{"put", path}, "InternalError", noArchiveLeft},
+		{"put/reset", fp.Rule{Fault: fp.ResetRequest, Match: isPut}, []string{"put", path}, "connection reset|broken pipe|closed network connection", noArchiveLeft},
 		{"restore/503", fp.Rule{Fault: fp.SlowDown, Match: isRestore}, []string{"restore", ids[1]}, "SlowDown", nil},
 		{"get/reset", fp.Rule{Fault: fp.ResetResponse, Match: isGetObject}, []string{"get", ids[0], "OUT"}, "download", nil},
 		{"get/head-503", fp.Rule{Fault: fp.SlowDown, Match: isHead}, []string{"get", ids[0], "OUT"}, "503", nil},
@@ -201,5 +211,40 @@ func TestRetriesRunOut(t *testing.T) {
 				tc.check(t)
 			}
 		})
+	}
+}
+
+// TestSlowLinkIsNotCut: the idle timeout ends transfers that stop, never
+// ones that are slow. Through a link of 2 MiB/s, a 4 MiB put and get each
+// take twice the idle timeout and more, and succeed at the first attempt.
+func TestSlowLinkIsNotCut(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	data := randomBytes(t, 4<<20)
+	path := r.write("slow.bin", data)
+	r.proxy.SetRules(fp.Rule{Fault: fp.Throttle, Match: func(req *http.Request) bool { return isPut(req) || isGetObject(req) }})
+	res := r.ogive("", "put", "--password-file", r.pwFile, path)
+	if res.code != 0 {
+		t.Fatalf("slow put: %s", res)
+	}
+	if res.took < 2*testIdleTimeout {
+		t.Fatalf("the put took %v: the link was not slow enough to test anything", res.took)
+	}
+	id := strings.TrimSpace(res.stdout)
+	r.restoreAll(id)
+	r.proxy.SetRules(fp.Rule{Fault: fp.Throttle, Match: isGetObject})
+	out := r.mkdir("out")
+	res = r.ogive("", "get", "--password-file", r.pwFile, id, out)
+	if res.code != 0 {
+		t.Fatalf("slow get: %s", res)
+	}
+	if res.took < 2*testIdleTimeout {
+		t.Fatalf("the get took %v: the link was not slow enough to test anything", res.took)
+	}
+	if got, _ := os.ReadFile(filepath.Join(out, "slow.bin")); !bytes.Equal(got, data) {
+		t.Error("the slow download differs")
+	}
+	// One throttled PUT and one throttled GET: no attempt was cut and retried.
+	if n := r.proxy.Injected(fp.Throttle); n != 2 {
+		t.Errorf("%d throttled requests, want 2 (a retry means a slow transfer was cut)", n)
 	}
 }

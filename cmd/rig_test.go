@@ -74,7 +74,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	}
 	t.Cleanup(func() { srv.Close() })
 	r.srv = srv
-	proxy, err := faultproxy.Start(faultproxy.Options{Target: srv.Endpoint, Stall: 30 * time.Second})
+	proxy, err := faultproxy.Start(faultproxy.Options{Target: srv.Endpoint, Stall: 30 * time.Second, Rate: 2 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"golang.org/x/sys/unix"
 )
 
 // S3Config says which bucket an S3 store uses and how to reach it.
@@ -176,19 +178,45 @@ func withIdleTimeout(c aws.HTTPClient, idle time.Duration) aws.HTTPClient {
 }
 
 // progressConn fails a read or write once the connection has moved no
-// byte for idle. Progress either way pushes back both deadlines: while an
-// upload's body is being written, the transport's pending read of the
-// answer must not time out.
+// byte, either way, for idle. A read that waits while the request body is
+// still leaving is not stalled: the kernel buffers megabytes of an upload,
+// and the transport waits for the answer while they drain, slowly on a
+// slow link. So a waiting read looks every quarter of idle at what the
+// peer acknowledged (TCP_INFO; where it is unavailable, at what was
+// written), and gives up only after idle without any progress.
 type progressConn struct {
 	net.Conn
 	idle time.Duration
+
+	written      atomic.Int64 // bytes handed to the kernel
+	lastProgress atomic.Int64 // unix nanoseconds
+	acked        int64        // bytes acknowledged at the last look; read side only
 }
 
+func (c *progressConn) moved() { c.lastProgress.Store(time.Now().UnixNano()) }
+
 func (c *progressConn) Read(p []byte) (int, error) {
-	if err := c.Conn.SetDeadline(time.Now().Add(c.idle)); err != nil {
-		return 0, err
+	c.moved()
+	tick := max(c.idle/4, time.Millisecond)
+	for {
+		if err := c.Conn.SetReadDeadline(time.Now().Add(tick)); err != nil {
+			return 0, err
+		}
+		n, err := c.Conn.Read(p)
+		if n > 0 {
+			c.moved()
+		}
+		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		if sent := c.sent(); sent != c.acked {
+			c.acked = sent
+			c.moved()
+		}
+		if time.Since(time.Unix(0, c.lastProgress.Load())) >= c.idle {
+			return 0, err
+		}
 	}
-	return c.Conn.Read(p)
 }
 
 func (c *progressConn) Write(p []byte) (int, error) {
@@ -196,16 +224,39 @@ func (c *progressConn) Write(p []byte) (int, error) {
 	const slice = 64 << 10
 	written := 0
 	for written < len(p) {
-		if err := c.Conn.SetDeadline(time.Now().Add(c.idle)); err != nil {
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
 			return written, err
 		}
 		n, err := c.Conn.Write(p[written:min(len(p), written+slice)])
 		written += n
+		if n > 0 {
+			c.written.Add(int64(n))
+			c.moved()
+		}
 		if err != nil {
 			return written, err
 		}
 	}
 	return written, nil
+}
+
+// sent measures an upload's progress: the bytes the peer acknowledged,
+// from TCP_INFO, or else the bytes written.
+func (c *progressConn) sent() int64 {
+	if tcp, ok := c.Conn.(*net.TCPConn); ok {
+		if raw, err := tcp.SyscallConn(); err == nil {
+			acked := int64(-1)
+			_ = raw.Control(func(fd uintptr) {
+				if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+					acked = int64(info.Bytes_acked)
+				}
+			})
+			if acked >= 0 {
+				return acked
+			}
+		}
+	}
+	return c.written.Load()
 }
 
 // parseEndpoint checks a custom endpoint and tells whether it needs path

@@ -46,6 +46,10 @@ const (
 	// SlowDown answers 503 SlowDown without forwarding, as S3 does to
 	// shed load.
 	SlowDown
+	// Throttle forwards the request but reads its body and writes the
+	// response body at Options.Rate bytes a second: a slow link that
+	// never stops moving.
+	Throttle
 )
 
 func (f Fault) String() string {
@@ -64,6 +68,8 @@ func (f Fault) String() string {
 		return "500"
 	case SlowDown:
 		return "503-slowdown"
+	case Throttle:
+		return "throttle"
 	}
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
@@ -91,6 +97,9 @@ type Options struct {
 	// Stall is how long a stalled exchange is held before the proxy drops
 	// it; 0 means one minute. A client that gives up first ends it sooner.
 	Stall time.Duration
+	// Rate is the bandwidth of a Throttle, in bytes a second; 0 means
+	// 1 MiB/s.
+	Rate int
 }
 
 // Proxy is a running fault-injecting proxy on a loopback port.
@@ -100,6 +109,7 @@ type Proxy struct {
 
 	target    *url.URL
 	stall     time.Duration
+	rate      int
 	transport *http.Transport
 	server    *http.Server
 	served    chan error
@@ -139,6 +149,10 @@ func Start(o Options) (*Proxy, error) {
 	}
 	if p.stall <= 0 {
 		p.stall = time.Minute
+	}
+	p.rate = o.Rate
+	if p.rate <= 0 {
+		p.rate = 1 << 20
 	}
 	p.server = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
 	go func() { p.served <- p.server.Serve(ln) }()
@@ -252,6 +266,8 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, fault Fault) {
 	out.Host = r.Host // signed by the client
 	if r.ContentLength == 0 {
 		out.Body = nil
+	} else if fault == Throttle {
+		out.Body = io.NopCloser(&throttled{r: r.Body, rate: p.rate, ctx: r.Context()})
 	}
 	resp, err := p.transport.RoundTrip(out)
 	if err != nil {
@@ -276,6 +292,10 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, fault Fault) {
 		w.Header()[k] = vs
 	}
 	w.WriteHeader(resp.StatusCode)
+	if fault == Throttle {
+		_, _ = io.Copy(flushing{w}, &throttled{r: resp.Body, rate: p.rate, ctx: r.Context()})
+		return
+	}
 	if cut < 0 {
 		_, _ = io.Copy(w, resp.Body)
 		return
@@ -286,6 +306,36 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, fault Fault) {
 		p.hold(r.Context())
 	}
 	reset(w)
+}
+
+// throttled reads at most rate bytes a second, in slices of a tenth of a
+// second, so that bytes keep moving however slowly.
+type throttled struct {
+	r    io.Reader
+	rate int
+	ctx  context.Context
+}
+
+func (t *throttled) Read(p []byte) (int, error) {
+	slice := max(t.rate/10, 1)
+	if len(p) > slice {
+		p = p[:slice]
+	}
+	if !sleep(t.ctx, time.Duration(len(p))*time.Second/time.Duration(t.rate)) {
+		return 0, t.ctx.Err()
+	}
+	return t.r.Read(p)
+}
+
+// flushing sends each write to the client at once.
+type flushing struct{ w http.ResponseWriter }
+
+func (f flushing) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = http.NewResponseController(f.w).Flush()
+	}
+	return n, err
 }
 
 // hold waits out a stall: until the client goes away, the proxy closes, or

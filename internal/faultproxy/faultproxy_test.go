@@ -245,7 +245,7 @@ func TestStartRejectsBadTarget(t *testing.T) {
 
 func TestFaultNames(t *testing.T) {
 	seen := map[string]bool{}
-	for f := None; f <= SlowDown; f++ {
+	for f := None; f <= Throttle; f++ {
 		name := f.String()
 		if seen[name] || strings.HasPrefix(name, "fault(") {
 			t.Errorf("fault %d has name %q", int(f), name)
@@ -254,5 +254,30 @@ func TestFaultNames(t *testing.T) {
 	}
 	if got := Fault(99).String(); got != "fault(99)" {
 		t.Errorf("unknown fault prints %q", got)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	body := bytes.Repeat([]byte("t"), 100<<10)
+	srv, seen := backend(t, body)
+	p := start(t, Options{Target: srv.URL, Rate: 400 << 10})
+	p.SetRules(Rule{Fault: Throttle})
+	began := time.Now()
+	req, _ := http.NewRequest(http.MethodPut, p.URL+"/b/k", bytes.NewReader(bytes.Repeat([]byte("u"), 100<<10)))
+	resp, err := client(10 * time.Second).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("throttled response: %d bytes, %v", len(got), err)
+	}
+	// 100 KiB each way at 400 KiB/s: half a second, give or take a slice.
+	if d := time.Since(began); d < 400*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("took %v, want about 500ms", d)
+	}
+	if len(*seen) != 1 || !strings.HasSuffix((*seen)[0], "body=102400") {
+		t.Fatalf("backend saw %q", *seen)
 	}
 }

@@ -46,6 +46,10 @@ func TestFaults(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("put printed %q", res.stdout)
 	}
+	// Faults that were retried away leave no trace in the output.
+	if strings.Contains(res.stderr, "WARN") || strings.Contains(res.stderr, "ogive:") {
+		t.Errorf("put printed warnings or errors: %q", res.stderr)
+	}
 	for _, f := range []fp.Fault{fp.SlowDown, fp.ResetRequest, fp.Stall, fp.InternalError} {
 		if r.proxy.Injected(f) == 0 {
 			t.Errorf("put: fault %v was never injected", f)

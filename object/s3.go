@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/sys/unix"
 )
@@ -108,6 +109,10 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 		// what we read.
 		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+		// The SDK would print its own warnings on stderr ("failed to discard
+		// remaining HTTP response body" after a dropped connection), between
+		// ogive's messages; what matters reaches the caller as an error.
+		config.WithLogger(logging.Nop{}),
 	}
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))

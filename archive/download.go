@@ -17,19 +17,28 @@ import (
 
 // DownloadOptions tune a parallel download.
 type DownloadOptions struct {
-	Concurrency   int                 // ranges in flight; 0 means 4
-	ChunkPackages int                 // DARE packages per ranged GET; 0 means 128 (8 MiB)
-	OnBytes       func(plain int64)   // called with each authenticated chunk's size
-	Retries       int                 // attempts per range on transient errors; 0 means 4
-	sleep         func(time.Duration) // tests make backoff instant
+	Concurrency   int               // ranges in flight; 0 means 4
+	ChunkPackages int               // DARE packages per ranged GET; 0 means 128 (8 MiB)
+	OnBytes       func(plain int64) // called with each authenticated chunk's size
+	Retries       int               // attempts per range on transient errors; 0 means 4
+	// Skip and Done resume a download (DownloadAt only): chunks for which
+	// Skip is true are not fetched, and Done is called, from any goroutine,
+	// with the index of each chunk written after it authenticated.
+	Skip  func(chunk int) bool
+	Done  func(chunk int)
+	sleep func(time.Duration) // tests make backoff instant
 }
+
+// DefaultChunkPackages makes 8 MiB ranges: each GET is worth its request,
+// and a download resumes at worst a few ranges back.
+const DefaultChunkPackages = 128
 
 func (o *DownloadOptions) defaults() {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
 	if o.ChunkPackages <= 0 {
-		o.ChunkPackages = 128
+		o.ChunkPackages = DefaultChunkPackages
 	}
 	if o.Retries <= 0 {
 		o.Retries = 4
@@ -41,6 +50,7 @@ func (o *DownloadOptions) defaults() {
 
 // chunk is one ranged GET: whole DARE packages, so it decrypts on its own.
 type chunk struct {
+	index    int
 	first    uint64 // index of its first package
 	off, n   int64  // ciphertext range
 	plainOff int64
@@ -55,6 +65,7 @@ func chunks(cipherSize int64, perChunk int) []chunk {
 		last := min(first+int64(perChunk), packages)
 		off := first * pkg
 		cs = append(cs, chunk{
+			index:    len(cs),
 			first:    uint64(first),
 			off:      off,
 			n:        min(cipherSize, last*pkg) - off,
@@ -94,6 +105,9 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 					return
 				}
 				startWriteback(w, c.plainOff, n)
+				if o.Done != nil {
+					o.Done(c.index)
+				}
 				if o.OnBytes != nil {
 					o.OnBytes(n)
 				}
@@ -102,6 +116,12 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 	}
 feed:
 	for _, c := range cs {
+		if o.Skip != nil && o.Skip(c.index) {
+			if o.OnBytes != nil {
+				o.OnBytes(min(plain, c.plainOff+int64(o.ChunkPackages)*crypt.PackageSize) - c.plainOff)
+			}
+			continue
+		}
 		select {
 		case work <- c:
 		case <-ctx.Done():

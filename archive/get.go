@@ -56,6 +56,7 @@ type Target struct {
 	force  bool
 	f      *os.File
 	device bool
+	record *partialRecord // the progress record of a file download; nil for devices
 }
 
 // NewTarget prepares to write path. An existing regular file is refused
@@ -76,16 +77,23 @@ func NewTarget(path string, force bool) (*Target, error) {
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
+	// The temporary name is fixed, so that a download interrupted by a
+	// crash or an expired restore continues in the next run (see Resume).
 	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".ogive-*")
+	partial := filepath.Join(dir, "."+base+".ogive-partial")
+	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file: %w", err)
 	}
-	return &Target{final: path, force: force, f: f}, nil
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is being downloaded by another ogive: %w", path, ErrBusy)
+	}
+	return &Target{final: path, force: force, f: f, record: &partialRecord{path: partial + ".json"}}, nil
 }
+
+// ErrBusy means another process is downloading to the same destination.
+var ErrBusy = errors.New("destination busy")
 
 // Device reports whether the target is a block device.
 func (t *Target) Device() bool { return t.device }
@@ -107,6 +115,36 @@ func (t *Target) CheckSize(size int64) error {
 
 // File is where the plaintext goes, at its offsets.
 func (t *Target) File() io.WriterAt { return t.f }
+
+// Resume prepares a download of the object info describes, in chunks of
+// chunkPackages packages: it returns which chunks an interrupted earlier
+// run already wrote and authenticated (for DownloadOptions.Skip), and the
+// function that records each chunk this run completes (DownloadOptions.Done).
+// Anything else in the temporary file is discarded.
+func (t *Target) Resume(info object.Info, chunkPackages int) (skip func(int) bool, done func(int), err error) {
+	if t.record == nil {
+		return nil, nil, nil // a device is rewritten from the start
+	}
+	key := partialKey{ID: info.Key, Size: info.Size, Modified: info.LastModified.UTC(), ChunkPackages: chunkPackages}
+	had := t.record.load(key)
+	if len(had) == 0 {
+		if err := t.f.Truncate(0); err != nil {
+			return nil, nil, fmt.Errorf("reset %s: %w", t.f.Name(), err)
+		}
+	}
+	if err := t.record.start(key, had); err != nil {
+		return nil, nil, err
+	}
+	return func(i int) bool { return had[i] }, func(i int) { t.record.done(t.f, i) }, nil
+}
+
+// Resumed is how many chunks Resume found already downloaded.
+func (t *Target) Resumed() int {
+	if t.record == nil {
+		return 0
+	}
+	return t.record.resumed
+}
 
 // Commit makes the download durable and, for a file, gives it its final name.
 func (t *Target) Commit() error {
@@ -133,12 +171,14 @@ func (t *Target) Commit() error {
 		err := os.Link(tmp, t.final)
 		os.Remove(tmp)
 		if errors.Is(err, os.ErrExist) {
+			t.record.remove()
 			return fmt.Errorf("%s: %w", t.final, ErrExists)
 		}
 		if err != nil {
 			return fmt.Errorf("link to %s: %w", t.final, err)
 		}
 	}
+	t.record.remove()
 	return syncDir(filepath.Dir(t.final))
 }
 
@@ -147,7 +187,25 @@ func (t *Target) Abort() {
 	t.f.Close()
 	if !t.device {
 		os.Remove(t.f.Name())
+		t.record.remove()
 	}
+}
+
+// Keep closes a download that did not complete but can continue: its
+// temporary file and progress record stay for the next run.
+func (t *Target) Keep() {
+	if t.record != nil {
+		t.record.save(t.f)
+	}
+	t.f.Close()
+}
+
+// Partial is the temporary file of a download that did not complete.
+func (t *Target) Partial() string {
+	if t.device {
+		return ""
+	}
+	return t.f.Name()
 }
 
 func syncDir(dir string) error {

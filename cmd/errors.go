@@ -64,6 +64,9 @@ func report(w io.Writer, err error) int {
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(w, "ogive: interrupted")
+		if kept := keptNote(err); kept != "" {
+			fmt.Fprintf(w, "hint: %s\n", kept)
+		}
 		return exitInterrupted
 	}
 	msg, hint := explain(err)
@@ -142,5 +145,30 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, object.ErrInvalidStorageClass):
 		hint = "use DEEP_ARCHIVE, GLACIER, or another S3 storage class name"
 	}
+	if kept := keptNote(err); kept != "" {
+		if hint == "" {
+			hint = kept
+		} else {
+			hint += "; " + kept
+		}
+	}
 	return msg, hint
+}
+
+// keptPartial marks the error of a download whose authenticated part was
+// kept for the next run to resume.
+type keptPartial struct {
+	err  error
+	path string
+}
+
+func (k *keptPartial) Error() string { return k.err.Error() }
+func (k *keptPartial) Unwrap() error { return k.err }
+
+func keptNote(err error) string {
+	var k *keptPartial
+	if errors.As(err, &k) {
+		return "what was downloaded is kept in " + k.path + ": the same command resumes it"
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/progress"
 )
 
@@ -98,9 +100,12 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	}
 	info, err := archive.Locate(ctx, s.store, id)
 	if err != nil {
+		if dir != "-" && errors.Is(err, object.ErrNotRestored) {
+			notePartial(f, filepath.Join(dir, destName(o, name)))
+		}
 		return err
 	}
-	dl := archive.DownloadOptions{Concurrency: o.concurrency}
+	dl := archive.DownloadOptions{Concurrency: o.concurrency, ChunkPackages: archive.DefaultChunkPackages}
 	if dir == "-" {
 		tr := startDownload(f, g, name, keys, info.Size)
 		dl.OnBytes = tr.Add
@@ -113,13 +118,12 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		return nil
 	}
 
-	out := name
-	if o.output != "" {
-		out = o.output
-	} else if err := archive.SafeName(name); err != nil {
-		return err
+	if o.output == "" {
+		if err := archive.SafeName(name); err != nil {
+			return err
+		}
 	}
-	path := filepath.Join(dir, out)
+	path := filepath.Join(dir, destName(o, name))
 	t, err := archive.NewTarget(path, o.force)
 	if err != nil {
 		return err
@@ -134,12 +138,28 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			return err
 		}
 	}
+	dl.Skip, dl.Done, err = t.Resume(info, dl.ChunkPackages)
+	if err != nil {
+		t.Abort()
+		return err
+	}
+	if n := t.Resumed(); n > 0 && !g.quiet {
+		fmt.Fprintf(f.Err, "Resuming the download of %s: %d ranges of %s already here.\n", name, n,
+			formatSize(int64(dl.ChunkPackages)*crypt.PackageSize))
+	}
 	tr := startDownload(f, g, name, keys, info.Size)
 	dl.OnBytes = tr.Add
 	n, err := archive.DownloadAt(ctx, s.store, keys, id, info.Size, t.File(), dl)
 	if err != nil {
 		tr.Stop()
-		t.Abort()
+		// What authenticated stays for the next run, unless the archive
+		// itself is bad: then nothing of it is kept.
+		if t.Device() || errors.Is(err, crypt.ErrAuthentication) {
+			t.Abort()
+		} else {
+			t.Keep()
+			err = &keptPartial{err: err, path: t.Partial()}
+		}
 		return err
 	}
 	if err := t.Commit(); err != nil {
@@ -148,6 +168,23 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	}
 	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", name, path, formatSize(n)))
 	return nil
+}
+
+// destName is the file name a download gets in its directory.
+func destName(o *getOptions, archived string) string {
+	if o.output != "" {
+		return o.output
+	}
+	return archived
+}
+
+// notePartial tells the user that an interrupted download of path is kept,
+// when its restored copy expired before it could finish.
+func notePartial(f *Factory, path string) {
+	dir, base := filepath.Split(path)
+	if _, err := os.Stat(filepath.Join(dir, "."+base+".ogive-partial")); err == nil {
+		fmt.Fprintf(f.Err, "The part of %s downloaded before is kept; restore the archive again and get resumes it.\n", base)
+	}
 }
 
 // startDownload follows a download on stderr. It counts plaintext bytes as

@@ -161,15 +161,11 @@ func TestInterrupts(t *testing.T) {
 			waitFor(t, "a range to stall", func() bool { return r.proxy.Injected(fp.StallBody) > stalls })
 			// The download is under way in a hidden temporary file, private
 			// to its owner, and there is nothing under the final name.
+			const tmp = ".big.bin.ogive-partial"
 			waitFor(t, "the temporary file to hold the first range", func() bool {
-				names := entries(t, out)
-				if len(names) != 1 {
-					return false
-				}
-				st, err := os.Stat(filepath.Join(out, names[0]))
+				st, err := os.Stat(filepath.Join(out, tmp))
 				return err == nil && st.Size() >= 8<<20
 			})
-			tmp := entries(t, out)[0]
 			if !strings.HasPrefix(tmp, ".big.bin.") {
 				t.Errorf("temporary file %q is not hidden beside big.bin", tmp)
 			}
@@ -180,8 +176,24 @@ func TestInterrupts(t *testing.T) {
 			if code := p.signal(t, sig); code != 130 {
 				t.Errorf("exit %d, want 130", code)
 			}
-			if got := entries(t, out); len(got) != 0 {
-				t.Errorf("an interrupted get left %q", got)
+			// Nothing under the final name; the authenticated part is kept
+			// hidden, with its record, for the next run.
+			for _, name := range entries(t, out) {
+				if !strings.HasPrefix(name, tmp) {
+					t.Errorf("an interrupted get left %q", name)
+				}
+			}
+			if !strings.Contains(p.stderr.String(), "the same command resumes it") {
+				t.Errorf("stderr does not say the download can resume: %q", p.stderr.String())
+			}
+			r.proxy.SetRules()
+			if res := r.ogive("", "get", "--password-file", r.pwFile, ids[0], out); res.code != 0 {
+				t.Fatalf("resumed get: %s", res)
+			} else if !strings.Contains(res.stderr, "Resuming the download") {
+				t.Errorf("the second get did not resume: %s", res)
+			}
+			if got := entries(t, out); len(got) != 1 || got[0] != "big.bin" {
+				t.Errorf("after the resumed get: %q", got)
 			}
 		})
 	}

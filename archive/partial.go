@@ -35,7 +35,7 @@ type partialFile struct {
 
 // saveEvery bounds how many completed chunks a crash can make the next run
 // fetch again, against the cost of an fsync and a small write per save.
-const saveEvery = 4
+const saveEvery = 1
 
 // load returns the chunks done for key, or none if the record is missing,
 // unreadable or about another download.

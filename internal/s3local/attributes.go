@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // defaultMaxParts is how many parts GetObjectAttributes lists when
@@ -56,8 +57,11 @@ func (l *layer) collectParts(r *http.Request, c *call) *s3Error {
 	}
 	uploaded, err := l.listParts(r, c)
 	var nf *types.NoSuchUpload
+	var ae smithy.APIError
 	switch {
-	case errors.As(err, &nf):
+	case errors.As(err, &nf), errors.As(err, &ae) && ae.ErrorCode() == "NoSuchUpload":
+		// versitygw answers the Complete itself: 404 NoSuchUpload, as AWS
+		// does for an upload already completed or aborted.
 		return nil
 	case err != nil:
 		l.log.Printf("complete %s/%s: list parts: %v", c.id.bucket, c.id.key, err)

@@ -90,6 +90,8 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	wb := newWriteback(w, len(cs))
+	defer wb.close()
 	work := make(chan chunk)
 	errs := make(chan error, o.Concurrency)
 	var wg sync.WaitGroup
@@ -104,7 +106,7 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 					cancel()
 					return
 				}
-				startWriteback(w, c.plainOff, n)
+				wb.start(c.plainOff, n)
 				if o.Done != nil {
 					o.Done(c.index)
 				}
@@ -140,24 +142,59 @@ feed:
 	return plain, nil
 }
 
-// startWriteback asks the kernel to start writing n bytes at off of w to
-// disk now, when w is a file or block device. The download then overlaps
-// the disk with the network, and the fsync that ends it (Target.Commit)
-// finds little left to write instead of the whole file. It is advice: it
-// does not wait, and an error only means the fsync will do the work, so it
-// is ignored; the fsync reports any real write error.
-func startWriteback(w io.WriterAt, off, n int64) {
+// writeback asks the kernel to start writing each range of w to disk as
+// soon as it is written, when w is a file or block device. The download
+// then overlaps the disk with the network, and the fsync that ends it
+// (Target.Commit) finds little left to write instead of the whole file.
+// One goroutine issues the requests: sync_file_range blocks while the
+// disk's queue is full, and the download workers must not wait for it.
+// It is advice: an error, or a range dropped because the goroutine is
+// behind, only leaves the work to the fsync, which reports any real error.
+type writeback struct {
+	ranges chan [2]int64 // offset, length
+	done   chan struct{}
+}
+
+// newWriteback returns nil, which does nothing, for a w that is not a file.
+func newWriteback(w io.WriterAt, ranges int) *writeback {
 	f, ok := w.(syscall.Conn)
-	if !ok || n <= 0 {
-		return
+	if !ok {
+		return nil
 	}
 	raw, err := f.SyscallConn()
 	if err != nil {
+		return nil
+	}
+	wb := &writeback{ranges: make(chan [2]int64, ranges), done: make(chan struct{})}
+	go func() {
+		defer close(wb.done)
+		for r := range wb.ranges {
+			_ = raw.Control(func(fd uintptr) {
+				_ = unix.SyncFileRange(int(fd), r[0], r[1], unix.SYNC_FILE_RANGE_WRITE)
+			})
+		}
+	}()
+	return wb
+}
+
+// start queues n bytes at off; it never blocks.
+func (wb *writeback) start(off, n int64) {
+	if wb == nil || n <= 0 {
 		return
 	}
-	_ = raw.Control(func(fd uintptr) {
-		_ = unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
-	})
+	select {
+	case wb.ranges <- [2]int64{off, n}:
+	default:
+	}
+}
+
+// close waits for the requests queued, so that none outlives the download.
+func (wb *writeback) close() {
+	if wb == nil {
+		return
+	}
+	close(wb.ranges)
+	<-wb.done
 }
 
 // DownloadStream downloads object id into w in order, fetching up to

@@ -4,8 +4,8 @@
 # records results.
 #
 #   put and get of a random file: wall time, client CPU (user+sys) and peak RSS
-#     (/usr/bin/time), for ogive, "aws s3 cp" and rawput (the same upload path
-#     as ogive put without encryption);
+#     (/usr/bin/time), for ogive, "aws s3 cp" and rawput (object.Upload with
+#     ogive's part size and concurrency, without encryption);
 #   list over many archives: wall time and the S3 requests the server saw;
 #   crypt: single-core Go benchmark throughput against "openssl speed".
 #
@@ -50,7 +50,7 @@ cleanup() {
 	for pid in "${servers[@]}"; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
 	done
-	rm -rf "$work/data" "$work/out" "$work/s3" "$work/s3list"
+	rm -rf "$work/data" "$work/out" "$work/s3" "$work/s3list" "$work/state"
 	[ "$keep" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -88,6 +88,8 @@ export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-cr
 : >"$AWS_CONFIG_FILE"
 : >"$AWS_SHARED_CREDENTIALS_FILE"
 export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
+# ogive put keeps resume state under $XDG_STATE_HOME: keep it in the work directory.
+export XDG_STATE_HOME=$work/state
 printf 'ogive bench password\n' >"$work/password"
 chmod 600 "$work/password"
 export OGIVE_PASSWORD_FILE=$work/password
@@ -189,7 +191,7 @@ for mib in $SIZES; do
 			ogive)
 				measure "get-$mib-ogive" "$bin/ogive" get "$id" "$work/out"
 				[ "$run" = 1 ] && cmp "$file" "$work/out/file-$mib.bin"
-				rm -f "$work/out/file-$mib.bin"
+				find "$work/out" -mindepth 1 -delete
 				;;
 			esac
 		done

@@ -44,16 +44,13 @@ func startMeter(t *testing.T, target string, rate int64) *meter {
 		t.Fatal(err)
 	}
 	m := &meter{rate: rate}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		host := r.Host
-		director(r)
-		r.Host = host // signed: the server checks it
-		if r.Method == http.MethodPut && r.Body != nil {
-			r.Body = &paced{r: r.Body, count: &m.sent, rate: rate}
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		pr.Out.Host = pr.In.Host // signed: the server checks it
+		if pr.Out.Method == http.MethodPut && pr.Out.Body != nil {
+			pr.Out.Body = &paced{r: pr.Out.Body, count: &m.sent, rate: rate}
 		}
-	}
+	}}
 	rp.ModifyResponse = func(resp *http.Response) error {
 		if resp.Request.Method == http.MethodGet && resp.StatusCode/100 == 2 && !isListing(resp.Request) {
 			resp.Body = &paced{r: resp.Body, count: &m.received, rate: rate}

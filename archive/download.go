@@ -328,8 +328,10 @@ func transient(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
+	// ErrUnavailable: the SDK already retried that request with backoff;
+	// retrying it again here would multiply the attempts.
 	for _, final := range []error{crypt.ErrAuthentication, object.ErrNotRestored, object.ErrNotFound,
-		object.ErrAccessDenied, object.ErrCredentials, object.ErrNoSuchBucket} {
+		object.ErrAccessDenied, object.ErrCredentials, object.ErrNoSuchBucket, object.ErrUnavailable} {
 		if errors.Is(err, final) {
 			return false
 		}

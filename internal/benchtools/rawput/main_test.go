@@ -75,4 +75,3 @@ func TestRawputUsage(t *testing.T) {
 		}
 	}
 }
-

@@ -113,12 +113,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	logger := log.New(logw, "s3local: ", log.LstdFlags)
 
-	var sidecar string
-	if needsSidecar(root) {
-		sidecar = filepath.Join(o.Dir, "sidecar")
-		if err := os.MkdirAll(sidecar, 0o755); err != nil {
-			return nil, fmt.Errorf("create sidecar directory: %w", err)
-		}
+	// Metadata always goes to sidecar files: in extended attributes,
+	// versitygw's record of a multipart upload outgrows ext4's 4 KiB limit
+	// at a few hundred parts (versitygw issue 2424), so large uploads fail.
+	sidecar := filepath.Join(o.Dir, "sidecar")
+	if err := os.MkdirAll(sidecar, 0o755); err != nil {
+		return nil, fmt.Errorf("create sidecar directory: %w", err)
 	}
 	gw, err := startGateway(ctx, gatewayConfig{
 		binary:     binary,

@@ -16,8 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // versitygwInstall is the command the errors point to when the binary is
@@ -81,18 +79,6 @@ func goBinDirs() []string {
 		dirs = append(dirs, filepath.Join(home, "go", "bin"))
 	}
 	return dirs
-}
-
-// needsSidecar reports whether dir's filesystem refuses user extended
-// attributes, where versitygw's posix backend keeps object metadata; it
-// then needs a sidecar directory instead.
-func needsSidecar(dir string) bool {
-	const probe = "user.ogive.s3local.probe"
-	if err := unix.Setxattr(dir, probe, []byte("1"), 0); err != nil {
-		return errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.EOPNOTSUPP)
-	}
-	_ = unix.Removexattr(dir, probe)
-	return false
 }
 
 // gateway is a running versitygw child process.

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
 )
 
@@ -116,26 +117,34 @@ func (t *Target) CheckSize(size int64) error {
 // File is where the plaintext goes, at its offsets.
 func (t *Target) File() io.WriterAt { return t.f }
 
-// Resume prepares a download of the object info describes, in chunks of
-// chunkPackages packages: it returns which chunks an interrupted earlier
-// run already wrote and authenticated (for DownloadOptions.Skip), and the
-// function that records each chunk this run completes (DownloadOptions.Done).
-// Anything else in the temporary file is discarded.
-func (t *Target) Resume(info object.Info, chunkPackages int) (skip func(int) bool, done func(int), err error) {
+// Resume prepares a download of the object info describes, plainSize
+// bytes of plaintext, in chunks of chunkPackages packages: it returns which
+// chunks an interrupted earlier run already wrote and authenticated, still
+// intact in the temporary file (for DownloadOptions.Skip), and the function
+// that records each chunk this run completes (DownloadOptions.Done).
+func (t *Target) Resume(info object.Info, plainSize int64, chunkPackages int) (skip func(int) bool, done func(int), err error) {
 	if t.record == nil {
 		return nil, nil, nil // a device is rewritten from the start
 	}
+	span := func(i int) (int64, int64) {
+		off := int64(i) * int64(chunkPackages) * crypt.PackageSize
+		return off, min(int64(chunkPackages)*crypt.PackageSize, plainSize-off)
+	}
 	key := partialKey{ID: info.Key, Size: info.Size, Modified: info.LastModified.UTC(), ChunkPackages: chunkPackages}
 	had := t.record.load(key)
-	if len(had) == 0 {
+	valid := verify(t.f, had, span)
+	if len(valid) == 0 {
 		if err := t.f.Truncate(0); err != nil {
 			return nil, nil, fmt.Errorf("reset %s: %w", t.f.Name(), err)
 		}
 	}
-	if err := t.record.start(key, had); err != nil {
+	if err := t.record.start(key, had, valid); err != nil {
 		return nil, nil, err
 	}
-	return func(i int) bool { return had[i] }, func(i int) { t.record.done(t.f, i) }, nil
+	return func(i int) bool { return valid[i] }, func(i int) {
+		off, n := span(i)
+		t.record.done(t.f, i, off, n)
+	}, nil
 }
 
 // Resumed is how many chunks Resume found already downloaded.
@@ -194,9 +203,7 @@ func (t *Target) Abort() {
 // Keep closes a download that did not complete but can continue: its
 // temporary file and progress record stay for the next run.
 func (t *Target) Keep() {
-	if t.record != nil {
-		t.record.save(t.f)
-	}
+	t.f.Sync()
 	t.f.Close()
 }
 

@@ -2,6 +2,8 @@ package archive
 
 import (
 	"encoding/json"
+	"hash/crc32"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -17,29 +19,29 @@ type partialKey struct {
 }
 
 // partialRecord is the progress record beside a download's temporary file:
-// the chunks that were written, authenticated and synced to disk.
+// for each chunk written after it authenticated, the CRC-32C of its
+// plaintext as written. The record is saved after every chunk without an
+// fsync (cheap, and enough to survive SIGKILL, as the page cache survives
+// the process); after a crash of the machine, the data may lag behind the
+// record, so a resumed download checks every recorded chunk against the
+// file and fetches again any that does not match.
 type partialRecord struct {
 	path string
 
 	mu      sync.Mutex
 	key     partialKey
-	chunks  map[int]bool
-	unsaved int
+	chunks  map[int]uint32
 	resumed int
 }
 
 type partialFile struct {
 	partialKey
-	Done []int `json:"done"`
+	Done map[int]uint32 `json:"done"` // chunk index → CRC-32C of its plaintext
 }
 
-// saveEvery bounds how many completed chunks a crash can make the next run
-// fetch again, against the cost of an fsync and a small write per save.
-const saveEvery = 1
-
-// load returns the chunks done for key, or none if the record is missing,
-// unreadable or about another download.
-func (r *partialRecord) load(key partialKey) map[int]bool {
+// load returns the chunks recorded for key, or none if the record is
+// missing, unreadable or about another download.
+func (r *partialRecord) load(key partialKey) map[int]uint32 {
 	b, err := os.ReadFile(r.path)
 	if err != nil {
 		return nil
@@ -49,66 +51,89 @@ func (r *partialRecord) load(key partialKey) map[int]bool {
 		!pf.Modified.Equal(key.Modified) || pf.ChunkPackages != key.ChunkPackages {
 		return nil
 	}
-	done := map[int]bool{}
-	for _, i := range pf.Done {
-		done[i] = true
+	return pf.Done
+}
+
+// verify keeps the recorded chunks whose data in f still has the recorded
+// checksum; span gives each chunk's plaintext offset and length.
+func verify(f io.ReaderAt, had map[int]uint32, span func(int) (int64, int64)) map[int]bool {
+	ok := map[int]bool{}
+	var buf []byte
+	for i, sum := range had {
+		off, n := span(i)
+		if n <= 0 {
+			continue
+		}
+		if int64(cap(buf)) < n {
+			buf = make([]byte, n)
+		}
+		b := buf[:n]
+		if _, err := f.ReadAt(b, off); err != nil {
+			continue
+		}
+		if crc32.Checksum(b, castagnoli) == sum {
+			ok[i] = true
+		}
 	}
-	return done
+	return ok
 }
 
 // start records that a download of key begins with the chunks in had.
-func (r *partialRecord) start(key partialKey, had map[int]bool) error {
+func (r *partialRecord) start(key partialKey, had map[int]uint32, valid map[int]bool) error {
 	r.mu.Lock()
-	r.key, r.chunks, r.resumed = key, map[int]bool{}, len(had)
-	for i := range had {
-		r.chunks[i] = true
+	r.key, r.chunks, r.resumed = key, map[int]uint32{}, len(valid)
+	for i := range valid {
+		r.chunks[i] = had[i]
 	}
 	r.mu.Unlock()
 	return r.write()
 }
 
-// done marks chunk i as written; every few chunks the file is synced and
-// the record saved, so the record never claims data the disk may not have.
-func (r *partialRecord) done(f *os.File, i int) {
-	r.mu.Lock()
-	r.chunks[i] = true
-	r.unsaved++
-	due := r.unsaved >= saveEvery
-	r.mu.Unlock()
-	if due {
-		r.save(f)
+// done records chunk i, whose plaintext in f has the given span. Errors
+// are not fatal: a record that could not be written costs a re-download.
+func (r *partialRecord) done(f io.ReaderAt, i int, off, n int64) {
+	bp := readBack.Get().(*[]byte)
+	defer readBack.Put(bp)
+	if int64(cap(*bp)) < n {
+		*bp = make([]byte, n)
 	}
-}
-
-// save syncs the data, then records every chunk marked done. Errors are
-// not fatal: a record that could not be written costs a re-download.
-func (r *partialRecord) save(f *os.File) {
-	if f.Sync() != nil {
+	b := (*bp)[:n]
+	if _, err := f.ReadAt(b, off); err != nil {
 		return
 	}
+	sum := crc32.Checksum(b, castagnoli)
 	r.mu.Lock()
-	r.unsaved = 0
+	r.chunks[i] = sum
 	r.mu.Unlock()
 	r.write()
 }
 
 func (r *partialRecord) write() error {
 	r.mu.Lock()
-	pf := partialFile{partialKey: r.key}
-	for i := range r.chunks {
-		pf.Done = append(pf.Done, i)
+	pf := partialFile{partialKey: r.key, Done: make(map[int]uint32, len(r.chunks))}
+	for i, sum := range r.chunks {
+		pf.Done[i] = sum
 	}
 	r.mu.Unlock()
 	b, err := json.Marshal(pf)
 	if err != nil {
 		return err
 	}
+	// One writer at a time: concurrent chunks finish together.
+	writeMu.Lock()
+	defer writeMu.Unlock()
 	tmp := r.path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, r.path)
 }
+
+var writeMu sync.Mutex
+
+// readBack holds the buffers that completed chunks are read back into, one
+// per download worker at most, rather than a new one per chunk.
+var readBack = sync.Pool{New: func() any { return new([]byte) }}
 
 func (r *partialRecord) remove() {
 	if r != nil {

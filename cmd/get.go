@@ -138,7 +138,12 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			return err
 		}
 	}
-	dl.Skip, dl.Done, err = t.Resume(info, dl.ChunkPackages)
+	plainSize, err := keys.PlainSize(info.Size)
+	if err != nil {
+		t.Abort()
+		return err
+	}
+	dl.Skip, dl.Done, err = t.Resume(info, plainSize, dl.ChunkPackages)
 	if err != nil {
 		t.Abort()
 		return err

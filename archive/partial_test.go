@@ -18,8 +18,8 @@ func TestVerifyKeepsOnlyIntactChunks(t *testing.T) {
 		had[i] = crc32.Checksum(data[off:off+n], castagnoli)
 	}
 	disk := bytes.Clone(data)
-	clear(disk[4096:8192]) // chunk 1 never written
-	disk[3*4096+7] ^= 1    // chunk 3 damaged
+	clear(disk[4096:8192])                                  // chunk 1 never written
+	disk[3*4096+7] ^= 1                                     // chunk 3 damaged
 	got := verify(bytes.NewReader(disk[:15000]), had, span) // and the file is short
 	if !got[0] || got[1] || !got[2] || got[3] || len(got) != 2 {
 		t.Fatalf("kept %v, want chunks 0 and 2", got)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"golang.org/x/term"
 
@@ -129,7 +130,12 @@ func (f *Factory) openProfile(g *globalOptions, pr *input.Prompter) (*profile.Pr
 		return nil, err
 	}
 	defer pw.Destroy()
-	return profile.Open(g.profilePath, pw)
+	p, err := profile.Open(g.profilePath, pw)
+	// Argon2id's 64 MiB are garbage now: hand them back to the system at
+	// once rather than when the heap next doubles, so that a transfer's
+	// memory is its buffers and not the KDF's leftovers.
+	debug.FreeOSMemory()
+	return p, err
 }
 
 // openSession opens the profile and connects to its bucket.

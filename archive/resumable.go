@@ -2,11 +2,8 @@ package archive
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"sort"
 	"sync"
@@ -267,7 +264,7 @@ func (p *partPlan) check(done []object.Part) ([]object.Part, error) {
 		if err != nil {
 			return nil, err
 		}
-		if crc32cBase64(b) != part.ChecksumCRC32C {
+		if object.ChecksumCRC32C(b) != part.ChecksumCRC32C {
 			return kept, nil
 		}
 		kept = append(kept, part)
@@ -350,11 +347,4 @@ send:
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Number < parts[j].Number })
 	return parts, nil
-}
-
-// crc32cBase64 is a part's checksum as S3 reports it.
-func crc32cBase64(b []byte) string {
-	var sum [4]byte
-	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(b, castagnoli))
-	return base64.StdEncoding.EncodeToString(sum[:])
 }

@@ -70,9 +70,9 @@ func checkGet(key string, offset int64) error {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// checksumCRC32C is the x-amz-checksum-crc32c value of b: the big-endian
+// ChecksumCRC32C is the x-amz-checksum-crc32c value of b: the big-endian
 // CRC-32C in standard base64.
-func checksumCRC32C(b []byte) string {
+func ChecksumCRC32C(b []byte) string {
 	var sum [4]byte
 	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(b, castagnoli))
 	return base64.StdEncoding.EncodeToString(sum[:])

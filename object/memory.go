@@ -149,7 +149,7 @@ func (m *Memory) UploadPart(ctx context.Context, key, uploadID string, number in
 		Number:         number,
 		Size:           int64(len(body)),
 		ETag:           `"` + hex.EncodeToString(sum[:]) + `"`,
-		ChecksumCRC32C: checksumCRC32C(body),
+		ChecksumCRC32C: ChecksumCRC32C(body),
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -313,7 +313,7 @@ func (s *S3) Put(ctx context.Context, key string, body []byte, o PutOptions) err
 		Key:            s.objectKey(key),
 		Body:           bytes.NewReader(body),
 		ContentLength:  aws.Int64(int64(len(body))),
-		ChecksumCRC32C: aws.String(checksumCRC32C(body)),
+		ChecksumCRC32C: aws.String(ChecksumCRC32C(body)),
 		StorageClass:   types.StorageClass(o.storageClass()),
 		ContentType:    aws.String(o.contentType()),
 		Metadata:       lowerKeys(o.Metadata),
@@ -356,7 +356,7 @@ func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int32,
 	if int64(len(body)) > MaxPartSize {
 		return Part{}, fmt.Errorf("%s: %w", op, errPartTooLarge)
 	}
-	sum := checksumCRC32C(body)
+	sum := ChecksumCRC32C(body)
 	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
 		Bucket:         aws.String(s.bucket),
 		Key:            s.objectKey(key),

@@ -49,11 +49,11 @@ func TestNormalizePrefix(t *testing.T) {
 
 func TestChecksumCRC32C(t *testing.T) {
 	// The CRC-32C check value of "123456789" is 0xE3069283.
-	if got := checksumCRC32C([]byte("123456789")); got != "4waSgw==" {
-		t.Errorf("checksumCRC32C = %q, want 4waSgw==", got)
+	if got := ChecksumCRC32C([]byte("123456789")); got != "4waSgw==" {
+		t.Errorf("ChecksumCRC32C = %q, want 4waSgw==", got)
 	}
-	if got := checksumCRC32C(nil); got != "AAAAAA==" {
-		t.Errorf("checksumCRC32C(nil) = %q, want AAAAAA==", got)
+	if got := ChecksumCRC32C(nil); got != "AAAAAA==" {
+		t.Errorf("ChecksumCRC32C(nil) = %q, want AAAAAA==", got)
 	}
 }
 

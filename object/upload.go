@@ -125,7 +125,7 @@ func putWhole(ctx context.Context, s Store, key string, body []byte, o UploadOpt
 		return 0, fmt.Errorf("upload %s: %w", key, err)
 	}
 	if o.OnPart != nil {
-		o.OnPart(Part{Number: 1, Size: int64(len(body)), ChecksumCRC32C: checksumCRC32C(body)})
+		o.OnPart(Part{Number: 1, Size: int64(len(body)), ChecksumCRC32C: ChecksumCRC32C(body)})
 	}
 	return int64(len(body)), nil
 }

@@ -18,7 +18,8 @@ import (
 
 	"github.com/awnumar/memguard"
 	"github.com/minio/sio"
-	"golang.org/x/crypto/argon2"
+
+	"github.com/ogive-project/ogive/internal/kdf"
 )
 
 // LegacyNonceSize is the length of the per-object nonce of a 2019 object, which its
@@ -148,7 +149,7 @@ func DeriveLegacyKeys(master, nonce []byte) (*LegacyKeys, error) {
 		return nil, fmt.Errorf("derive legacy keys: %w: nonce is %d bytes, want %d", ErrNotOgive, len(nonce), LegacyNonceSize)
 	}
 	// NewBufferFromBytes wipes the heap copy that argon2 returns.
-	key := memguard.NewBufferFromBytes(argon2.Key(master, nonce, legacyTime, legacyMemoryKiB, legacyThreads, keySize))
+	key := memguard.NewBufferFromBytes(kdf.Key(master, nonce, legacyTime, legacyMemoryKiB, legacyThreads, keySize))
 	if key.Size() != keySize {
 		return nil, errors.New("derive legacy keys: cannot allocate locked memory")
 	}

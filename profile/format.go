@@ -10,8 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/awnumar/memguard"
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/ogive-project/ogive/internal/kdf"
 )
 
 // The byte layout is documented in docs/FORMAT.md (profile section) and
@@ -132,7 +133,7 @@ func checkKDF(k KDFParams) error {
 
 // deriveKey runs Argon2id. The caller wipes the returned key.
 func deriveKey(password, salt []byte, k KDFParams) []byte {
-	return argon2.IDKey(password, salt, k.Time, k.MemoryKiB, k.Threads, chacha20poly1305.KeySize)
+	return kdf.IDKey(password, salt, k.Time, k.MemoryKiB, k.Threads, chacha20poly1305.KeySize)
 }
 
 // openSealed decrypts a current-format profile.

@@ -14,7 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/awnumar/memguard"
-	"golang.org/x/crypto/argon2"
+
+	"github.com/ogive-project/ogive/internal/kdf"
 )
 
 const (
@@ -76,8 +77,8 @@ func openLegacy(data, password []byte) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	// argon2.Key is Argon2i, the variant the original used.
-	key := argon2.Key(password, f.Salt, legacyTime, legacyMemoryKiB, legacyThreads, legacyKeySize)
+	// kdf.Key is Argon2i, the variant the original used.
+	key := kdf.Key(password, f.Salt, legacyTime, legacyMemoryKiB, legacyThreads, legacyKeySize)
 	defer clear(key)
 	return f.unseal(key)
 }

@@ -107,28 +107,13 @@ func PutResumable(ctx context.Context, s object.Store, master []byte, src Seekab
 			return PutResult{}, fmt.Errorf("%s: %w", src.Name, ErrSourceChanged)
 		}
 	}
-	if err := complete(ctx, s, up.ID, up.UploadID, parts, cipherSize); err != nil {
+	if err := object.Complete(ctx, s, up.ID, up.UploadID, parts, cipherSize); err != nil {
 		return PutResult{}, fmt.Errorf("upload %s: %w", src.Name, err)
 	}
 	if err := o.States.Remove(o.Bucket, o.Prefix, src.Identity.Path); err != nil {
 		notice(err.Error())
 	}
 	return PutResult{ID: up.ID, Size: src.Size, Parts: total, ResumedFrom: len(kept)}, nil
-}
-
-// complete completes the upload. A Complete whose answer was lost and that
-// the SDK sent again finds the upload gone (NoSuchUpload), as S3 documents;
-// the object is then checked to be there with the expected size.
-func complete(ctx context.Context, s object.Store, id, uploadID string, parts []object.Part, cipherSize int64) error {
-	err := s.CompleteUpload(ctx, id, uploadID, parts)
-	if !errors.Is(err, object.ErrNotFound) {
-		return err
-	}
-	info, herr := s.Head(ctx, id)
-	if herr == nil && info.Size == cipherSize {
-		return nil
-	}
-	return err
 }
 
 func withoutResume(o ResumableOptions) ResumableOptions {

@@ -125,6 +125,54 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestLostCompleteAnswer cuts the connection after the server completed an
+// upload, before its answer: the SDK sends the Complete again. versitygw
+// then answers 200, as AWS may; AWS may also answer NoSuchUpload, which the
+// proxy gives here. Both kinds of put (a file, resumable; stdin, streamed)
+// must see that the archive is there and succeed.
+func TestLostCompleteAnswer(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	data := randomBytes(t, 21<<20) // two parts
+	path := r.write("file.bin", data)
+	for _, c := range []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"file", "", []string{path}},
+		{"stdin", string(data), []string{"--name", "piped.bin", "-"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before, nsuBefore := r.proxy.Injected(fp.ResetResponse), r.proxy.Injected(fp.NoSuchUpload)
+			r.proxy.SetRules(
+				fp.Rule{Fault: fp.ResetResponse, Match: isCompleteUpload, Limit: 1},
+				fp.Rule{Fault: fp.NoSuchUpload, Match: isCompleteUpload, Limit: 1},
+			)
+			args := append([]string{"put", "--password-file", r.pwFile}, c.args...)
+			res := r.ogive(c.stdin, args...)
+			if r.proxy.Injected(fp.ResetResponse) == before || r.proxy.Injected(fp.NoSuchUpload) == nsuBefore {
+				t.Fatal("the Complete answers were not cut and replaced")
+			}
+			if res.code != 0 {
+				t.Fatalf("put after a lost Complete answer: %s", res)
+			}
+			id := strings.TrimSpace(res.stdout)
+			st, err := os.Stat(r.objectPath(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := crypt.EncryptedSize(int64(len(data))); st.Size() != want {
+				t.Errorf("object holds %d bytes, want %d", st.Size(), want)
+			}
+		})
+	}
+	r.proxy.SetRules()
+	res := r.ogive("", "uploads", "--password-file", r.pwFile)
+	if res.code != 0 || strings.Contains(res.stdout, "bin") {
+		t.Errorf("uploads after the puts: %s", res)
+	}
+}
+
 // TestRetriesRunOut makes every attempt fail: each command gives up after a
 // bounded time, exits 1 with a message that names the failure, and leaves
 // nothing behind: no file, no temporary file, no archive, no upload.

@@ -204,10 +204,27 @@ func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n i
 		return 0, u.firstErr
 	}
 	slices.SortFunc(u.parts, func(a, b Part) int { return int(a.Number - b.Number) })
-	if err := u.store.CompleteUpload(ctx, u.key, u.uploadID, u.parts); err != nil {
+	if err := Complete(ctx, u.store, u.key, u.uploadID, u.parts, total); err != nil {
 		return 0, err
 	}
 	return total, nil
+}
+
+// Complete completes a multipart upload whose parts hold size bytes in all.
+// When the answer to a CompleteMultipartUpload is lost, the SDK sends it
+// again and S3 answers NoSuchUpload for the upload it has just completed;
+// Complete takes that for success if key now exists with size bytes. Keys
+// that ogive writes are unique (each holds a random salt), so an object of
+// that key and size is this upload's.
+func Complete(ctx context.Context, s Store, key, uploadID string, parts []Part, size int64) error {
+	err := s.CompleteUpload(ctx, key, uploadID, parts)
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if info, herr := s.Head(ctx, key); herr == nil && info.Size == size {
+		return nil
+	}
+	return err
 }
 
 // read reads part number from in into a buffer of the part's size.

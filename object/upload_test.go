@@ -325,3 +325,56 @@ func TestUploadRejectsBadOptions(t *testing.T) {
 		t.Errorf("invalid options still sent %d CreateUpload, %d UploadPart", s.creates.Load(), s.parts.Load())
 	}
 }
+
+// lostAnswer completes uploads but answers as S3 does to a Complete sent
+// again after its first answer was lost: NoSuchUpload.
+type lostAnswer struct{ object.Store }
+
+func (l lostAnswer) CompleteUpload(ctx context.Context, key, id string, parts []object.Part) error {
+	if err := l.Store.CompleteUpload(ctx, key, id, parts); err != nil {
+		return err
+	}
+	return l.Store.CompleteUpload(ctx, key, id, parts)
+}
+
+func TestUploadSurvivesALostCompleteAnswer(t *testing.T) {
+	mem := object.NewMemory(nil, nil, 0)
+	src := randomBytes(2*object.MinPartSize + 10)
+	n, err := object.Upload(t.Context(), lostAnswer{mem}, "k", onlyReader{bytes.NewReader(src)}, object.UploadOptions{
+		PartSize: object.MinPartSize, Concurrency: 2,
+	})
+	if err != nil || n != int64(len(src)) {
+		t.Fatalf("Upload = %d, %v; want %d, nil", n, err, len(src))
+	}
+	if got := readAll(t, mem, "k"); !bytes.Equal(got, src) {
+		t.Errorf("stored %d bytes, not the input", len(got))
+	}
+}
+
+// An upload that is gone while no object of the expected size exists is
+// still an error: NoSuchUpload is then the truth.
+func TestCompleteOfAVanishedUpload(t *testing.T) {
+	mem := object.NewMemory(nil, nil, 0)
+	ctx := t.Context()
+	id, err := mem.CreateUpload(ctx, "k", object.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := mem.UploadPart(ctx, "k", id, 1, randomBytes(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.AbortUpload(ctx, "k", id); err != nil {
+		t.Fatal(err)
+	}
+	if err := object.Complete(ctx, mem, "k", id, []object.Part{p}, 100); !errors.Is(err, object.ErrNotFound) {
+		t.Errorf("Complete of an aborted upload = %v, want ErrNotFound", err)
+	}
+	// An object of that key but another size is not this upload's.
+	if err := mem.Put(ctx, "k", randomBytes(99), object.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := object.Complete(ctx, mem, "k", id, []object.Part{p}, 100); !errors.Is(err, object.ErrNotFound) {
+		t.Errorf("Complete with an object of another size = %v, want ErrNotFound", err)
+	}
+}

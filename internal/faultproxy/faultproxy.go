@@ -50,6 +50,10 @@ const (
 	// response body at Options.Rate bytes a second: a slow link that
 	// never stops moving.
 	Throttle
+	// NoSuchUpload answers 404 NoSuchUpload without forwarding, as S3 may
+	// answer a CompleteMultipartUpload sent again after the upload was
+	// completed (AWS documents both this and a second 200).
+	NoSuchUpload
 )
 
 func (f Fault) String() string {
@@ -70,6 +74,8 @@ func (f Fault) String() string {
 		return "503-slowdown"
 	case Throttle:
 		return "throttle"
+	case NoSuchUpload:
+		return "404-nosuchupload"
 	}
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
@@ -251,6 +257,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case SlowDown:
 		_, _ = io.Copy(io.Discard, r.Body)
 		s3Error(w, r, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
+	case NoSuchUpload:
+		_, _ = io.Copy(io.Discard, r.Body)
+		s3Error(w, r, http.StatusNotFound, "NoSuchUpload", "The specified multipart upload does not exist.")
 	default:
 		p.forward(w, r, fault)
 	}

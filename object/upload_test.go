@@ -341,7 +341,8 @@ func TestUploadSurvivesALostCompleteAnswer(t *testing.T) {
 	mem := object.NewMemory(nil, nil, 0)
 	src := randomBytes(2*object.MinPartSize + 10)
 	n, err := object.Upload(t.Context(), lostAnswer{mem}, "k", onlyReader{bytes.NewReader(src)}, object.UploadOptions{
-		PartSize: object.MinPartSize, Concurrency: 2,
+		PutOptions: object.PutOptions{StorageClass: "STANDARD"},
+		PartSize:   object.MinPartSize, Concurrency: 2,
 	})
 	if err != nil || n != int64(len(src)) {
 		t.Fatalf("Upload = %d, %v; want %d, nil", n, err, len(src))

@@ -12,6 +12,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/ogive-project/ogive/cmd"
+	"github.com/ogive-project/ogive/input"
 )
 
 // interruptGrace is how long ogive has to stop by itself after SIGINT or
@@ -34,6 +35,8 @@ func main() {
 		case <-signals:
 		case <-time.After(interruptGrace):
 		}
+		// A password prompt may still be waiting with echo off.
+		input.RestoreTerminal()
 		fmt.Fprintln(os.Stderr, "ogive: interrupted")
 		memguard.SafeExit(exitInterrupted)
 	}()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/awnumar/memguard"
 	"golang.org/x/term"
@@ -33,7 +34,12 @@ func (t tty) ReadPassword(prompt string) (*memguard.LockedBuffer, error) {
 	if _, err := io.WriteString(f, prompt); err != nil {
 		return nil, fmt.Errorf("write to terminal: %w", err)
 	}
-	b, err := term.ReadPassword(int(f.Fd()))
+	fd := int(f.Fd())
+	if st, err := term.GetState(fd); err == nil {
+		echoOff.set(f, st)
+		defer echoOff.clear()
+	}
+	b, err := term.ReadPassword(fd)
 	// Echo was off, so the user's Enter did not move the cursor.
 	_, _ = io.WriteString(f, "\n")
 	if err != nil {
@@ -66,4 +72,39 @@ func (t tty) ReadLine(prompt string) (string, error) {
 	}
 	defer line.Destroy()
 	return string(line.Bytes()), nil
+}
+
+// pendingPrompt is the terminal a password prompt is reading with echo off,
+// and the state to put back, so that RestoreTerminal can turn echo on again
+// if the process exits while the prompt still waits.
+type pendingPrompt struct {
+	mu    sync.Mutex
+	f     *os.File
+	state *term.State
+}
+
+var echoOff pendingPrompt
+
+func (p *pendingPrompt) set(f *os.File, st *term.State) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.f, p.state = f, st
+}
+
+func (p *pendingPrompt) clear() { p.set(nil, nil) }
+
+// RestoreTerminal turns echo back on in a terminal where a password prompt
+// is waiting, and moves past the prompt's line. main calls it before exiting
+// on an interrupt without waiting for the prompt to return; it does
+// nothing when no prompt is waiting.
+func RestoreTerminal() {
+	echoOff.mu.Lock()
+	defer echoOff.mu.Unlock()
+	if echoOff.f == nil {
+		return
+	}
+	if term.Restore(int(echoOff.f.Fd()), echoOff.state) == nil {
+		_, _ = io.WriteString(echoOff.f, "\n")
+	}
+	echoOff.f, echoOff.state = nil, nil
 }

@@ -139,3 +139,38 @@ func TestTTYReadLine(t *testing.T) {
 		t.Errorf("empty line: %q, %v", got, err)
 	}
 }
+
+// An interrupt that ends the process while a password prompt waits must not
+// leave the terminal without echo: RestoreTerminal, which main calls then,
+// turns it back on; with no prompt waiting it does nothing.
+func TestRestoreTerminalDuringAPrompt(t *testing.T) {
+	RestoreTerminal() // nothing waiting: no effect, no panic
+	p := newPTY(t)
+	term := tty{path: p.path}
+	done := make(chan error, 1)
+	go func() {
+		pw, err := term.ReadPassword("Password: ")
+		if pw != nil {
+			pw.Destroy()
+		}
+		done <- err
+	}()
+	waitFor(t, "echo off", p.echoOff)
+	RestoreTerminal()
+	if p.echoOff() {
+		t.Error("echo still off after RestoreTerminal")
+	}
+	// The prompt itself still ends normally when its line comes.
+	if _, err := p.master.WriteString("late\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ReadPassword: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadPassword did not return")
+	}
+	RestoreTerminal() // the prompt is over: nothing to do
+}

@@ -173,6 +173,43 @@ func TestLostCompleteAnswer(t *testing.T) {
 	}
 }
 
+// TestLostCreateAnswer cuts the connection after the server created an
+// upload, before its answer: the SDK asks again and gets a second upload.
+// The first, whose ID ogive never learnt, must not be left to cost storage.
+func TestLostCreateAnswer(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	data := randomBytes(t, 21<<20) // two parts
+	path := r.write("file.bin", data)
+	for _, c := range []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"file", "", []string{path}},
+		{"stdin", string(data), []string{"--name", "piped.bin", "-"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := r.proxy.Injected(fp.ResetResponse)
+			r.proxy.SetRules(fp.Rule{Fault: fp.ResetResponse, Match: isCreateUpload, Limit: 1})
+			res := r.ogive(c.stdin, append([]string{"put", "--password-file", r.pwFile}, c.args...)...)
+			r.proxy.SetRules()
+			if r.proxy.Injected(fp.ResetResponse) == before {
+				t.Fatal("no CreateMultipartUpload answer was cut")
+			}
+			if res.code != 0 {
+				t.Fatalf("put after a lost Create answer: %s", res)
+			}
+			uploads, err := r.directStore().ListUploads(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(uploads) != 0 {
+				t.Errorf("uploads left behind: %+v", uploads)
+			}
+		})
+	}
+}
+
 // TestRetriesRunOut makes every attempt fail: each command gives up after a
 // bounded time, exits 1 with a message that names the failure, and leaves
 // nothing behind: no file, no temporary file, no archive, no upload.

@@ -342,7 +342,31 @@ func (s *S3) CreateUpload(ctx context.Context, key string, o PutOptions) (string
 	if aws.ToString(out.UploadId) == "" {
 		return "", fmt.Errorf("create upload %s: server returned no upload id", key)
 	}
+	if attempts, ok := retry.GetAttemptResults(out.ResultMetadata); ok && len(attempts.Results) > 1 {
+		s.abortOthers(ctx, key, *out.UploadId)
+	}
 	return *out.UploadId, nil
+}
+
+// abortOthers aborts the uploads of key other than keep. CreateUpload calls
+// it after a retried CreateMultipartUpload: when the first answer was lost on
+// its way back, S3 had created an upload whose ID nobody learnt, and it
+// would cost storage, unseen, until a lifecycle rule removed it. ogive's keys
+// hold a random salt, so every other upload of this key is such an orphan.
+// A failure leaves the orphan to "ogive uploads" and the lifecycle rule.
+func (s *S3) abortOthers(ctx context.Context, key, keep string) {
+	out, err := s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
+		Bucket: aws.String(s.bucket),
+		Prefix: s.objectKey(key),
+	})
+	if err != nil {
+		return
+	}
+	for _, u := range out.Uploads {
+		if aws.ToString(u.Key) == aws.ToString(s.objectKey(key)) && aws.ToString(u.UploadId) != keep {
+			_ = s.AbortUpload(ctx, key, aws.ToString(u.UploadId))
+		}
+	}
 }
 
 func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int32, body []byte) (Part, error) {

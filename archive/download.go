@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sync"
 	"syscall"
 	"time"
@@ -275,15 +276,42 @@ func fetchChunk(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 	var err error
 	for attempt := 0; attempt < o.Retries; attempt++ {
 		if attempt > 0 {
-			o.sleep(time.Duration(1<<attempt) * 100 * time.Millisecond)
+			o.sleep(retryWait(attempt))
 		}
 		var n int64
-		n, err = fetchOnce(ctx, s, keys, id, c, dst())
+		n, err = fetchOnce(ctx, s, keys, id, c, destination{dst()})
 		if err == nil || !transient(ctx, err) {
 			return n, err
 		}
 	}
 	return 0, err
+}
+
+// retryWait is the pause before attempt (1, 2, ...): 200 ms doubling, of
+// which a random half, so that ranges cut by one network hiccup do not all
+// come back at the same instant.
+func retryWait(attempt int) time.Duration {
+	base := time.Duration(1<<attempt) * 100 * time.Millisecond
+	return base/2 + rand.N(base/2)
+}
+
+// errDestination marks a failure of the file, device or pipe being written
+// (a full disk, an I/O error, a closed stdout): fetching the range again
+// cannot mend it.
+type errDestination struct{ err error }
+
+func (e errDestination) Error() string { return e.err.Error() }
+func (e errDestination) Unwrap() error { return e.err }
+
+// destination marks its writer's errors as errDestination.
+type destination struct{ w io.Writer }
+
+func (d destination) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	if err != nil {
+		err = errDestination{err}
+	}
+	return n, err
 }
 
 func fetchOnce(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, c chunk, w io.Writer) (int64, error) {
@@ -336,7 +364,8 @@ func transient(ctx context.Context, err error) bool {
 			return false
 		}
 	}
-	return true
+	var dst errDestination
+	return !errors.As(err, &dst)
 }
 
 func firstError(errs <-chan error) error {

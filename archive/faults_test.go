@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -318,5 +319,51 @@ func TestTargetNeverLeavesAPartialFile(t *testing.T) {
 	}
 	if _, err := NewTarget(final, false); !errors.Is(err, ErrExists) {
 		t.Fatalf("NewTarget over an existing file: %v, want ErrExists", err)
+	}
+}
+
+// fullDisk fails every write, as a file on a full disk does.
+type fullDisk struct{ calls int }
+
+func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
+	f.calls++
+	return 0, syscall.ENOSPC
+}
+
+// TestDownloadWriteErrorIsFinal: a destination that cannot be written is not
+// a network failure; the range is not fetched again and the error is the
+// destination's.
+func TestDownloadWriteErrorIsFinal(t *testing.T) {
+	plain := randomPlain(t, 3*crypt.PackageSize)
+	s, id, keys, cipher := stored(t, plain)
+	flaky := &flakyStore{Store: s}
+	o := DownloadOptions{Concurrency: 1, ChunkPackages: 128}
+	slept := fastRetries(&o)
+	var disk fullDisk
+	_, err := DownloadAt(context.Background(), flaky, keys, id, int64(len(cipher)), &disk, o)
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("DownloadAt: %v, want ENOSPC", err)
+	}
+	if got := flaky.attempts[0]; got != 1 || len(*slept) != 0 {
+		t.Errorf("%d attempts and %d waits, want 1 and 0", got, len(*slept))
+	}
+}
+
+// The waits between attempts grow and are spread: each is within half of
+// its nominal value and not all the same.
+func TestRetryWait(t *testing.T) {
+	for attempt := 1; attempt <= 3; attempt++ {
+		nominal := time.Duration(1<<attempt) * 100 * time.Millisecond
+		seen := map[time.Duration]bool{}
+		for range 50 {
+			d := retryWait(attempt)
+			if d < nominal/2 || d >= nominal {
+				t.Fatalf("attempt %d: wait %v outside [%v, %v)", attempt, d, nominal/2, nominal)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("attempt %d: every wait was the same", attempt)
+		}
 	}
 }

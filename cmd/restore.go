@@ -19,6 +19,7 @@ type restoreOptions struct {
 	lifetime int
 	tier     string
 	all      bool
+	extend   bool
 	json     bool
 	prices   prices
 }
@@ -36,6 +37,8 @@ when an archive is READY, or "ogive head --wait" to wait for it.
 Archives that need no restore (one is already running, the copy is already restored, or
 the object is not archived) are skipped, so no request is paid for needlessly. --all
 restores every archive of this profile that is archived and not restored or restoring.
+--extend also sends the request for archives already restored: S3 then keeps their copy
+for --lifetime days from now, and charges only the request.
 
 Before sending anything, restore prints on stderr an estimate of the retrieval cost for the
 tier and the bytes involved, from the dated prices in docs/PRICING.md, which the --price
@@ -43,6 +46,7 @@ flags or their environment variables replace.`,
 		Example: `  ogive restore 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD
   ogive restore --tier Standard --lifetime 3 ID1 ID2
   ogive restore --all
+  ogive restore --extend --lifetime 5 ID
   ogive restore --json ID | jq -r .restore`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, retrievalPriceSettings); err != nil {
@@ -55,6 +59,7 @@ flags or their environment variables replace.`,
 	fl.IntVarP(&o.lifetime, "lifetime", "t", 1, "days the restored copy stays downloadable")
 	fl.StringVar(&o.tier, "tier", "Bulk", "retrieval tier: Bulk or Standard")
 	fl.BoolVar(&o.all, "all", false, "restore every archived object not already restored or restoring")
+	fl.BoolVar(&o.extend, "extend", false, "also ask again for restored copies, so they stay --lifetime days from now")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per archive (see the README)")
 	bindPrices(fl, &o.prices, retrievalPriceSettings)
 	return c
@@ -128,7 +133,7 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 	// Skip what needs no restore, so that no request is paid for needlessly.
 	var todo []*restoreItem
 	for _, it := range items {
-		it.action = restoreSkip(it.status.State, o.all)
+		it.action = restoreSkip(it.status.State, o.all, o.extend)
 		if it.action == "" {
 			todo = append(todo, it)
 		} else if o.all && !g.quiet {
@@ -138,6 +143,8 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 	if !g.quiet {
 		if len(todo) > 0 {
 			printRetrievalEstimate(f.Err, o.prices, tier, todo)
+		} else if o.all && o.extend {
+			fmt.Fprintln(f.Err, "Nothing to restore or extend: every archive is restoring or not archived.")
 		} else if o.all {
 			fmt.Fprintln(f.Err, "Nothing to restore: no archive is archived without a restore.")
 		}
@@ -241,12 +248,16 @@ func restoreCandidates(ctx context.Context, s *session) ([]*restoreItem, error) 
 
 // restoreSkip says why an archive in state needs no restore request, as a
 // restoreJSON.Restore value, or "" when it needs one. An unknown state is
-// sent when asked for by ID (S3 knows better) and skipped by --all.
-func restoreSkip(state object.State, all bool) string {
+// sent when asked for by ID (S3 knows better) and skipped by --all; a
+// restored copy is sent only to extend it.
+func restoreSkip(state object.State, all, extend bool) string {
 	switch state {
 	case object.StateRestoring:
 		return restoreInProgress
 	case object.StateRestored:
+		if extend {
+			return ""
+		}
 		return restoreAlreadyRestored
 	case object.StateAvailable:
 		return restoreNotArchived
@@ -311,25 +322,41 @@ func restoreMessage(it *restoreItem) string {
 }
 
 // printRetrievalEstimate says what the requests about to be sent cost.
+// Extending a restored copy costs only its request: S3 retrieves nothing.
 func printRetrievalEstimate(w io.Writer, p prices, tier object.Tier, todo []*restoreItem) {
 	var bytes int64
-	unknown := 0
+	unknown, retrievals, extensions := 0, 0, 0
 	for _, it := range todo {
+		if it.status.State == object.StateRestored {
+			extensions++
+			continue
+		}
+		retrievals++
 		if it.billed < 0 {
 			unknown++
 			continue
 		}
 		bytes += it.billed
 	}
-	usd, perGB, perThousand := p.retrieval(tier, len(todo), bytes)
-	noun := "archives"
-	if len(todo) == 1 {
-		noun = "archive"
+	if retrievals > 0 {
+		usd, perGB, perThousand := p.retrieval(tier, retrievals, bytes)
+		fmt.Fprintf(w, "Estimated cost: %s retrieval of %s, %s: %s (%s per GB + %s per 1,000 requests; %s)",
+			tier, countArchives(retrievals), formatSize(bytes), formatUSD(usd), formatPrice(perGB), formatPrice(perThousand), p.source())
+		if unknown > 0 {
+			fmt.Fprintf(w, "; %d of unknown size not counted", unknown)
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "Estimated cost: %s retrieval of %d %s, %s: %s (%s per GB + %s per 1,000 requests; %s)",
-		tier, len(todo), noun, formatSize(bytes), formatUSD(usd), formatPrice(perGB), formatPrice(perThousand), p.source())
-	if unknown > 0 {
-		fmt.Fprintf(w, "; %d of unknown size not counted", unknown)
+	if extensions > 0 {
+		usd, _, perThousand := p.retrieval(tier, extensions, 0)
+		fmt.Fprintf(w, "Estimated cost: extending %s already restored: %s (requests only, %s per 1,000; %s)\n",
+			countArchives(extensions), formatUSD(usd), formatPrice(perThousand), p.source())
 	}
-	fmt.Fprintln(w)
+}
+
+func countArchives(n int) string {
+	if n == 1 {
+		return "1 archive"
+	}
+	return fmt.Sprintf("%d archives", n)
 }

@@ -125,88 +125,69 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// TestLostCompleteAnswer cuts the connection after the server completed an
-// upload, before its answer: the SDK sends the Complete again. versitygw
-// then answers 200, as AWS may; AWS may also answer NoSuchUpload, which the
-// proxy gives here. Both kinds of put (a file, resumable; stdin, streamed)
-// must see that the archive is there and succeed.
-func TestLostCompleteAnswer(t *testing.T) {
+// TestLostAnswers cuts the connection after the server did what a request
+// asked, before its answer, so the SDK sends the request again:
+//   - CreateMultipartUpload: the retry creates a second upload; the first,
+//     whose ID ogive never learnt, must not be left to cost storage.
+//   - CompleteMultipartUpload: versitygw answers the retry 200, as AWS may;
+//     AWS may also answer NoSuchUpload, which the proxy gives here. The put
+//     must see that the archive is there and succeed.
+//
+// Both kinds of put run each case: a file (resumable) and stdin (streamed).
+func TestLostAnswers(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	data := randomBytes(t, 21<<20) // two parts
 	path := r.write("file.bin", data)
-	for _, c := range []struct {
+	for _, lost := range []struct {
 		name  string
-		stdin string
-		args  []string
+		rules []fp.Rule
 	}{
-		{"file", "", []string{path}},
-		{"stdin", string(data), []string{"--name", "piped.bin", "-"}},
+		{"create", []fp.Rule{{Fault: fp.ResetResponse, Match: isCreateUpload, Limit: 1}}},
+		{"complete", []fp.Rule{
+			{Fault: fp.ResetResponse, Match: isCompleteUpload, Limit: 1},
+			{Fault: fp.NoSuchUpload, Match: isCompleteUpload, Limit: 1},
+		}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			before, nsuBefore := r.proxy.Injected(fp.ResetResponse), r.proxy.Injected(fp.NoSuchUpload)
-			r.proxy.SetRules(
-				fp.Rule{Fault: fp.ResetResponse, Match: isCompleteUpload, Limit: 1},
-				fp.Rule{Fault: fp.NoSuchUpload, Match: isCompleteUpload, Limit: 1},
-			)
-			args := append([]string{"put", "--password-file", r.pwFile}, c.args...)
-			res := r.ogive(c.stdin, args...)
-			if r.proxy.Injected(fp.ResetResponse) == before || r.proxy.Injected(fp.NoSuchUpload) == nsuBefore {
-				t.Fatal("the Complete answers were not cut and replaced")
-			}
-			if res.code != 0 {
-				t.Fatalf("put after a lost Complete answer: %s", res)
-			}
-			id := strings.TrimSpace(res.stdout)
-			st, err := os.Stat(r.objectPath(id))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := crypt.EncryptedSize(int64(len(data))); st.Size() != want {
-				t.Errorf("object holds %d bytes, want %d", st.Size(), want)
-			}
-		})
-	}
-	r.proxy.SetRules()
-	res := r.ogive("", "uploads", "--password-file", r.pwFile)
-	if res.code != 0 || strings.Contains(res.stdout, "bin") {
-		t.Errorf("uploads after the puts: %s", res)
-	}
-}
-
-// TestLostCreateAnswer cuts the connection after the server created an
-// upload, before its answer: the SDK asks again and gets a second upload.
-// The first, whose ID ogive never learnt, must not be left to cost storage.
-func TestLostCreateAnswer(t *testing.T) {
-	r := newRig(t, rigOptions{})
-	data := randomBytes(t, 21<<20) // two parts
-	path := r.write("file.bin", data)
-	for _, c := range []struct {
-		name  string
-		stdin string
-		args  []string
-	}{
-		{"file", "", []string{path}},
-		{"stdin", string(data), []string{"--name", "piped.bin", "-"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			before := r.proxy.Injected(fp.ResetResponse)
-			r.proxy.SetRules(fp.Rule{Fault: fp.ResetResponse, Match: isCreateUpload, Limit: 1})
-			res := r.ogive(c.stdin, append([]string{"put", "--password-file", r.pwFile}, c.args...)...)
-			r.proxy.SetRules()
-			if r.proxy.Injected(fp.ResetResponse) == before {
-				t.Fatal("no CreateMultipartUpload answer was cut")
-			}
-			if res.code != 0 {
-				t.Fatalf("put after a lost Create answer: %s", res)
-			}
-			uploads, err := r.directStore().ListUploads(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(uploads) != 0 {
-				t.Errorf("uploads left behind: %+v", uploads)
-			}
-		})
+		for _, put := range []struct {
+			name  string
+			stdin string
+			args  []string
+		}{
+			{"file", "", []string{path}},
+			{"stdin", string(data), []string{"--name", "piped.bin", "-"}},
+		} {
+			t.Run(lost.name+"/"+put.name, func(t *testing.T) {
+				var before []int
+				for _, rule := range lost.rules {
+					before = append(before, r.proxy.Injected(rule.Fault))
+				}
+				r.proxy.SetRules(lost.rules...)
+				res := r.ogive(put.stdin, append([]string{"put", "--password-file", r.pwFile}, put.args...)...)
+				r.proxy.SetRules()
+				for i, rule := range lost.rules {
+					if r.proxy.Injected(rule.Fault) == before[i] {
+						t.Fatalf("fault %v was not injected", rule.Fault)
+					}
+				}
+				if res.code != 0 {
+					t.Fatalf("put after a lost answer: %s", res)
+				}
+				st, err := os.Stat(r.objectPath(strings.TrimSpace(res.stdout)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := crypt.EncryptedSize(int64(len(data))); st.Size() != want {
+					t.Errorf("object holds %d bytes, want %d", st.Size(), want)
+				}
+				uploads, err := r.directStore().ListUploads(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(uploads) != 0 {
+					t.Errorf("uploads left behind: %+v", uploads)
+				}
+			})
+		}
 	}
 }
 

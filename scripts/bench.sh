@@ -18,7 +18,8 @@
 #   BENCH_LIST      archives for the list benchmark    (default 10000; 0 skips)
 #   BENCH_DIR       work directory, needs 3 × the largest size free
 #                   (default: a new directory under $TMPDIR, removed at the end)
-#   AWS             the AWS CLI                        (default: aws on PATH)
+#   AWS             the AWS CLI                        (default: aws on PATH; installed
+#                   from Debian's awscli package when missing and apt-get can run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,23 @@ AWS=${AWS:-aws}
 TIME=/usr/bin/time
 
 need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing. $2" >&2; exit 1; }; }
+# debian PACKAGE: installs a Debian package, as root or through password-less
+# sudo; fails quietly where neither is possible.
+debian() {
+	local sudo=
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null && sudo -n true 2>/dev/null || return 1
+		sudo="sudo -n"
+	fi
+	command -v apt-get >/dev/null || return 1
+	echo "bench: installing Debian's $1 package" >&2
+	$sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+if [ "$AWS" = aws ] && ! command -v aws >/dev/null; then
+	debian awscli || true
+fi
 need "$AWS" "Install the AWS CLI (Debian: apt-get install -y awscli) or set AWS=/path/to/aws."
+[ -x "$TIME" ] || debian time || true
 [ -x "$TIME" ] || { echo "bench: $TIME is missing. Debian: apt-get update && apt-get install -y time" >&2; exit 1; }
 need go ""
 

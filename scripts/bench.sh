@@ -119,7 +119,10 @@ results=$work/results.tsv
 measure() {
 	local label=$1
 	shift
+	# Written data reaches the disk, and what the last deletion queued has a
+	# moment to settle, before the clock starts.
 	sync
+	sleep 1
 	if ! "$TIME" -f '%e %U %S %M' -o "$work/time.out" "$@" >"$work/cmd.out" 2>"$work/cmd.err"; then
 		cat "$work/cmd.err" >&2
 		echo "bench: $label failed: $*" >&2
@@ -169,14 +172,18 @@ for mib in $SIZES; do
 		order=("${order[@]:$((run % 3))}" "${order[@]:0:$((run % 3))}")
 		for tool in "${order[@]}"; do
 			uses "$tool" || continue
+			# Each tool's object is deleted right after its run (but the
+			# last, which get needs), so that no run pays for the deletion
+			# of another's gigabytes.
 			case $tool in
 			aws)
 				measure "put-$mib-aws" "${awscp[@]}" --storage-class DEEP_ARCHIVE "$file" "s3://bench/aws-$mib.bin"
+				[ "$run" = "$runs" ] || s3 s3 rm --only-show-errors "s3://bench/aws-$mib.bin"
 				;;
 			ogive)
-				[ -n "$id" ] && s3 s3 rm --only-show-errors "s3://bench/$id"
 				measure "put-$mib-ogive" "$bin/ogive" put "$file"
 				id=$(head -n 1 "$work/cmd.out")
+				[ "$run" = "$runs" ] || s3 s3 rm --only-show-errors "s3://bench/$id"
 				;;
 			raw)
 				measure "put-$mib-raw" "$bin/rawput" -endpoint "$ENDPOINT" -bucket bench -key "raw-$mib.bin" "$file"

@@ -43,6 +43,10 @@ vet:
 lint: vet lint-tools
 	$(GOBIN)/staticcheck ./...
 	GOVULNCHECK=$(GOBIN)/govulncheck ./.ci/vulncheck
+	@# The plaintext benchmark build (make bench's "same path, encryption
+	@# off") must keep compiling, and its switch must work.
+	$(GO) vet -tags ogive_bench_plaintext ./archive ./cmd
+	$(GO) test -tags ogive_bench_plaintext -count=1 -run '^TestBenchmarkPlaintextSwitch$$' ./archive
 
 lint-tools:
 	GOBIN=$(GOBIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -71,6 +71,9 @@ for DEEP_ARCHIVE) and what that costs at least. --quiet prints none of these.`,
 }
 
 func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, args []string) error {
+	if archive.BenchmarkPlaintext {
+		fmt.Fprintln(f.Err, "ogive: WARNING: benchmark build (ogive_bench_plaintext): files are uploaded WITHOUT encryption")
+	}
 	stdin := false
 	for _, a := range args {
 		if a == "-" {

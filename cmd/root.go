@@ -9,6 +9,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ogive-project/ogive/archive"
 )
 
 // Version is set at build time with -ldflags "-X .../cmd.Version=...".
@@ -39,6 +41,9 @@ that never leaves your profile file; file names are encrypted too.`,
 	root.SetIn(f.In)
 	root.SetOut(f.Out)
 	root.SetErr(f.Err)
+	if archive.BenchmarkPlaintext {
+		root.Version += " (benchmark build: uploads files WITHOUT encryption)"
+	}
 	root.SetVersionTemplate("ogive {{.Version}}\n")
 
 	pf := root.PersistentFlags()

@@ -287,9 +287,9 @@ func fetchChunk(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 	return 0, err
 }
 
-// retryWait is the pause before attempt (1, 2, ...): 200 ms doubling, of
-// which a random half, so that ranges cut by one network hiccup do not all
-// come back at the same instant.
+// retryWait is the pause before attempt 1, 2, 3: a random time between half
+// and all of 200, 400 and 800 ms, so that ranges cut by one network hiccup do
+// not all come back at the same instant.
 func retryWait(attempt int) time.Duration {
 	base := time.Duration(1<<attempt) * 100 * time.Millisecond
 	return base/2 + rand.N(base/2)

@@ -55,16 +55,7 @@ lint-tools:
 ## fuzz-short: every fuzz target of every package, $(FUZZTIME) each; a
 ## target added anywhere is picked up without editing this file
 fuzz-short:
-	@set -e; n=0; for pkg in $$($(GO) list ./...); do \
-		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
-		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go 2>/dev/null); do \
-			echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
-			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
-			n=$$((n+1)); \
-		done; \
-	done; \
-	if [ $$n -eq 0 ]; then echo "fuzz-short: no fuzz target found"; exit 1; fi; \
-	echo "fuzz-short: $$n targets fuzzed for $(FUZZTIME) each"
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./.ci/fuzz-short
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

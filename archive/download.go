@@ -88,6 +88,9 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
 	cs := chunks(cipherSize, o.ChunkPackages)
+	if err := pinNonce(ctx, s, keys, id, len(cs), o); err != nil {
+		return 0, fmt.Errorf("download %s: %w", id, err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -208,6 +211,9 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
 	cs := chunks(cipherSize, o.ChunkPackages)
+	if err := pinNonce(ctx, s, keys, id, len(cs), o); err != nil {
+		return 0, fmt.Errorf("download %s: %w", id, err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -266,6 +272,43 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 		<-slots
 	}
 	return total, nil
+}
+
+// pinNonce reads package 0's header when the keys keep their stream nonce in the data
+// (2019 archives) and the download has more than one range, and pins the keys to it:
+// every range is then checked against that nonce, so that no range can be relabelled to
+// authenticate at another position. A download of one range pins itself from its own
+// first package.
+func pinNonce(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, ranges int, o DownloadOptions) error {
+	p, ok := keys.(crypt.NoncePinner)
+	if !ok || ranges < 2 {
+		return nil
+	}
+	var err error
+	for attempt := 0; attempt < o.Retries; attempt++ {
+		if attempt > 0 {
+			o.sleep(retryWait(attempt))
+		}
+		var header [crypt.HeaderSize]byte
+		if err = readFull(ctx, s, id, header[:]); err == nil {
+			return p.PinStreamNonce(header[:])
+		}
+		if !transient(ctx, err) {
+			break
+		}
+	}
+	return fmt.Errorf("read the stream nonce: %w", err)
+}
+
+// readFull reads the first len(buf) bytes of object id into buf.
+func readFull(ctx context.Context, s object.Store, id string, buf []byte) error {
+	body, err := s.Get(ctx, id, 0, int64(len(buf)))
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	_, err = io.ReadFull(&exactReader{r: body, left: int64(len(buf))}, buf)
+	return err
 }
 
 // fetchChunk downloads and decrypts one range, retrying transient failures

@@ -3,7 +3,6 @@ package crypt
 import (
 	"bytes"
 	"errors"
-	"io"
 	"testing"
 )
 
@@ -56,19 +55,14 @@ func FuzzDecrypt(f *testing.F) {
 			t.Fatalf("Decrypt accepted %d bytes that encryption does not produce", len(data))
 		}
 
-		ra, size, raErr := k.DecryptReaderAt(bytes.NewReader(data), int64(len(data)))
-		if raErr == nil {
-			got := make([]byte, size)
-			_, raErr = ra.ReadAt(got, 0)
-			if raErr == io.EOF && size == 0 {
-				raErr = nil
+		for _, per := range []int{1, 2} {
+			got, rErr := decryptInRuns(k, data, per)
+			if rErr == nil && (err != nil || !bytes.Equal(got, plain)) {
+				t.Fatalf("runs of %d packages accepted what Decrypt refused (%v), or gave other bytes", per, err)
 			}
-			if raErr == nil && (err != nil || !bytes.Equal(got, plain)) {
-				t.Fatalf("DecryptReaderAt accepted what Decrypt refused (%v), or read other bytes", err)
+			if rErr != nil && !errors.Is(rErr, ErrAuthentication) {
+				t.Fatalf("runs of %d packages: %v, want ErrAuthentication", per, rErr)
 			}
-		}
-		if raErr != nil && !errors.Is(raErr, ErrAuthentication) {
-			t.Fatalf("DecryptReaderAt: %v, want ErrAuthentication", raErr)
 		}
 
 		var run bytes.Buffer

@@ -73,6 +73,34 @@ func decryptAll(k *Keys, ct []byte) ([]byte, error) {
 	return out.Bytes(), err
 }
 
+// decryptInRuns decrypts ct the way a parallel download does: cut at package boundaries
+// into runs of per packages, each decrypted on its own from its first package index, the
+// last one as final. Keys of a format that keeps its nonce in the data are pinned first
+// from package 0's header, as the download pins them.
+func decryptInRuns(k Decrypter, ct []byte, per int) ([]byte, error) {
+	if _, err := k.PlainSize(int64(len(ct))); err != nil {
+		return nil, err
+	}
+	packages := (len(ct) + MaxPackageLen - 1) / MaxPackageLen
+	if p, ok := k.(NoncePinner); ok && packages > per {
+		if len(ct) < HeaderSize {
+			return nil, ErrAuthentication
+		}
+		if err := p.PinStreamNonce(ct[:HeaderSize]); err != nil {
+			return nil, err
+		}
+	}
+	var out bytes.Buffer
+	for first := 0; first < packages; first += per {
+		last := min(first+per, packages)
+		run := ct[first*MaxPackageLen : min(len(ct), last*MaxPackageLen)]
+		if _, err := k.DecryptPackages(&out, bytes.NewReader(run), uint64(first), last == packages); err != nil {
+			return nil, err
+		}
+	}
+	return out.Bytes(), nil
+}
+
 // wantAuthFailure fails the test unless err wraps ErrAuthentication.
 func wantAuthFailure(t *testing.T, what string, err error) {
 	t.Helper()

@@ -15,6 +15,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/awnumar/memguard"
 	"github.com/minio/sio"
@@ -62,6 +63,15 @@ var (
 	_ Decrypter = (*Keys)(nil)
 	_ Decrypter = (*LegacyKeys)(nil)
 )
+
+// NoncePinner is implemented by the keys of formats whose stream nonce is stored only in
+// the data (2019 archives): before decrypting ranges in parallel, the caller pins it from
+// package 0's header (see (*LegacyKeys).PinStreamNonce).
+type NoncePinner interface {
+	PinStreamNonce(header []byte) error
+}
+
+var _ NoncePinner = (*LegacyKeys)(nil)
 
 // ParseLegacyNonce decodes the nonce metadata of a 2019 object.
 func ParseLegacyNonce(hexString string) ([]byte, error) {
@@ -136,6 +146,12 @@ func OpenLegacyID(master []byte, id string, nonce []byte) (name string, err erro
 // concurrent use until Destroy.
 type LegacyKeys struct {
 	key *memguard.LockedBuffer
+
+	// nonce is the stream nonce, pinned from package 0's header (PinStreamNonce): a 2019
+	// stream's nonce is random and stored only in its headers.
+	mu     sync.Mutex
+	nonce  [nonceSize]byte
+	pinned bool
 }
 
 // DeriveLegacyKeys derives the data key of a 2019 object with Argon2i from the master key
@@ -184,9 +200,31 @@ func (k *LegacyKeys) Decrypt(dst io.Writer, src io.Reader) (int64, error) {
 	return k.DecryptPackages(dst, src, 0, true)
 }
 
+// PinStreamNonce fixes the stream nonce of the object from header, the first HeaderSize
+// bytes of its package 0. Every package decrypted afterwards must carry that nonce, so
+// that a range cannot be relabelled to authenticate at another position. A run that
+// starts at package 0 pins itself; any other run needs the pin first. Pinning a
+// different nonce later fails with ErrAuthentication: the object changed between reads.
+func (k *LegacyKeys) PinStreamNonce(header []byte) error {
+	if len(header) < HeaderSize {
+		return fmt.Errorf("pin stream nonce: %w: header of %d bytes", ErrAuthentication, len(header))
+	}
+	var n [nonceSize]byte
+	copy(n[:], header[headerNonceOffset:HeaderSize])
+	n[0] &^= finalFlag
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.pinned && n != k.nonce {
+		return fmt.Errorf("pin stream nonce: %w: package 0 changed between reads", ErrAuthentication)
+	}
+	k.nonce, k.pinned = n, true
+	return nil
+}
+
 // DecryptPackages authenticates and decrypts a run of whole packages of a 2019 stream,
-// with the same contract as (*Keys).DecryptPackages; packages are framed alike, and the
-// run's stream nonce is read from its first package, as DARE 2.0 stores it there.
+// with the same contract as (*Keys).DecryptPackages; packages are framed alike. Their
+// stream nonce is the pinned one (PinStreamNonce); a run from package 0 without a pin
+// takes it from its own first header.
 func (k *LegacyKeys) DecryptPackages(dst io.Writer, src io.Reader, firstPackage uint64, final bool) (int64, error) {
 	if firstPackage >= maxPackages {
 		return 0, fmt.Errorf("decrypt from package %d: %w", firstPackage, ErrTooLarge)
@@ -203,13 +241,20 @@ func (k *LegacyKeys) newPackageOpener(first uint64) (*packageOpener, error) {
 	if k == nil || k.key == nil || !k.key.IsAlive() {
 		return nil, fmt.Errorf("decrypt: %w", errDestroyed)
 	}
+	var nonce *[nonceSize]byte
+	k.mu.Lock()
+	if k.pinned {
+		pinned := k.nonce
+		nonce = &pinned
+	}
+	k.mu.Unlock()
 	return newOpener(sio.Config{
 		MinVersion:     sio.Version20,
 		MaxVersion:     sio.Version20,
 		CipherSuites:   []byte{sio.AES_256_GCM},
 		Key:            k.key.Bytes(),
 		SequenceNumber: uint32(first),
-	}, false)
+	}, false, nonce)
 }
 
 // PlainSize returns the size of the file held in a 2019 stream of cipherSize bytes. Such a

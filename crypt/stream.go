@@ -31,10 +31,15 @@ const (
 	// has one authenticated package and an empty object can never pass for one.
 	terminator  byte = 0x01
 	maxPackages      = 1 << 32
-	// finalFlag marks the final package in the first nonce byte of its header.
-	finalFlagOffset      = 4
-	finalFlag       byte = 0x80
+	// The header nonce is bytes 4 to 16 of a package's header; the final flag is bit 7
+	// of its first byte.
+	headerNonceOffset      = 4
+	finalFlag         byte = 0x80
 )
+
+// HeaderSize is the length of a package's header, which holds the stream nonce: a 2019
+// stream is pinned to the nonce in the header of its package 0 (see PinStreamNonce).
+const HeaderSize = 16
 
 // EncryptedSize returns the length of the stream that encrypts plain bytes, or -1 if plain
 // is negative or larger than MaxPlainSize.
@@ -177,90 +182,6 @@ func (k *Keys) PlainSize(cipherSize int64) (int64, error) {
 	return DecryptedSize(cipherSize)
 }
 
-// DecryptReaderAt returns random access to the file held in a stream of cipherSize bytes,
-// and the file's size. It authenticates the final package first, so a stream cut or
-// extended at a package boundary is refused here; every read then authenticates the
-// packages it touches. Reads at a package boundary also decrypt the previous package, as
-// sio does. The reader is safe for concurrent use.
-func (k *Keys) DecryptReaderAt(src io.ReaderAt, cipherSize int64) (io.ReaderAt, int64, error) {
-	plainSize, err := DecryptedSize(cipherSize)
-	if err != nil {
-		return nil, 0, err
-	}
-	last := uint64((cipherSize - 1) / MaxPackageLen)
-	if err := k.checkFinalPackage(src, last, cipherSize); err != nil {
-		return nil, 0, err
-	}
-	defer runtime.KeepAlive(k)
-	config, err := k.sioConfig(0)
-	if err != nil {
-		return nil, 0, fmt.Errorf("decrypt: %w", err)
-	}
-	stream, err := sio.DecryptReaderAt(io.NewSectionReader(src, 0, cipherSize), config)
-	if err != nil {
-		return nil, 0, fmt.Errorf("decrypt: %w", err)
-	}
-	return &plainReaderAt{stream: stream, size: plainSize}, plainSize, nil
-}
-
-func (k *Keys) checkFinalPackage(src io.ReaderAt, last uint64, cipherSize int64) error {
-	off := CipherOffset(last)
-	pkg := make([]byte, cipherSize-off)
-	if n, err := src.ReadAt(pkg, off); n < len(pkg) {
-		if err == io.EOF {
-			return fmt.Errorf("package %d: %w: stream shorter than %d bytes", last, ErrAuthentication, cipherSize)
-		}
-		return fmt.Errorf("read package %d: %w", last, err)
-	}
-	opener, err := k.newPackageOpener(last)
-	if err != nil {
-		return err
-	}
-	out, err := opener.open(make([]byte, PackageSize), pkg)
-	if err != nil {
-		return err
-	}
-	if !opener.final {
-		return fmt.Errorf("package %d: %w: stream continues past %d bytes", last, ErrAuthentication, cipherSize)
-	}
-	if _, err := stripTerminator(out); err != nil {
-		return fmt.Errorf("package %d: %w", last, err)
-	}
-	return nil
-}
-
-// plainReaderAt hides the terminator, which sio sees as the last plaintext byte.
-type plainReaderAt struct {
-	stream io.ReaderAt
-	size   int64
-}
-
-func (r *plainReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("read at %d: negative offset", off)
-	}
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	want := p
-	if rest := r.size - off; int64(len(want)) > rest {
-		want = want[:rest]
-	}
-	n, err := r.stream.ReadAt(want, off)
-	var sioErr sio.Error
-	switch {
-	case errors.As(err, &sioErr):
-		return n, fmt.Errorf("read at %d: %w: %w", off, ErrAuthentication, err)
-	case err == io.EOF:
-		return n, fmt.Errorf("read at %d: %w: stream ends early", off, ErrAuthentication)
-	case err != nil:
-		return n, fmt.Errorf("read at %d: %w", off, err)
-	case len(want) < len(p):
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 func stripTerminator(payload []byte) ([]byte, error) {
 	// sio never opens an empty package, so payload has at least one byte.
 	if payload[len(payload)-1] != terminator {
@@ -278,6 +199,14 @@ type packageOpener struct {
 	first uint64 // index of the first package
 	next  uint64 // index of the next package
 	final bool   // the final package has been opened
+	// nonce is the stream nonce N that every package's header must carry (final flag
+	// aside). DARE authenticates header bytes 0–3 only, and sio takes its reference
+	// nonce from the first package it reads, so without this check a package whose
+	// header nonce was relabelled authenticates at another position. pinned is false
+	// only for a 2019 run from package 0 whose nonce was not pinned: that run's first
+	// header, which is package 0's, pins it.
+	nonce  [nonceSize]byte
+	pinned bool
 	// terminated streams end with the terminator byte, as every stream of this format
 	// does. A stream without it (the 2019 format) holds an empty file as no package at all.
 	terminated bool
@@ -292,15 +221,22 @@ func (k *Keys) newPackageOpener(first uint64) (*packageOpener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: %w", err)
 	}
-	return newOpener(config, true)
+	return newOpener(config, true, &k.nonce)
 }
 
 // newOpener returns an opener for the stream config describes, from package
-// config.SequenceNumber. The caller keeps config.Key alive until it returns: sio expands
-// the key here.
-func newOpener(config sio.Config, terminated bool) (*packageOpener, error) {
+// config.SequenceNumber, whose headers must carry nonce; a nil nonce is taken from the
+// run's first header, which must then be package 0's. The caller keeps config.Key alive
+// until it returns: sio expands the key here.
+func newOpener(config sio.Config, terminated bool, nonce *[nonceSize]byte) (*packageOpener, error) {
 	first := uint64(config.SequenceNumber)
+	if nonce == nil && first != 0 {
+		return nil, fmt.Errorf("decrypt from package %d: %w", first, errNotPinned)
+	}
 	o := &packageOpener{first: first, next: first, terminated: terminated}
+	if nonce != nil {
+		o.nonce, o.pinned = *nonce, true
+	}
 	var err error
 	if o.dec, err = sio.DecryptReader(&o.pkg, config); err != nil {
 		return nil, fmt.Errorf("decrypt: %w", err)
@@ -398,6 +334,9 @@ func (o *packageOpener) open(plain, pkg []byte) ([]byte, error) {
 	case len(pkg) <= PackageOverhead || len(pkg) > MaxPackageLen:
 		return nil, fmt.Errorf("package %d: %w: impossible length %d", o.next, ErrAuthentication, len(pkg))
 	}
+	if err := o.checkNonce(pkg[headerNonceOffset:HeaderSize]); err != nil {
+		return nil, err
+	}
 	o.pkg.Reset(pkg)
 	out := plain[:len(pkg)-PackageOverhead]
 	// Reading exactly one payload keeps sio from looking past the package.
@@ -405,10 +344,28 @@ func (o *packageOpener) open(plain, pkg []byte) ([]byte, error) {
 		return nil, fmt.Errorf("package %d: %w: %w", o.next, ErrAuthentication, err)
 	}
 	// The flag is part of the AEAD nonce, so it is authentic once the package opened.
-	o.final = pkg[finalFlagOffset]&finalFlag != 0
+	o.final = pkg[headerNonceOffset]&finalFlag != 0
 	o.next++
 	return out, nil
 }
+
+// checkNonce requires a package's header nonce to be the stream nonce, its final flag
+// aside. The AEAD nonce of package k is the header nonce XOR k; were the header nonce
+// free, XORing i⊕j into package i's would make it authenticate at position j.
+func (o *packageOpener) checkNonce(h []byte) error {
+	if !o.pinned {
+		copy(o.nonce[:], h)
+		o.pinned = true
+	}
+	if h[0]&^finalFlag != o.nonce[0]&^finalFlag || !bytes.Equal(h[1:], o.nonce[1:]) {
+		return fmt.Errorf("package %d: %w: its header does not carry the stream's nonce (relabelled package)", o.next, ErrAuthentication)
+	}
+	return nil
+}
+
+// errNotPinned means a 2019 stream was read from a package other than 0 before its
+// nonce was pinned: a bug in the caller, which must call PinStreamNonce first.
+var errNotPinned = errors.New("2019 stream nonce not pinned: read package 0's header first")
 
 // sioConfig returns the DARE 2.0 parameters of the stream starting at package first. Its
 // key is locked memory: keep k alive until sio has expanded it.

@@ -63,10 +63,6 @@ func TestEveryPackageIndex(t *testing.T) {
 			plain := pattern(size)
 			ct := encryptAll(t, k, plain)
 			packages := PackageCount(int64(size))
-			ra, plainSize, err := k.DecryptReaderAt(bytes.NewReader(ct), int64(len(ct)))
-			if err != nil || plainSize != int64(size) {
-				t.Fatalf("DecryptReaderAt: size %d, %v", plainSize, err)
-			}
 			// Full tails are quadratic in the stream length: sample them on long streams.
 			fullTail := func(i uint64) bool { return packages <= 4 || i < 2 || i+2 >= packages || i%37 == 0 }
 
@@ -93,14 +89,6 @@ func TestEveryPackageIndex(t *testing.T) {
 				n, err := k.DecryptPackages(&out, bytes.NewReader(ct[start:end]), i, final)
 				if err != nil || n != int64(plainEnd-plainStart) || !bytes.Equal(out.Bytes(), plain[plainStart:plainEnd]) {
 					t.Fatalf("DecryptPackages of package %d alone: %d bytes, %v", i, n, err)
-				}
-				buf := make([]byte, PackageSize+1)
-				n2, err := ra.ReadAt(buf, int64(plainStart))
-				if want := min(len(buf), size-plainStart); n2 != want || !bytes.Equal(buf[:n2], plain[plainStart:plainStart+want]) {
-					t.Fatalf("ReadAt package %d: %d bytes, %v", i, n2, err)
-				}
-				if wantEOF := plainStart+len(buf) > size; wantEOF != (err == io.EOF) || !wantEOF && err != nil {
-					t.Fatalf("ReadAt package %d: error %v", i, err)
 				}
 			}
 		})
@@ -232,13 +220,10 @@ func checkRefused(t *testing.T, k *Keys, what string, damaged []byte) {
 	if _, err := decryptAll(k, damaged); !errors.Is(err, ErrAuthentication) {
 		t.Fatalf("%s: Decrypt: %v, want ErrAuthentication", what, err)
 	}
-	ra, size, err := k.DecryptReaderAt(bytes.NewReader(damaged), int64(len(damaged)))
-	if err == nil {
-		// The damage may lie in a package the check of the final one did not touch.
-		_, err = ra.ReadAt(make([]byte, size+1), 0)
-	}
-	if !errors.Is(err, ErrAuthentication) {
-		t.Fatalf("%s: DecryptReaderAt: %v, want ErrAuthentication", what, err)
+	for _, per := range []int{1, 3} {
+		if _, err := decryptInRuns(k, damaged, per); !errors.Is(err, ErrAuthentication) {
+			t.Fatalf("%s: runs of %d packages: %v, want ErrAuthentication", what, per, err)
+		}
 	}
 }
 
@@ -325,54 +310,6 @@ func TestTerminatorRequired(t *testing.T) {
 	}
 }
 
-func TestDecryptReaderAt(t *testing.T) {
-	const size = 3*PackageSize + 11
-	k := testKeys(t, saltFrom(0x70))
-	plain := pattern(size)
-	ct := encryptAll(t, k, plain)
-	ra, n, err := k.DecryptReaderAt(bytes.NewReader(ct), int64(len(ct)))
-	if err != nil || n != size {
-		t.Fatalf("DecryptReaderAt: %d, %v", n, err)
-	}
-	var wg sync.WaitGroup
-	for w := range 3 {
-		wg.Go(func() {
-			for _, c := range []struct{ off, n int }{{0, 1}, {w, 100}, {PackageSize - 3, 10}, {PackageSize * w, PackageSize}, {size - 5, 5}, {size - 1, 1}, {0, size}} {
-				buf := make([]byte, c.n)
-				got, err := ra.ReadAt(buf, int64(c.off))
-				if err != nil && !(err == io.EOF && c.off+c.n == size) || got != c.n || !bytes.Equal(buf, plain[c.off:c.off+c.n]) {
-					t.Errorf("ReadAt(%d bytes at %d) = %d, %v", c.n, c.off, got, err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	buf := make([]byte, 10)
-	if got, err := ra.ReadAt(buf, size-4); got != 4 || err != io.EOF || !bytes.Equal(buf[:4], plain[size-4:]) {
-		t.Errorf("ReadAt across the end = %d, %v; want 4, EOF", got, err)
-	}
-	for _, off := range []int64{size, size + 1, 1 << 50} {
-		if got, err := ra.ReadAt(buf, off); got != 0 || err != io.EOF {
-			t.Errorf("ReadAt(%d) = %d, %v; want 0, EOF", off, got, err)
-		}
-	}
-	if _, err := ra.ReadAt(buf, -1); err == nil || errors.Is(err, ErrAuthentication) {
-		t.Errorf("ReadAt(-1): %v, want an offset error", err)
-	}
-	// A stream shorter than claimed, or a source that fails, is reported as such.
-	if _, _, err := k.DecryptReaderAt(bytes.NewReader(ct[:len(ct)-1]), int64(len(ct))); !errors.Is(err, ErrAuthentication) {
-		t.Errorf("short source: %v, want ErrAuthentication", err)
-	}
-	broken := errors.New("disk on fire")
-	if _, _, err := k.DecryptReaderAt(failingReaderAt{broken}, int64(len(ct))); !errors.Is(err, broken) || errors.Is(err, ErrAuthentication) {
-		t.Errorf("failing source: %v, want the source's error", err)
-	}
-}
-
-type failingReaderAt struct{ err error }
-
-func (f failingReaderAt) ReadAt([]byte, int64) (int, error) { return 0, f.err }
-
 func TestIOErrorsAreNotAuthenticationFailures(t *testing.T) {
 	k := testKeys(t, saltFrom(0x80))
 	ct := encryptAll(t, k, pattern(PackageSize+10))
@@ -433,9 +370,6 @@ func TestDestroyedKeys(t *testing.T) {
 	}
 	if _, err := k.Decrypt(io.Discard, bytes.NewReader(make([]byte, 33))); err == nil {
 		t.Error("Decrypt with destroyed keys succeeded")
-	}
-	if _, _, err := k.DecryptReaderAt(bytes.NewReader(make([]byte, 33)), 33); err == nil {
-		t.Error("DecryptReaderAt with destroyed keys succeeded")
 	}
 	if _, err := SealName(k, "a", MaxIDLen); err == nil {
 		t.Error("SealName with destroyed keys succeeded")

@@ -26,8 +26,37 @@ var update = flag.Bool("update", false, "rewrite testdata/crypt/vectors.json fro
 var vectorsPath = filepath.Join("..", "testdata", "crypt", "vectors.json")
 
 type vectorFile struct {
-	Comment string   `json:"comment"`
-	Vectors []vector `json:"vectors"`
+	Comment  string     `json:"comment"`
+	Vectors  []vector   `json:"vectors"`
+	MustFail []rejected `json:"must_fail"`
+}
+
+// rejected is a stream that a decryptor must refuse although every package of it passes
+// AES-GCM with the AEAD nonce computed from its header as stored: only the header-nonce
+// rule of docs/FORMAT.md §1.3 catches it.
+type rejected struct {
+	Name         string `json:"name"`
+	Vector       string `json:"vector"` // whose keys it is decrypted with
+	Construction string `json:"construction"`
+	Ciphertext   string `json:"ciphertext"`
+	// WithoutCheck is what a decryptor that skips the header-nonce check returns.
+	WithoutCheck string `json:"plaintext_without_the_check"`
+}
+
+// rejectedInputs builds the must-fail streams from the code's own ciphertext.
+func rejectedInputs(t *testing.T) []rejected {
+	in := vectorInputs()[2] // pattern-65537: two packages, the second holds 1 byte and the terminator
+	k := testKeys(t, in.salt)
+	ct := encryptAll(t, k, in.plain)
+	final := relabel(ct[MaxPackageLen:], 1, 0)
+	return []rejected{{
+		Name:   "final-package-relabelled-as-0",
+		Vector: in.name,
+		Construction: "package 1 (the final package) of vector pattern-65537 alone, with 1 XORed " +
+			"into the little-endian counter in header bytes 12..16, so that it authenticates as package 0",
+		Ciphertext:   hex.EncodeToString(final),
+		WithoutCheck: hex.EncodeToString(in.plain[PackageSize:]),
+	}}
 }
 
 // vector pins every byte of one archived object. Small files carry their full plaintext
@@ -108,6 +137,7 @@ func TestVectors(t *testing.T) {
 	for _, in := range vectorInputs() {
 		got.Vectors = append(got.Vectors, computeVector(t, in))
 	}
+	got.MustFail = rejectedInputs(t)
 	if *update {
 		data, err := json.MarshalIndent(got, "", "  ")
 		if err != nil {
@@ -128,6 +158,51 @@ func TestVectors(t *testing.T) {
 	for i := range want.Vectors {
 		if !reflect.DeepEqual(want.Vectors[i], got.Vectors[i]) {
 			t.Errorf("vector %q differs from the code:\nfile: %+v\ncode: %+v", want.Vectors[i].Name, want.Vectors[i], got.Vectors[i])
+		}
+	}
+	if !reflect.DeepEqual(want.MustFail, got.MustFail) {
+		t.Errorf("must_fail streams differ from the code:\nfile: %+v\ncode: %+v", want.MustFail, got.MustFail)
+	}
+	for _, r := range want.MustFail {
+		in := vectorInputs()[2]
+		if r.Vector != in.name {
+			t.Fatalf("must_fail %s: unknown vector %s", r.Name, r.Vector)
+		}
+		_, err := decryptAll(testKeys(t, in.salt), mustHex(t, r.Ciphertext))
+		wantAuthFailure(t, r.Name, err)
+	}
+}
+
+// TestMustFailFromSpec checks that each must_fail stream is a real relabelling, one that
+// AES-GCM alone accepts, and that a decryptor following docs/FORMAT.md refuses it.
+func TestMustFailFromSpec(t *testing.T) {
+	f := loadVectors(t)
+	if len(f.MustFail) == 0 {
+		t.Fatal("no must_fail stream in the vector file")
+	}
+	for _, r := range f.MustFail {
+		var v *vector
+		for i := range f.Vectors {
+			if f.Vectors[i].Name == r.Vector {
+				v = &f.Vectors[i]
+			}
+		}
+		if v == nil {
+			t.Fatalf("%s: no vector %s", r.Name, r.Vector)
+		}
+		dataKey, nonce, ct := mustHex(t, v.DataKey), mustHex(t, v.StreamNonce), mustHex(t, r.Ciphertext)
+		if _, err := specDecrypt(dataKey, nonce, ct); err == nil {
+			t.Errorf("%s: the spec decryptor accepts it", r.Name)
+		}
+		// Without the header-nonce rule: the AEAD nonce from the header as stored.
+		gcm, err := newGCM(dataKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aeadNonce := bytes.Clone(ct[4:16]) // sequence number 0: nothing to XOR
+		plain, err := gcm.Open(nil, aeadNonce, ct[16:], ct[:4])
+		if err != nil || !bytes.Equal(plain[:len(plain)-1], mustHex(t, r.WithoutCheck)) || plain[len(plain)-1] != 0x01 {
+			t.Errorf("%s: AES-GCM alone does not give the recorded plaintext (%v): not a relabelling", r.Name, err)
 		}
 	}
 }

@@ -43,9 +43,39 @@ def stream(data_key, nonce, plain):
     return b"".join(out)
 
 
+def decrypt(data_key, nonce, ct):
+    """Decrypt a whole stream as docs/FORMAT.md §1.3 says; None if it must be refused."""
+    payload, seq = b"", 0
+    while True:
+        if len(ct) < 16:
+            return None
+        header = ct[:16]
+        length = struct.unpack("<H", header[2:4])[0] + 1
+        final = header[4] & 0x80 != 0
+        want = bytearray(nonce)
+        want[0] = (want[0] & 0x7F) | (header[4] & 0x80)
+        # The header-nonce rule: every header carries N, final flag aside.
+        if header[:2] != b"\x20\x00" or header[4:16] != bytes(want) or len(ct) < 32 + length:
+            return None
+        if not final and length != PACKAGE:
+            return None
+        aead_nonce = header[4:12] + struct.pack("<I", struct.unpack("<I", header[12:16])[0] ^ seq)
+        try:
+            payload += AESGCM(data_key).decrypt(aead_nonce, ct[16:32 + length], header[:4])
+        except Exception:
+            return None
+        ct, seq = ct[32 + length:], seq + 1
+        if final:
+            if ct or payload[-1:] != b"\x01":
+                return None
+            return payload[:-1]
+
+
 def main():
     path = pathlib.Path(__file__).with_name("vectors.json")
-    for v in json.loads(path.read_text())["vectors"]:
+    doc = json.loads(path.read_text())
+    keys = {}
+    for v in doc["vectors"]:
         master, salt = bytes.fromhex(v["master_key"]), bytes.fromhex(v["salt"])
         data_key = hkdf(master, salt, "ogive v2 data key", 32)
         name_key = hkdf(master, salt, "ogive v2 name key", 32)
@@ -72,7 +102,21 @@ def main():
         for field, want in checks.items():
             if v[field] != want:
                 sys.exit(f"{v['name']}: {field} differs from the specification")
+        if decrypt(data_key, nonce, ct) != plain:
+            sys.exit(f"{v['name']}: the specification's decryptor does not give the plaintext")
+        keys[v["name"]] = (data_key, nonce)
         print(f"{v['name']}: ok")
+    for r in doc["must_fail"]:
+        data_key, nonce = keys[r["vector"]]
+        ct = bytes.fromhex(r["ciphertext"])
+        # AES-GCM alone, with the AEAD nonce from the header as stored, accepts it...
+        plain = AESGCM(data_key).decrypt(ct[4:16], ct[16:], ct[:4])
+        if plain != bytes.fromhex(r["plaintext_without_the_check"]) + b"\x01":
+            sys.exit(f"{r['name']}: not the relabelled stream it claims to be")
+        # ...and the header-nonce rule refuses it.
+        if decrypt(data_key, nonce, ct) is not None:
+            sys.exit(f"{r['name']}: accepted, but must fail")
+        print(f"{r['name']}: refused, ok")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 package crypt
 
-// These tests back what docs/FORMAT.md says about relabelled packages (§1.3, §1.6):
+// These tests back what docs/FORMAT.md says about relabelled packages (§1.3, §1.6, §3.2):
 // that a decryptor taking its reference nonce from the data, as sio does, accepts the
 // rewrites the document lists; that the header nonce rule, written here from the document
-// alone, refuses them. They test the document's claims, not ogive's decryptor.
+// alone, refuses them; and exactly which rewrites of a 2019 stream the rule cannot
+// refuse. They test the document's claims, not ogive's decryptor.
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -198,5 +200,125 @@ func TestDocRelabelledStreams(t *testing.T) {
 				t.Fatalf("package %d relabelled as %d: the header nonce rule accepts it", i, j)
 			}
 		}
+	}
+}
+
+// docLegacyStream writes a 2019 stream, as the original ogive did: sio's random nonce, no
+// terminator.
+func docLegacyStream(t *testing.T, key, plain []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if _, err := sio.Encrypt(&out, bytes.NewReader(plain), sio.Config{
+		MinVersion:   sio.Version20,
+		MaxVersion:   sio.Version20,
+		CipherSuites: []byte{sio.AES_256_GCM},
+		Key:          key,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// docOpenLegacy follows §3.2: N is pinned from package 0's header, then the stream is read
+// in ranges, each under the header nonce rule. An empty object is the empty file.
+func docOpenLegacy(key []byte, pkgs [][]byte) ([]byte, error) {
+	if len(pkgs) == 0 {
+		return nil, nil
+	}
+	var n [12]byte
+	copy(n[:], pkgs[0][4:16])
+	return docRanges(pkgs, func(run []byte, first uint32, ends bool) ([]byte, error) {
+		return docOpenRun(key, n, run, first, ends)
+	})
+}
+
+// TestDocLegacyRelabelling checks what §3.2 says a 2019 stream cannot detect: with one δ
+// XORed into every header, package 0's included, position p holds package p ⊕ δ, and the
+// streams that pass are exactly those where positions 0 … m−1 are filled and the final
+// package lands at m−1. It also checks what the pinned nonce does catch.
+func TestDocLegacyRelabelling(t *testing.T) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	const packages = 6
+	plain := pattern((packages-1)*PackageSize + 1000)
+	pkgs := docPackages(docLegacyStream(t, key, plain))
+	if len(pkgs) != packages {
+		t.Fatalf("%d packages, want %d", len(pkgs), packages)
+	}
+	block := func(i int) []byte { return plain[i*PackageSize : min((i+1)*PackageSize, len(plain))] }
+	if got, err := docOpenLegacy(key, pkgs); err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("untouched stream: %v", err)
+	}
+
+	// Every δ that can be arranged at all, and nothing else, passes.
+	accepted := map[uint32][]int{}
+	for delta := uint32(0); delta < 16; delta++ {
+		m := int((packages-1)^delta) + 1
+		order := make([]int, m)
+		possible := true
+		for p := range order {
+			order[p] = p ^ int(delta)
+			possible = possible && (p == m-1 || order[p] < packages-1)
+		}
+		if !possible {
+			// Position p < m−1 would need package p ⊕ δ, which is the final one or does not
+			// exist; the attacker has no package to put there.
+			continue
+		}
+		var stream [][]byte
+		var want []byte
+		for _, i := range order {
+			stream = append(stream, docRelabel(delta, pkgs[i])...)
+			want = append(want, block(i)...)
+		}
+		got, err := docOpenLegacy(key, stream)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("δ = %d, order %v: %v; §3.2 says it passes", delta, order, err)
+		}
+		accepted[delta] = order
+	}
+	// The document lists them all for six packages.
+	want := map[uint32][]int{0: {0, 1, 2, 3, 4, 5}, 1: {1, 0, 3, 2, 5}, 4: {4, 5}, 5: {5}}
+	if len(accepted) != len(want) {
+		t.Errorf("rewrites that pass: %v; FORMAT.md lists %v", accepted, want)
+	}
+	for delta, order := range want {
+		if !slices.Equal(accepted[delta], order) {
+			t.Errorf("δ = %d gives %v, FORMAT.md says %v", delta, accepted[delta], order)
+		}
+	}
+
+	// Relabelling ranges one by one, as in the current format, does not pass: the ranges
+	// that keep the writer's nonce disagree with package 0's. sio alone accepts it.
+	r := docRangePackages / 2 // two ranges of two packages, then the rest
+	ranges := func(pkgs [][]byte) ([]byte, error) {
+		var out []byte
+		for first := 0; first < len(pkgs); first += r {
+			end := min(first+r, len(pkgs))
+			o, err := docSioRun(key, bytes.Join(pkgs[first:end], nil), uint32(first), end == len(pkgs))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o...)
+		}
+		return out, nil
+	}
+	swapped := slices.Concat(docRelabel(uint32(r), pkgs[r:2*r]...), docRelabel(uint32(r), pkgs[:r]...), pkgs[2*r:])
+	if got, err := ranges(swapped); err != nil || !bytes.Equal(got, slices.Concat(plain[r*PackageSize:2*r*PackageSize], plain[:r*PackageSize], plain[2*r*PackageSize:])) {
+		t.Errorf("sio refuses two swapped ranges of a 2019 stream: %v", err)
+	}
+	if _, err := docOpenLegacy(key, swapped); err == nil {
+		t.Error("the pinned nonce accepts two swapped ranges whose δ the other ranges lack")
+	}
+	one := slices.Concat(pkgs[:2], docRelabel(2^3, pkgs[2]), pkgs[3:])
+	if _, err := docOpenLegacy(key, one); err == nil {
+		t.Error("the pinned nonce accepts one relabelled package")
+	}
+
+	// The emptied object.
+	if got, err := docOpenLegacy(key, nil); err != nil || len(got) != 0 {
+		t.Errorf("empty object: %v; §3.2 says it reads as the empty file", err)
 	}
 }

@@ -4,14 +4,19 @@ package crypt
 // that a decryptor taking its reference nonce from the data, as sio does, accepts the
 // rewrites the document lists; that the header nonce rule, written here from the document
 // alone, refuses them; and exactly which rewrites of a 2019 stream the rule cannot
-// refuse. They test the document's claims, not ogive's decryptor.
+// refuse. They test the document's claims, not ogive's decryptor. TestDocWorkedExample
+// keeps the worked example of §1.5 equal to what the code computes.
 
 import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -320,5 +325,52 @@ func TestDocLegacyRelabelling(t *testing.T) {
 	// The emptied object.
 	if got, err := docOpenLegacy(key, nil); err != nil || len(got) != 0 {
 		t.Errorf("empty object: %v; §3.2 says it reads as the empty file", err)
+	}
+}
+
+// TestDocWorkedExample compares the values FORMAT.md §1.5 prints with what the package
+// computes for vector "hello", so that the worked example cannot drift from the code.
+func TestDocWorkedExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "FORMAT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(doc, []byte("\n### 1.5 Worked example\n"))
+	end := bytes.Index(doc, []byte("\n### 1.6 "))
+	if start < 0 || end < start {
+		t.Fatal("FORMAT.md has no §1.5 followed by §1.6")
+	}
+	section := string(doc[start:end])
+	value := func(re string) string {
+		t.Helper()
+		m := regexp.MustCompile(re).FindStringSubmatch(section)
+		if m == nil {
+			t.Fatalf("§1.5 has no match for %s", re)
+		}
+		return m[1]
+	}
+
+	in := vectorInputs()[0]
+	if in.name != "hello" {
+		t.Fatalf("first vector is %q, want hello", in.name)
+	}
+	k := testKeys(t, in.salt)
+	id, err := SealName(k, in.filename, MaxIDLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := encryptAll(t, k, in.plain)
+	for _, c := range []struct{ what, doc, code string }{
+		{"M", value(`(?m)^M \(master key\)\s+([0-9a-f]+)$`), hex.EncodeToString(vectorMaster())},
+		{"S", value(`(?m)^S \(salt\)\s+([0-9a-f]+)$`), hex.EncodeToString(in.salt[:])},
+		{"K_data", value(`K_data\s+=[^\n]*\n\s+= ([0-9a-f]+)`), hex.EncodeToString(k.secret.Bytes()[:keySize])},
+		{"K_name", value(`K_name\s+=[^\n]*\n\s+= ([0-9a-f]+)`), hex.EncodeToString(k.secret.Bytes()[keySize:])},
+		{"N", value(`N\s+= HKDF[^\n]*\n\s+= ([0-9a-f]+)`), hex.EncodeToString(k.nonce[:])},
+		{"id", value(`(?m)^id  = ([A-Za-z0-9_-]+)$`), id},
+		{"stream", value("The whole stream is\n\n```\n([0-9a-f]+)\n```"), hex.EncodeToString(stream)},
+	} {
+		if c.doc != c.code {
+			t.Errorf("§1.5 %s:\n  doc: %s\n code: %s", c.what, c.doc, c.code)
+		}
 	}
 }

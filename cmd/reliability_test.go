@@ -131,9 +131,11 @@ func TestFaults(t *testing.T) {
 //     whose ID ogive never learnt, must not be left to cost storage.
 //   - CompleteMultipartUpload, sent with If-None-Match: *: the retry finds
 //     the object the first one made, and the server answers 412
-//     PreconditionFailed; AWS may also answer NoSuchUpload, which the proxy
-//     gives in the second case. The put must see that the archive is its
-//     own and succeed.
+//     PreconditionFailed. AWS may also answer NoSuchUpload, or the 412 in
+//     the body of a 200 (a Complete's status goes out before its result;
+//     the SDK takes that for a 500 and tries again until it gives up),
+//     which the proxy gives in the next cases. The put must see that the
+//     archive is its own and succeed.
 //   - PutObject of a small file, also sent with If-None-Match: *: the
 //     retry gets 412 likewise.
 //
@@ -152,6 +154,10 @@ func TestLostAnswers(t *testing.T) {
 		{"complete/nosuchupload", large, []fp.Rule{
 			{Fault: fp.ResetResponse, Match: isCompleteUpload, Limit: 1},
 			{Fault: fp.NoSuchUpload, Match: isCompleteUpload, Limit: 1},
+		}},
+		{"complete/412-in-200", large, []fp.Rule{
+			{Fault: fp.ResetResponse, Match: isCompleteUpload, Limit: 1},
+			{Fault: fp.PreconditionFailedIn200, Match: isCompleteUpload}, // every repeat
 		}},
 		{"put/412", small, []fp.Rule{{Fault: fp.ResetResponse, Match: isPutObject, Limit: 1}}},
 	} {

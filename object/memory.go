@@ -16,8 +16,8 @@ import (
 // Memory is a Store held in memory, for tests. It follows S3's rules where
 // ogive depends on them: storage classes, the restore state machine with its
 // delays and expiry, InvalidObjectState on reading an archived object,
-// multipart part sizes and checksums, ETags, and the refusal of If-None-Match
-// writes onto an existing key that S3 and Store never overwrite.
+// multipart part sizes and checksums, ETags, and the refusal to write onto
+// a key that holds an object, as S3 answers If-None-Match: *.
 type Memory struct {
 	clock        func() time.Time
 	restoreDelay func(Tier) time.Duration

@@ -123,7 +123,8 @@ func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptio
 // putWhole stores body with one Put. When the answer to a PutObject is
 // lost, the SDK sends it again and S3 refuses the repeat with 412, the
 // object being there: ErrExists is success if key holds body, as its ETag
-// shows.
+// shows. (Under SSE-KMS or SSE-C the ETag is no MD5, and such a repeat
+// stays an error: nothing is lost, the put can be run again.)
 func putWhole(ctx context.Context, s Store, key string, body []byte, o UploadOptions) (int64, error) {
 	if err := s.Put(ctx, key, body, o.PutOptions); err != nil &&
 		!(errors.Is(err, ErrExists) && holds(ctx, s, key, int64(len(body)), bodyETag(body))) {

@@ -124,6 +124,8 @@ func explain(err error) (msg, hint string) {
 		hint = "nothing was deleted; add --force to delete anyway and pay the early-deletion charge"
 	case errors.Is(err, object.ErrNotRestored):
 		hint = "run 'ogive restore ID' and wait until 'ogive head ID' prints READY"
+	case errors.Is(err, object.ErrExists):
+		hint = "another object already holds this storage ID and was left as it is; run the put again"
 	case errors.Is(err, object.ErrNotFound):
 		hint = "check the storage ID with 'ogive list'"
 	case errors.Is(err, object.ErrCredentials):

@@ -129,25 +129,40 @@ func TestFaults(t *testing.T) {
 // asked, before its answer, so the SDK sends the request again:
 //   - CreateMultipartUpload: the retry creates a second upload; the first,
 //     whose ID ogive never learnt, must not be left to cost storage.
-//   - CompleteMultipartUpload: versitygw answers the retry 200, as AWS may;
-//     AWS may also answer NoSuchUpload, which the proxy gives here. The put
-//     must see that the archive is there and succeed.
+//   - CompleteMultipartUpload, sent with If-None-Match: *: the retry finds
+//     the object the first one made, and the server answers 412
+//     PreconditionFailed. AWS may also answer NoSuchUpload, or the 412 in
+//     the body of a 200 (a Complete's status goes out before its result;
+//     the SDK takes that for a 500 and tries again until it gives up),
+//     which the proxy gives in the next cases. The put must see that the
+//     archive is its own and succeed.
+//   - PutObject of a small file, also sent with If-None-Match: *: the
+//     retry gets 412 likewise.
 //
 // Both kinds of put run each case: a file (resumable) and stdin (streamed).
 func TestLostAnswers(t *testing.T) {
 	r := newRig(t, rigOptions{})
-	data := randomBytes(t, 21<<20) // two parts
-	path := r.write("file.bin", data)
+	large := randomBytes(t, 21<<20) // two parts
+	small := randomBytes(t, 1000)   // one PutObject
 	for _, lost := range []struct {
 		name  string
+		data  []byte
 		rules []fp.Rule
 	}{
-		{"create", []fp.Rule{{Fault: fp.ResetResponse, Match: isCreateUpload, Limit: 1}}},
-		{"complete", []fp.Rule{
+		{"create", large, []fp.Rule{{Fault: fp.ResetResponse, Match: isCreateUpload, Limit: 1}}},
+		{"complete/412", large, []fp.Rule{{Fault: fp.ResetResponse, Match: isCompleteUpload, Limit: 1}}},
+		{"complete/nosuchupload", large, []fp.Rule{
 			{Fault: fp.ResetResponse, Match: isCompleteUpload, Limit: 1},
 			{Fault: fp.NoSuchUpload, Match: isCompleteUpload, Limit: 1},
 		}},
+		{"complete/412-in-200", large, []fp.Rule{
+			{Fault: fp.ResetResponse, Match: isCompleteUpload, Limit: 1},
+			{Fault: fp.PreconditionFailedIn200, Match: isCompleteUpload}, // every repeat
+		}},
+		{"put/412", small, []fp.Rule{{Fault: fp.ResetResponse, Match: isPutObject, Limit: 1}}},
 	} {
+		data := lost.data
+		path := r.write(strings.ReplaceAll(lost.name, "/", "-")+".bin", data)
 		for _, put := range []struct {
 			name  string
 			stdin string

@@ -3,8 +3,6 @@ package object
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -18,7 +16,8 @@ import (
 // Memory is a Store held in memory, for tests. It follows S3's rules where
 // ogive depends on them: storage classes, the restore state machine with its
 // delays and expiry, InvalidObjectState on reading an archived object,
-// multipart part sizes and checksums.
+// multipart part sizes and checksums, ETags, and the refusal to write onto
+// a key that holds an object, as S3 answers If-None-Match: *.
 type Memory struct {
 	clock        func() time.Time
 	restoreDelay func(Tier) time.Duration
@@ -38,6 +37,7 @@ type memObject struct {
 	contentType string
 	metadata    map[string]string
 	modified    time.Time
+	etag        string
 	// parts are the parts a multipart upload was completed from; nil for
 	// an object stored with Put.
 	parts []Part
@@ -104,17 +104,21 @@ func (m *Memory) Put(ctx context.Context, key string, body []byte, o PutOptions)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.objects[key] = m.newObject(bytes.Clone(body), o)
+	if _, ok := m.objects[key]; ok {
+		return fmt.Errorf("put %s: %w", key, ErrExists)
+	}
+	m.objects[key] = m.newObject(bytes.Clone(body), bodyETag(body), o)
 	return nil
 }
 
-func (m *Memory) newObject(body []byte, o PutOptions) *memObject {
+func (m *Memory) newObject(body []byte, etag string, o PutOptions) *memObject {
 	return &memObject{
 		body:        body,
 		class:       o.storageClass(),
 		contentType: o.contentType(),
 		metadata:    lowerKeys(o.Metadata),
 		modified:    m.clock().UTC(),
+		etag:        etag,
 	}
 }
 
@@ -144,11 +148,10 @@ func (m *Memory) UploadPart(ctx context.Context, key, uploadID string, number in
 	if err := ctx.Err(); err != nil {
 		return Part{}, fmt.Errorf("upload part %d of %s: %w", number, key, err)
 	}
-	sum := md5.Sum(body)
 	p := Part{
 		Number:         number,
 		Size:           int64(len(body)),
-		ETag:           `"` + hex.EncodeToString(sum[:]) + `"`,
+		ETag:           bodyETag(body),
 		ChecksumCRC32C: ChecksumCRC32C(body),
 	}
 	m.mu.Lock()
@@ -176,6 +179,12 @@ func (m *Memory) CompleteUpload(ctx context.Context, key, uploadID string, parts
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// The key is looked at first, as the local Deep Archive server does:
+	// a Complete sent again after the first one succeeded finds the object
+	// it made.
+	if _, ok := m.objects[key]; ok {
+		return fmt.Errorf("complete upload %s: %w", key, ErrExists)
+	}
 	u, err := m.upload(key, uploadID)
 	if err != nil {
 		return fmt.Errorf("complete upload %s: %w", key, err)
@@ -201,13 +210,14 @@ func (m *Memory) CompleteUpload(ctx context.Context, key, uploadID string, parts
 		size += len(stored.body)
 	}
 	body := make([]byte, 0, size)
+	var completed []Part
 	for _, p := range parts {
 		body = append(body, u.parts[p.Number].body...)
+		completed = append(completed, u.parts[p.Number].Part)
 	}
-	o := m.newObject(body, u.options)
-	for _, p := range parts {
-		o.parts = append(o.parts, u.parts[p.Number].Part)
-	}
+	etag, _ := multipartETag(completed) // the parts' ETags are this store's MD5s
+	o := m.newObject(body, etag, u.options)
+	o.parts = completed
 	m.objects[key] = o
 	delete(m.uploads, uploadID)
 	return nil
@@ -326,6 +336,7 @@ func (o *memObject) info(key string, now time.Time) (Info, error) {
 		Size:         int64(len(o.body)),
 		LastModified: o.modified,
 		StorageClass: o.class,
+		ETag:         o.etag,
 		ContentType:  o.contentType,
 		Metadata:     maps.Clone(o.metadata),
 		Status:       status,

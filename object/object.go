@@ -24,6 +24,9 @@ var (
 	ErrCredentials         = errors.New("credentials rejected")
 	ErrInvalidStorageClass = errors.New("invalid storage class")
 	ErrInvalidTier         = errors.New("invalid restore tier")
+	// ErrExists is a Put or CompleteUpload refused because an object
+	// already holds the key: stores never overwrite one.
+	ErrExists = errors.New("object already exists")
 )
 
 // Defaults applied when PutOptions leaves a field empty.
@@ -79,6 +82,7 @@ type Info struct {
 	Size         int64
 	LastModified time.Time
 	StorageClass string
+	ETag         string            // as the store sends it, quotes included
 	ContentType  string            // only from Head
 	Metadata     map[string]string // only from Head; keys lowercased
 	Status       RestoreStatus
@@ -162,13 +166,16 @@ type MultipartUpload struct {
 
 // Store is the only way ogive reaches object storage.
 type Store interface {
-	// Put stores a small object in one request.
+	// Put stores a small object in one request. It never replaces an
+	// object: when key exists it fails with ErrExists.
 	Put(ctx context.Context, key string, body []byte, o PutOptions) error
 
 	CreateUpload(ctx context.Context, key string, o PutOptions) (uploadID string, err error)
 	UploadPart(ctx context.Context, key, uploadID string, number int32, body []byte) (Part, error)
 	// CompleteUpload assembles the parts, given in ascending order of
-	// Number, into the object.
+	// Number, into the object. It never replaces an object: when key
+	// exists it fails with ErrExists and leaves the upload as it was, to
+	// be aborted.
 	CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) error
 	AbortUpload(ctx context.Context, key, uploadID string) error
 	ListParts(ctx context.Context, key, uploadID string) ([]Part, error)

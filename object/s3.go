@@ -304,6 +304,8 @@ func unsignedPayload(o *s3.Options) {
 	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 }
 
+// Put sends If-None-Match: *, so that S3 refuses to replace an object
+// (412 PreconditionFailed, ErrExists); CompleteUpload does the same.
 func (s *S3) Put(ctx context.Context, key string, body []byte, o PutOptions) error {
 	if err := checkPut(key, o); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
@@ -317,11 +319,20 @@ func (s *S3) Put(ctx context.Context, key string, body []byte, o PutOptions) err
 		StorageClass:   types.StorageClass(o.storageClass()),
 		ContentType:    aws.String(o.contentType()),
 		Metadata:       lowerKeys(o.Metadata),
-	}, unsignedPayload)
+		IfNoneMatch:    aws.String("*"),
+	}, unsignedPayload, retryConflicts)
 	if err != nil {
 		return s3Error("put "+key, err)
 	}
 	return nil
+}
+
+// retryConflicts makes the SDK retry a 409 ConditionalRequestConflict, S3's
+// answer to a conditional PutObject that raced another request on its key,
+// after which S3 says to send it again. A CompleteMultipartUpload is not
+// retried: after a 409 its upload is gone, and S3 says to start a new one.
+func retryConflicts(o *s3.Options) {
+	o.Retryer = retry.AddWithErrorCodes(o.Retryer, "ConditionalRequestConflict")
 }
 
 func (s *S3) CreateUpload(ctx context.Context, key string, o PutOptions) (string, error) {
@@ -419,6 +430,7 @@ func (s *S3) CompleteUpload(ctx context.Context, key, uploadID string, parts []P
 		Key:             s.objectKey(key),
 		UploadId:        aws.String(uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
+		IfNoneMatch:     aws.String("*"),
 	})
 	if err != nil {
 		return s3Error("complete upload "+key, err)
@@ -516,6 +528,7 @@ func (s *S3) List(ctx context.Context, fn func(Info) error) error {
 				Size:         aws.ToInt64(o.Size),
 				LastModified: aws.ToTime(o.LastModified),
 				StorageClass: string(o.StorageClass),
+				ETag:         aws.ToString(o.ETag),
 			}
 			if info.StorageClass == "" {
 				info.StorageClass = string(types.StorageClassStandard)
@@ -673,6 +686,7 @@ func (s *S3) Head(ctx context.Context, key string) (Info, error) {
 		Size:         aws.ToInt64(out.ContentLength),
 		LastModified: aws.ToTime(out.LastModified),
 		StorageClass: class,
+		ETag:         aws.ToString(out.ETag),
 		ContentType:  aws.ToString(out.ContentType),
 		Metadata:     lowerKeys(out.Metadata),
 		Status:       status,

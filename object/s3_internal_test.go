@@ -89,6 +89,9 @@ func TestS3ErrorSentinels(t *testing.T) {
 		{400, "ExpiredToken", ErrCredentials},
 		{404, "XAdminUserNotFound", ErrCredentials},
 		{400, "InvalidStorageClass", ErrInvalidStorageClass},
+		{412, "PreconditionFailed", ErrExists},
+		{200, "PreconditionFailed", ErrExists},
+		{409, "ConditionalRequestConflict", nil},
 		{404, "", ErrNotFound},
 		{403, "", ErrAccessDenied},
 		{500, "InternalError", nil},
@@ -100,7 +103,7 @@ func TestS3ErrorSentinels(t *testing.T) {
 			t.Errorf("%d %s: %v, want %v", c.status, c.code, err, c.want)
 		}
 		if c.want == nil {
-			for _, s := range []error{ErrNotFound, ErrNotRestored, ErrAccessDenied, ErrNoSuchBucket, ErrCredentials, ErrInvalidStorageClass} {
+			for _, s := range []error{ErrNotFound, ErrNotRestored, ErrAccessDenied, ErrNoSuchBucket, ErrCredentials, ErrInvalidStorageClass, ErrExists} {
 				if errors.Is(err, s) {
 					t.Errorf("%d %s maps to %v, want no sentinel", c.status, c.code, s)
 				}

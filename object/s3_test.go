@@ -151,12 +151,13 @@ func TestS3NoSuchBucket(t *testing.T) {
 }
 
 // recorder is an http.RoundTripper that keeps the requests it passes on and
-// may change them, and their responses.
+// may change them, and their responses, or answer in the server's place.
 type recorder struct {
 	mu             sync.Mutex
 	requests       []*http.Request
 	change         func(*http.Request)
 	changeResponse func(*http.Response) error
+	answer         func(*http.Request) *http.Response // nil, or nil answer: forward
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -167,6 +168,16 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	r.requests = append(r.requests, req)
 	r.mu.Unlock()
+	if r.answer != nil {
+		if resp := r.answer(req); resp != nil {
+			if req.Body != nil {
+				_, _ = io.Copy(io.Discard, req.Body)
+				req.Body.Close()
+			}
+			resp.Request = req
+			return resp, nil
+		}
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err == nil && r.changeResponse != nil {
 		if err := r.changeResponse(resp); err != nil {
@@ -245,6 +256,18 @@ func TestS3Wire(t *testing.T) {
 			t.Errorf("%s %s: storage class %q, want DEEP_ARCHIVE", req.Method, req.URL, got)
 		}
 	}
+	// If-None-Match goes where S3 accepts it, so that no object is ever
+	// replaced.
+	for _, req := range append(puts, completes...) {
+		if got := req.Header.Get("If-None-Match"); got != "*" {
+			t.Errorf("%s %s: If-None-Match %q, want *", req.Method, req.URL, got)
+		}
+	}
+	for _, req := range append(parts, creates...) {
+		if got := req.Header.Get("If-None-Match"); got != "" {
+			t.Errorf("%s %s: If-None-Match %q, which S3 does not accept there", req.Method, req.URL, got)
+		}
+	}
 	if got := creates[0].Header.Get("X-Amz-Checksum-Algorithm"); got != "CRC32C" {
 		t.Errorf("CreateMultipartUpload: X-Amz-Checksum-Algorithm %q, want CRC32C", got)
 	}
@@ -254,6 +277,70 @@ func TestS3Wire(t *testing.T) {
 				t.Errorf("%s %s sends ACL header %s", req.Method, req.URL, name)
 			}
 		}
+	}
+}
+
+// errorAnswer is an S3 error response.
+func errorAnswer(status int, code string) *http.Response {
+	body := `<?xml version="1.0" encoding="UTF-8"?><Error><Code>` + code + `</Code><Message>test</Message><RequestId>r</RequestId></Error>`
+	return &http.Response{
+		StatusCode:    status,
+		Status:        http.StatusText(status),
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/xml"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)),
+	}
+}
+
+// TestS3PutRetriesAConditionalConflict answers a PutObject with 409
+// ConditionalRequestConflict, after which S3 says to send it again; a
+// Complete is not sent again, its upload being gone after a 409.
+func TestS3PutRetriesAConditionalConflict(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	var conflicts atomic.Int32
+	rec := &recorder{answer: func(r *http.Request) *http.Response {
+		if r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") || r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
+			if conflicts.Add(1)%2 == 1 {
+				return errorAnswer(http.StatusConflict, "ConditionalRequestConflict")
+			}
+		}
+		return nil
+	}}
+	c := serverConfig(srv, testPrefix(t))
+	c.HTTPClient = &http.Client{Transport: rec}
+	c.MaxBackoff = time.Millisecond
+	s := newS3(t, c)
+	ctx := t.Context()
+	if err := s.Put(ctx, "k", []byte("body"), object.PutOptions{}); err != nil {
+		t.Fatalf("Put after a 409: %v", err)
+	}
+	if n := len(rec.find(http.MethodPut, nil)); n != 2 {
+		t.Errorf("Put sent %d PutObject, want 2", n)
+	}
+	if info, err := s.Head(ctx, "k"); err != nil || info.Size != 4 {
+		t.Errorf("Head after the retried Put = %+v, %v", info, err)
+	}
+
+	id, err := s.CreateUpload(ctx, "mp", object.PutOptions{})
+	if err != nil {
+		t.Fatalf("CreateUpload: %v", err)
+	}
+	p, err := s.UploadPart(ctx, "mp", id, 1, []byte("part"))
+	if err != nil {
+		t.Fatalf("UploadPart: %v", err)
+	}
+	if err := s.CompleteUpload(ctx, "mp", id, []object.Part{p}); err == nil || !strings.Contains(err.Error(), "ConditionalRequestConflict") {
+		t.Errorf("CompleteUpload answered 409 = %v, want the 409", err)
+	}
+	if n := len(rec.find(http.MethodPost, hasQuery("uploadId"))); n != 1 {
+		t.Errorf("CompleteUpload sent %d requests, want 1", n)
+	}
+	if err := s.AbortUpload(ctx, "mp", id); err != nil {
+		t.Errorf("AbortUpload: %v", err)
 	}
 }
 
@@ -313,7 +400,7 @@ func TestS3CABundle(t *testing.T) {
 		c := serverConfig(srv, testPrefix(t))
 		c.HTTPClient = client
 		s := newS3(t, c)
-		if err := s.Put(t.Context(), "k", []byte("x"), object.PutOptions{}); err != nil {
+		if err := s.Put(t.Context(), unsafePrefix.ReplaceAllString(name, "-"), []byte("x"), object.PutOptions{}); err != nil {
 			t.Errorf("%s: Put: %v", name, err)
 		}
 	}

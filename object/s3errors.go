@@ -37,6 +37,10 @@ func sentinelFor(err error) error {
 		return ErrCredentials
 	case "InvalidStorageClass":
 		return ErrInvalidStorageClass
+	case "PreconditionFailed":
+		// If-None-Match: * on a key that holds an object. S3 may send it
+		// with status 412, or with 200 in answer to a Complete.
+		return ErrExists
 	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {

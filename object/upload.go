@@ -120,8 +120,14 @@ func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptio
 	return total, nil
 }
 
+// putWhole stores body with one Put. When the answer to a PutObject is
+// lost, the SDK sends it again and S3 refuses the repeat with 412, the
+// object being there: ErrExists is success if key holds body, as its ETag
+// shows. (Under SSE-KMS or SSE-C the ETag is no MD5, and such a repeat
+// stays an error: nothing is lost, the put can be run again.)
 func putWhole(ctx context.Context, s Store, key string, body []byte, o UploadOptions) (int64, error) {
-	if err := s.Put(ctx, key, body, o.PutOptions); err != nil {
+	if err := s.Put(ctx, key, body, o.PutOptions); err != nil &&
+		!(errors.Is(err, ErrExists) && holds(ctx, s, key, int64(len(body)), bodyETag(body))) {
 		return 0, fmt.Errorf("upload %s: %w", key, err)
 	}
 	if o.OnPart != nil {
@@ -212,19 +218,31 @@ func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n i
 
 // Complete completes a multipart upload whose parts hold size bytes in all.
 // When the answer to a CompleteMultipartUpload is lost, the SDK sends it
-// again and S3 answers NoSuchUpload for the upload it has just completed;
-// Complete takes that for success if key now exists with size bytes. Keys
-// that ogive writes are unique (each holds a random salt), so an object of
-// that key and size is this upload's.
+// again, and S3 may answer the repeat 200, NoSuchUpload (the upload is
+// completed) or, since the request says If-None-Match: *, 412 (the key
+// holds the object it made). Complete takes ErrNotFound and ErrExists for
+// success if key now holds this upload's object: size bytes, and the ETag
+// S3 computes from the parts' ETags when they are MD5s. An object that
+// someone else put under the key is not taken for this one: the error
+// stays, and the upload, which S3 keeps after a 412, is the caller's to
+// abort.
 func Complete(ctx context.Context, s Store, key, uploadID string, parts []Part, size int64) error {
 	err := s.CompleteUpload(ctx, key, uploadID, parts)
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) {
 		return err
 	}
-	if info, herr := s.Head(ctx, key); herr == nil && info.Size == size {
+	etag, _ := multipartETag(parts)
+	if holds(ctx, s, key, size, etag) {
 		return nil
 	}
 	return err
+}
+
+// holds reports whether key holds an object of size bytes and, unless etag
+// is "", of that ETag.
+func holds(ctx context.Context, s Store, key string, size int64, etag string) bool {
+	info, err := s.Head(ctx, key)
+	return err == nil && info.Size == size && (etag == "" || sameETag(info.ETag, etag))
 }
 
 // read reads part number from in into a buffer of the part's size.

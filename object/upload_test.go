@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -326,29 +328,120 @@ func TestUploadRejectsBadOptions(t *testing.T) {
 	}
 }
 
-// lostAnswer completes uploads but answers as S3 does to a Complete sent
-// again after its first answer was lost: NoSuchUpload.
-type lostAnswer struct{ object.Store }
-
-func (l lostAnswer) CompleteUpload(ctx context.Context, key, id string, parts []object.Part) error {
-	if err := l.Store.CompleteUpload(ctx, key, id, parts); err != nil {
-		return err
-	}
-	return l.Store.CompleteUpload(ctx, key, id, parts)
+// lostAnswer writes as its store does, then answers as S3 may answer the
+// same request sent again by the SDK after the first answer was lost:
+// repeat nil sends it again to the store (which refuses it: the key holds
+// the object), otherwise repeat is the answer.
+type lostAnswer struct {
+	object.Store
+	repeat error
 }
 
-func TestUploadSurvivesALostCompleteAnswer(t *testing.T) {
-	mem := object.NewMemory(nil, nil, 0)
-	src := randomBytes(2*object.MinPartSize + 10)
-	n, err := object.Upload(t.Context(), lostAnswer{mem}, "k", onlyReader{bytes.NewReader(src)}, object.UploadOptions{
-		PutOptions: object.PutOptions{StorageClass: "STANDARD"},
-		PartSize:   object.MinPartSize, Concurrency: 2,
-	})
-	if err != nil || n != int64(len(src)) {
-		t.Fatalf("Upload = %d, %v; want %d, nil", n, err, len(src))
+func (l lostAnswer) again(err error, send func() error) error {
+	if err != nil {
+		return err
 	}
-	if got := readAll(t, mem, "k"); !bytes.Equal(got, src) {
-		t.Errorf("stored %d bytes, not the input", len(got))
+	if l.repeat != nil {
+		return l.repeat
+	}
+	return send()
+}
+
+func (l lostAnswer) CompleteUpload(ctx context.Context, key, id string, parts []object.Part) error {
+	send := func() error { return l.Store.CompleteUpload(ctx, key, id, parts) }
+	return l.again(send(), send)
+}
+
+func (l lostAnswer) Put(ctx context.Context, key string, body []byte, o object.PutOptions) error {
+	send := func() error { return l.Store.Put(ctx, key, body, o) }
+	return l.again(send(), send)
+}
+
+// The answers S3 may give a repeated Complete or Put: NoSuchUpload (the
+// upload is completed) and 412 PreconditionFailed (If-None-Match: *, and the
+// key holds the object).
+var repeatAnswers = map[string]error{
+	"store's own answer": nil,
+	"NoSuchUpload":       fmt.Errorf("complete upload k: %w", object.ErrNotFound),
+	"PreconditionFailed": fmt.Errorf("complete upload k: %w", object.ErrExists),
+}
+
+func TestUploadSurvivesALostAnswer(t *testing.T) {
+	for _, size := range []int{2*object.MinPartSize + 10, 1000} { // multipart, one Put
+		for name, repeat := range repeatAnswers {
+			if size < object.MinPartSize && errors.Is(repeat, object.ErrNotFound) {
+				continue // no upload to be missing
+			}
+			t.Run(fmt.Sprintf("%d bytes/%s", size, name), func(t *testing.T) {
+				mem := object.NewMemory(nil, nil, 0)
+				src := randomBytes(size)
+				n, err := object.Upload(t.Context(), lostAnswer{mem, repeat}, "k", onlyReader{bytes.NewReader(src)}, object.UploadOptions{
+					PutOptions: object.PutOptions{StorageClass: "STANDARD"},
+					PartSize:   object.MinPartSize, Concurrency: 2,
+				})
+				if err != nil || n != int64(len(src)) {
+					t.Fatalf("Upload = %d, %v; want %d, nil", n, err, len(src))
+				}
+				if got := readAll(t, mem, "k"); !bytes.Equal(got, src) {
+					t.Errorf("stored %d bytes, not the input", len(got))
+				}
+			})
+		}
+	}
+}
+
+// raced puts other, an object of someone else, under the key just before
+// the first Complete or Put reaches its store, which then refuses it.
+type raced struct {
+	object.Store
+	other []byte
+	once  sync.Once
+}
+
+func (r *raced) race(ctx context.Context, key string) error {
+	var err error
+	r.once.Do(func() { err = r.Store.Put(ctx, key, r.other, object.PutOptions{StorageClass: "STANDARD"}) })
+	return err
+}
+
+func (r *raced) CompleteUpload(ctx context.Context, key, id string, parts []object.Part) error {
+	if err := r.race(ctx, key); err != nil {
+		return err
+	}
+	return r.Store.CompleteUpload(ctx, key, id, parts)
+}
+
+func (r *raced) Put(ctx context.Context, key string, body []byte, o object.PutOptions) error {
+	if err := r.race(ctx, key); err != nil {
+		return err
+	}
+	return r.Store.Put(ctx, key, body, o)
+}
+
+// An object that someone raced into the key, of the very size of the input,
+// is not taken for the upload's: Upload fails with ErrExists, the object
+// stays as it was, and the refused upload is aborted.
+func TestUploadRefusesAnotherObjectOfItsSize(t *testing.T) {
+	for _, size := range []int{2*object.MinPartSize + 10, 1000} {
+		t.Run(fmt.Sprintf("%d bytes", size), func(t *testing.T) {
+			mem := object.NewMemory(nil, nil, 0)
+			src := randomBytes(size)
+			other := bytes.Clone(src)
+			other[size/2] ^= 1
+			_, err := object.Upload(t.Context(), &raced{Store: mem, other: other}, "k", bytes.NewReader(src), object.UploadOptions{
+				PutOptions: object.PutOptions{StorageClass: "STANDARD"},
+				PartSize:   object.MinPartSize,
+			})
+			if !errors.Is(err, object.ErrExists) {
+				t.Fatalf("Upload onto another object of its size = %v, want ErrExists", err)
+			}
+			if got := readAll(t, mem, "k"); !bytes.Equal(got, other) {
+				t.Error("the other object was changed")
+			}
+			if uploads, err := mem.ListUploads(t.Context()); err != nil || len(uploads) != 0 {
+				t.Errorf("uploads left: %+v, %v", uploads, err)
+			}
+		})
 	}
 }
 
@@ -375,7 +468,38 @@ func TestCompleteOfAVanishedUpload(t *testing.T) {
 	if err := mem.Put(ctx, "k", randomBytes(99), object.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := object.Complete(ctx, mem, "k", id, []object.Part{p}, 100); !errors.Is(err, object.ErrNotFound) {
-		t.Errorf("Complete with an object of another size = %v, want ErrNotFound", err)
+	if err := object.Complete(ctx, mem, "k", id, []object.Part{p}, 100); !errors.Is(err, object.ErrExists) {
+		t.Errorf("Complete with an object of another size = %v, want ErrExists", err)
+	}
+}
+
+// opaqueETags gives parts ETags that are not MD5s, as some servers do.
+type opaqueETags struct{ object.Store }
+
+func (o opaqueETags) UploadPart(ctx context.Context, key, id string, n int32, body []byte) (object.Part, error) {
+	p, err := o.Store.UploadPart(ctx, key, id, n, body)
+	p.ETag = "opaque/" + p.ETag
+	return p, err
+}
+
+func (o opaqueETags) CompleteUpload(ctx context.Context, key, id string, parts []object.Part) error {
+	parts = slices.Clone(parts)
+	for i := range parts {
+		parts[i].ETag = strings.TrimPrefix(parts[i].ETag, "opaque/")
+	}
+	return o.Store.CompleteUpload(ctx, key, id, parts)
+}
+
+// Without MD5s to compute the object's ETag from, a lost answer is judged
+// by the size alone.
+func TestLostAnswerWithOpaqueETags(t *testing.T) {
+	mem := object.NewMemory(nil, nil, 0)
+	src := randomBytes(object.MinPartSize + 10)
+	_, err := object.Upload(t.Context(), lostAnswer{opaqueETags{mem}, nil}, "k", bytes.NewReader(src), object.UploadOptions{
+		PutOptions: object.PutOptions{StorageClass: "STANDARD"},
+		PartSize:   object.MinPartSize,
+	})
+	if err != nil {
+		t.Fatalf("Upload: %v", err)
 	}
 }

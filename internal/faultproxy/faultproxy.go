@@ -54,6 +54,12 @@ const (
 	// answer a CompleteMultipartUpload sent again after the upload was
 	// completed (AWS documents both this and a second 200).
 	NoSuchUpload
+	// PreconditionFailedIn200 answers 200 OK carrying a PreconditionFailed
+	// error document, without forwarding: S3's answer to a conditional
+	// CompleteMultipartUpload (If-None-Match: *) sent again after the
+	// first one made the object, when S3 had sent the 200 of a Complete
+	// before the error came up.
+	PreconditionFailedIn200
 )
 
 func (f Fault) String() string {
@@ -76,6 +82,8 @@ func (f Fault) String() string {
 		return "throttle"
 	case NoSuchUpload:
 		return "404-nosuchupload"
+	case PreconditionFailedIn200:
+		return "200-preconditionfailed"
 	}
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
@@ -260,6 +268,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case NoSuchUpload:
 		_, _ = io.Copy(io.Discard, r.Body)
 		s3Error(w, r, http.StatusNotFound, "NoSuchUpload", "The specified multipart upload does not exist.")
+	case PreconditionFailedIn200:
+		_, _ = io.Copy(io.Discard, r.Body)
+		s3Error(w, r, http.StatusOK, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
 	default:
 		p.forward(w, r, fault)
 	}

@@ -85,6 +85,7 @@ func TestErrorAnswers(t *testing.T) {
 		{InternalError, 500, "<Code>InternalError</Code>"},
 		{SlowDown, 503, "<Code>SlowDown</Code>"},
 		{NoSuchUpload, 404, "<Code>NoSuchUpload</Code>"},
+		{PreconditionFailedIn200, 200, "<Code>PreconditionFailed</Code>"},
 	} {
 		p.SetRules(Rule{Fault: tc.fault})
 		resp, err := client(5*time.Second).Post(p.URL+"/b/k", "text/plain", strings.NewReader("payload"))

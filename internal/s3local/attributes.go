@@ -29,28 +29,33 @@ type completeRequest struct {
 	} `xml:"Part"`
 }
 
-// collectParts learns, before a CompleteMultipartUpload goes to versitygw,
-// the size and CRC-32C of every part it names: versitygw keeps neither once
-// the upload is complete, and GetObjectAttributes must report them. The
-// parts are listed with the layer's own credentials; versitygw still checks
-// the client's request as usual. A request the layer cannot make sense of
-// (malformed, unknown upload, unknown part) is forwarded without parts, and
-// versitygw refuses it.
-func (l *layer) collectParts(r *http.Request, c *call) *s3Error {
+// readCompleteBody reads the body of a CompleteMultipartUpload, a short
+// list of parts, and puts an identical one back: it goes on to versitygw
+// byte for byte, so its signature holds.
+func readCompleteBody(r *http.Request) ([]byte, *s3Error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRewrittenBody+1))
 	if err != nil {
-		return &s3Error{Status: http.StatusBadRequest, Code: "IncompleteBody",
+		return nil, &s3Error{Status: http.StatusBadRequest, Code: "IncompleteBody",
 			Message: "You did not provide the number of bytes specified by the Content-Length HTTP header."}
 	}
 	if len(body) > maxRewrittenBody {
-		return &s3Error{Status: http.StatusBadRequest, Code: "MaxMessageLengthExceeded",
+		return nil, &s3Error{Status: http.StatusBadRequest, Code: "MaxMessageLengthExceeded",
 			Message: "Your request was too big."}
 	}
-	// The body goes on to versitygw byte for byte, so its signature holds.
 	_ = r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
+	return body, nil
+}
 
+// collectParts learns, before a CompleteMultipartUpload with the given body
+// goes to versitygw, the size and CRC-32C of every part it names: versitygw
+// keeps neither once the upload is complete, and GetObjectAttributes must
+// report them. The parts are listed with the layer's own credentials;
+// versitygw still checks the client's request as usual. A request the layer
+// cannot make sense of (malformed, unknown upload, unknown part) is
+// forwarded without parts, and versitygw refuses it.
+func (l *layer) collectParts(r *http.Request, c *call, body []byte) *s3Error {
 	var req completeRequest
 	if xml.Unmarshal(body, &req) != nil || len(req.Parts) == 0 {
 		return nil
@@ -61,7 +66,8 @@ func (l *layer) collectParts(r *http.Request, c *call) *s3Error {
 	switch {
 	case errors.As(err, &nf), errors.As(err, &ae) && ae.ErrorCode() == "NoSuchUpload":
 		// versitygw answers the Complete itself: 404 NoSuchUpload, as AWS
-		// does for an upload already completed or aborted.
+		// does for an upload already completed or aborted, or 200 when the
+		// key holds an object (see refuseExisting).
 		return nil
 	case err != nil:
 		l.log.Printf("complete %s/%s: list parts: %v", c.id.bucket, c.id.key, err)

@@ -27,7 +27,7 @@ const (
 	opPassThrough    operation = iota
 	opPutObject                // PutObject and CopyObject: the class comes from the request
 	opCreateUpload             // CreateMultipartUpload: remember the class by UploadId
-	opCompleteUpload           // CompleteMultipartUpload: give the key its class
+	opCompleteUpload           // CompleteMultipartUpload: give the key its class; If-None-Match
 	opAbortUpload              // AbortMultipartUpload
 	opDeleteObject             // DeleteObject: forget the key
 	opDeleteObjects            // DeleteObjects: forget every deleted key
@@ -68,6 +68,9 @@ type layer struct {
 	day    time.Duration
 	log    *log.Logger
 	now    func() time.Time
+	// completing runs the CompleteMultipartUploads of one key one at a
+	// time (see refuseExisting).
+	completing keyLocks
 }
 
 type layerConfig struct {
@@ -139,7 +142,20 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.serveRestore(w, r, c)
 		return
 	case opCompleteUpload:
-		if e := l.collectParts(r, c); e != nil {
+		body, e := readCompleteBody(r)
+		if e == nil {
+			e = l.collectParts(r, c, body)
+		}
+		if e != nil {
+			e.write(w, r)
+			return
+		}
+		unlock, err := l.completing.lock(r.Context(), c.id)
+		if err != nil {
+			return // the client went away
+		}
+		defer unlock()
+		if e := l.refuseExisting(r, c, body); e != nil {
 			e.write(w, r)
 			return
 		}

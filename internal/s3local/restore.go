@@ -143,16 +143,16 @@ func parseRestoreRequest(body []byte) (tier string, days int64, e *s3Error) {
 // the key is there.
 func (l *layer) checkExists(r *http.Request, id objectID) *s3Error {
 	ctx := r.Context()
-	_, err := l.direct.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(id.bucket), Key: aws.String(id.key)})
-	if err == nil {
-		return nil
-	}
-	var nf *types.NotFound
-	if !errors.As(err, &nf) {
+	exists, err := l.exists(ctx, id)
+	if err != nil {
 		l.log.Printf("restore %s/%s: head: %v", id.bucket, id.key, err)
 		return errInternal("s3local: check object: " + err.Error())
 	}
+	if exists {
+		return nil
+	}
 	resource := "/" + id.bucket + "/" + id.key
+	var nf *types.NotFound
 	if _, err := l.direct.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(id.bucket)}); errors.As(err, &nf) {
 		return &s3Error{Status: http.StatusNotFound, Code: "NoSuchBucket",
 			Message: "The specified bucket does not exist", Resource: "/" + id.bucket}

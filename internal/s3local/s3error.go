@@ -15,6 +15,7 @@ type s3Error struct {
 	Status       int      `xml:"-"`
 	Code         string   `xml:"Code"`
 	Message      string   `xml:"Message"`
+	Condition    string   `xml:"Condition,omitempty"`
 	StorageClass string   `xml:"StorageClass,omitempty"`
 	Resource     string   `xml:"Resource,omitempty"`
 	RequestID    string   `xml:"RequestId"`

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"bytes"
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -53,6 +54,9 @@ func Run(t *testing.T, h Harness) {
 		{"DefaultStorageClass", testDefaultStorageClass},
 		{"Metadata", testMetadata},
 		{"Multipart", testMultipart},
+		{"PutNeverReplaces", testPutNeverReplaces},
+		{"CompleteNeverReplaces", testCompleteNeverReplaces},
+		{"CompleteTwice", testCompleteTwice},
 		{"MultipartDefaults", testMultipartDefaults},
 		{"AbortUpload", testAbortUpload},
 		{"CompleteRejectsWrongParts", testCompleteRejectsWrongParts},
@@ -108,16 +112,8 @@ func testPutHeadGetDelete(t *testing.T, h Harness) {
 		t.Errorf("Get returned %d bytes, not what was put", len(got))
 	}
 
-	// Put replaces.
-	body2 := data(2, 10)
-	if err := s.Put(ctx, "obj", body2, object.PutOptions{StorageClass: "STANDARD", ContentType: "text/plain"}); err != nil {
-		t.Fatalf("second Put: %v", err)
-	}
-	if info := head(t, s, "obj"); info.Size != 10 || info.ContentType != "text/plain" {
-		t.Errorf("Head after replacing = size %d, type %q; want 10, text/plain", info.Size, info.ContentType)
-	}
-	if got := get(t, s, "obj", 0, -1); !bytes.Equal(got, body2) {
-		t.Errorf("Get after replacing returned %q", got)
+	if want := md5ETag(body); info.ETag != want {
+		t.Errorf("Head ETag = %s, want the body's MD5 %s", info.ETag, want)
 	}
 
 	// An empty object is an object.
@@ -269,12 +265,12 @@ func testMultipart(t *testing.T, h Harness) {
 		}
 		parts[i] = p
 	}
-	listed, err := s.ListParts(ctx, "big", id)
+	got, err := s.ListParts(ctx, "big", id)
 	if err != nil {
 		t.Fatalf("ListParts: %v", err)
 	}
-	if !slices.Equal(listed, parts) {
-		t.Errorf("ListParts = %+v, want %+v", listed, parts)
+	if !slices.Equal(got, parts) {
+		t.Errorf("ListParts = %+v, want %+v", got, parts)
 	}
 	if err := s.CompleteUpload(ctx, "big", id, parts); err != nil {
 		t.Fatalf("CompleteUpload: %v", err)
@@ -287,6 +283,12 @@ func testMultipart(t *testing.T, h Harness) {
 	if info.Size != int64(len(whole)) || info.StorageClass != "STANDARD" {
 		t.Errorf("Head = %+v, want size %d, STANDARD", info, len(whole))
 	}
+	if want := multipartETag(bodies); info.ETag != want {
+		t.Errorf("Head ETag = %s, want S3's multipart ETag %s", info.ETag, want)
+	}
+	if l := listed(t, s, "big"); l.ETag != info.ETag {
+		t.Errorf("List ETag = %s, Head ETag %s", l.ETag, info.ETag)
+	}
 	if got := get(t, s, "big", 0, -1); !bytes.Equal(got, whole) {
 		t.Error("Get of the whole object differs from the parts")
 	}
@@ -294,6 +296,126 @@ func testMultipart(t *testing.T, h Harness) {
 	off := int64(object.MinPartSize - 100)
 	if got := get(t, s, "big", off, 300); !bytes.Equal(got, whole[off:off+300]) {
 		t.Error("Get across a part boundary differs")
+	}
+}
+
+// testPutNeverReplaces puts onto a key that holds an object: the Put is
+// refused with ErrExists and the object stays as it was, every byte and
+// attribute. Once the key is free again, a Put succeeds.
+func testPutNeverReplaces(t *testing.T, h Harness) {
+	ctx := t.Context()
+	s := h.New(t)
+	old := data(30, 3000)
+	meta := map[string]string{"salt": "first"}
+	if err := s.Put(ctx, "k", old, object.PutOptions{StorageClass: "STANDARD", Metadata: meta}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	before := head(t, s, "k")
+	for name, body := range map[string][]byte{"other bytes": data(31, 10), "the same bytes": old, "nothing": nil} {
+		err := s.Put(ctx, "k", body, object.PutOptions{StorageClass: "GLACIER", ContentType: "text/plain", Metadata: map[string]string{"salt": "second"}})
+		if !errors.Is(err, object.ErrExists) {
+			t.Errorf("Put of %s onto an existing key: %v, want ErrExists", name, err)
+		}
+	}
+	unchanged(t, s, "k", before, old)
+
+	if err := s.Delete(ctx, "k"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if err := s.Put(ctx, "k", data(32, 10), standard); err != nil {
+		t.Errorf("Put onto a deleted key: %v", err)
+	}
+}
+
+// testCompleteNeverReplaces completes a multipart upload onto a key that
+// an object took while the upload ran. The Complete is refused with
+// ErrExists, the object stays as it was, and the upload is still there to
+// be aborted: S3 says to start a new upload only after a 409, and its
+// lifecycle rule for incomplete uploads is what removes one left behind.
+func testCompleteNeverReplaces(t *testing.T, h Harness) {
+	ctx := t.Context()
+	s := h.New(t)
+	bodies := [][]byte{data(33, object.MinPartSize), data(34, 100)}
+	id, parts := uploadParts(t, s, "k", object.PutOptions{Metadata: map[string]string{"salt": "upload"}}, bodies)
+
+	old := data(35, 500)
+	if err := s.Put(ctx, "k", old, object.PutOptions{StorageClass: "STANDARD", Metadata: map[string]string{"salt": "first"}}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	before := head(t, s, "k")
+	if err := s.CompleteUpload(ctx, "k", id, parts); !errors.Is(err, object.ErrExists) {
+		t.Errorf("CompleteUpload onto an existing key: %v, want ErrExists", err)
+	}
+	unchanged(t, s, "k", before, old)
+	if uploads := listUploads(t, s); len(uploads) != 1 || uploads[0].UploadID != id {
+		t.Errorf("ListUploads after the refused Complete = %+v, want the upload %s", uploads, id)
+	}
+	if listed, err := s.ListParts(ctx, "k", id); err != nil || len(listed) != len(parts) {
+		t.Errorf("ListParts after the refused Complete = %d parts, %v; want %d", len(listed), err, len(parts))
+	}
+	if err := s.AbortUpload(ctx, "k", id); err != nil {
+		t.Errorf("AbortUpload after the refused Complete: %v", err)
+	}
+	unchanged(t, s, "k", before, old)
+}
+
+// testCompleteTwice completes two uploads of one key, then sends the first
+// Complete again, as the SDK does when the answer to a Complete is lost.
+// Only the first upload makes the object; the others are refused with
+// ErrExists and change nothing.
+func testCompleteTwice(t *testing.T, h Harness) {
+	ctx := t.Context()
+	s := h.New(t)
+	first := [][]byte{data(36, object.MinPartSize), data(37, 10)}
+	second := [][]byte{data(38, object.MinPartSize), data(39, 10)}
+	id1, parts1 := uploadParts(t, s, "k", standard, first)
+	id2, parts2 := uploadParts(t, s, "k", standard, second)
+	if err := s.CompleteUpload(ctx, "k", id1, parts1); err != nil {
+		t.Fatalf("CompleteUpload: %v", err)
+	}
+	before := head(t, s, "k")
+	if before.ETag != multipartETag(first) {
+		t.Errorf("ETag = %s, want the first upload's %s", before.ETag, multipartETag(first))
+	}
+	if err := s.CompleteUpload(ctx, "k", id2, parts2); !errors.Is(err, object.ErrExists) {
+		t.Errorf("CompleteUpload of a second upload of the key: %v, want ErrExists", err)
+	}
+	if err := s.CompleteUpload(ctx, "k", id1, parts1); !errors.Is(err, object.ErrExists) {
+		t.Errorf("CompleteUpload sent again: %v, want ErrExists", err)
+	}
+	unchanged(t, s, "k", before, bytes.Join(first, nil))
+	if err := s.AbortUpload(ctx, "k", id2); err != nil {
+		t.Errorf("AbortUpload of the refused upload: %v", err)
+	}
+}
+
+// uploadParts creates an upload of key and uploads bodies as its parts.
+func uploadParts(t *testing.T, s object.Store, key string, o object.PutOptions, bodies [][]byte) (string, []object.Part) {
+	t.Helper()
+	id, err := s.CreateUpload(t.Context(), key, o)
+	if err != nil {
+		t.Fatalf("CreateUpload: %v", err)
+	}
+	parts := make([]object.Part, len(bodies))
+	for i, body := range bodies {
+		if parts[i], err = s.UploadPart(t.Context(), key, id, int32(i+1), body); err != nil {
+			t.Fatalf("UploadPart %d: %v", i+1, err)
+		}
+	}
+	return id, parts
+}
+
+// unchanged checks that key still holds body, as Head described it before.
+func unchanged(t *testing.T, s object.Store, key string, before object.Info, body []byte) {
+	t.Helper()
+	after := head(t, s, key)
+	if after.Size != before.Size || after.ETag != before.ETag || after.StorageClass != before.StorageClass ||
+		after.ContentType != before.ContentType || !maps.Equal(after.Metadata, before.Metadata) ||
+		!after.LastModified.Equal(before.LastModified) {
+		t.Errorf("Head %s = %+v, was %+v", key, after, before)
+	}
+	if got := get(t, s, key, 0, -1); !bytes.Equal(got, body) {
+		t.Errorf("%s holds %d other bytes, want the %d it held", key, len(got), len(body))
 	}
 }
 
@@ -748,6 +870,24 @@ func parallel(t *testing.T, keys []string, fn func(key string) error) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// md5ETag is the ETag S3 gives an object put in one request, computed
+// apart from the package.
+func md5ETag(b []byte) string {
+	sum := md5.Sum(b)
+	return fmt.Sprintf(`"%x"`, sum)
+}
+
+// multipartETag is the ETag S3 gives an object completed from parts with
+// the given bodies: the MD5 of their MD5s, a dash and their number.
+func multipartETag(bodies [][]byte) string {
+	var sums []byte
+	for _, b := range bodies {
+		sum := md5.Sum(b)
+		sums = append(sums, sum[:]...)
+	}
+	return fmt.Sprintf(`"%x-%d"`, md5.Sum(sums), len(bodies))
 }
 
 // crc32c is the checksum S3 reports for b, computed apart from the package.

@@ -1,0 +1,39 @@
+package object
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"strconv"
+	"strings"
+)
+
+// S3's ETags, which are all the store says of an object's content: a HEAD
+// gives the ETag but no checksum unless asked for one.
+
+// bodyETag is the ETag S3 gives an object stored with one PutObject
+// without SSE-KMS or SSE-C: the hex MD5 of its body, in quotes.
+func bodyETag(body []byte) string {
+	sum := md5.Sum(body)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
+}
+
+// multipartETag is the ETag S3 gives an object completed from parts: the
+// MD5 of the parts' binary MD5s one after the other, a dash and the number
+// of parts. ok is false when a part's ETag is not a hex MD5, as some
+// servers make them; nothing can then be computed.
+func multipartETag(parts []Part) (etag string, ok bool) {
+	h := md5.New()
+	for _, p := range parts {
+		sum, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		if err != nil || len(sum) != md5.Size {
+			return "", false
+		}
+		h.Write(sum)
+	}
+	return `"` + hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(parts)) + `"`, true
+}
+
+// sameETag compares two ETags, quoted or not, hex in either case.
+func sameETag(a, b string) bool {
+	return strings.EqualFold(strings.Trim(a, `"`), strings.Trim(b, `"`))
+}

@@ -85,11 +85,14 @@ func report(w io.Writer, err error) int {
 func explain(err error) (msg, hint string) {
 	msg = err.Error()
 	var netErr *net.OpError
+	var pwPerm *input.PermissionError
 	switch {
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
 	case errors.Is(err, profile.ErrPermissions):
 		hint = "the profile holds your master key: make it private with chmod 600"
+	case errors.As(err, &pwPerm):
+		hint = "the password file must be private to you: chmod 600 " + shellWord(pwPerm.Path)
 	case errors.Is(err, profile.ErrNotExist):
 		hint = "run 'ogive init' to create a profile, or choose one with --profile"
 	case errors.Is(err, profile.ErrExists):

@@ -65,14 +65,15 @@ func report(w io.Writer, err error) int {
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(w, "ogive: interrupted")
 		if kept := keptNote(err); kept != "" {
-			fmt.Fprintf(w, "hint: %s\n", kept)
+			fmt.Fprintf(w, "hint: %s\n", oneLine(kept))
 		}
 		return exitInterrupted
 	}
 	msg, hint := explain(err)
-	fmt.Fprintf(w, "ogive: %s\n", msg)
+	// Errors carry text from servers, proxies and file names.
+	fmt.Fprintf(w, "ogive: %s\n", oneLine(msg))
 	if hint != "" {
-		fmt.Fprintf(w, "hint: %s\n", hint)
+		fmt.Fprintf(w, "hint: %s\n", oneLine(hint))
 	}
 	if errors.Is(err, object.ErrNotRestored) || errors.Is(err, errWaitTimeout) {
 		return exitNotReady

@@ -210,9 +210,9 @@ func checkBucket(ctx context.Context, f *Factory, p *profile.Profile) {
 	}
 	if err != nil {
 		msg, hint := explain(err)
-		fmt.Fprintf(f.Err, "warning: the bucket is not reachable with this profile: %s\n", msg)
+		fmt.Fprintf(f.Err, "warning: the bucket is not reachable with this profile: %s\n", oneLine(msg))
 		if hint != "" {
-			fmt.Fprintf(f.Err, "hint: %s\n", hint)
+			fmt.Fprintf(f.Err, "hint: %s\n", oneLine(hint))
 		}
 		return
 	}
@@ -224,7 +224,7 @@ func checkBucket(ctx context.Context, f *Factory, p *profile.Profile) {
 	aborts, err := lc.AbortsIncompleteUploads(ctx)
 	switch {
 	case err != nil && !errors.Is(err, object.ErrNotSupported):
-		fmt.Fprintf(f.Err, "warning: could not read the bucket's lifecycle rules: %v\n", err)
+		fmt.Fprintf(f.Err, "warning: could not read the bucket's lifecycle rules: %s\n", oneLine(err.Error()))
 	case err == nil && !aborts:
 		fmt.Fprintln(f.Err, "warning: no lifecycle rule aborts incomplete multipart uploads in this bucket;")
 		fmt.Fprintln(f.Err, "hint: interrupted uploads go on costing money until aborted: see 'AWS setup' in the README")

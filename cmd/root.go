@@ -87,7 +87,7 @@ func Main(ctx context.Context, f *Factory, args ...string) int {
 	}
 	var usage *usageError
 	if errors.As(err, &usage) || isCobraUsageError(err) {
-		fmt.Fprintf(f.Err, "ogive: %v\nhint: run 'ogive --help' for usage\n", err)
+		fmt.Fprintf(f.Err, "ogive: %s\nhint: run 'ogive --help' for usage\n", oneLine(err.Error()))
 		return exitError
 	}
 	return report(f.Err, err)

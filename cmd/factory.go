@@ -144,6 +144,7 @@ func (f *Factory) openSession(ctx context.Context, g *globalOptions, stdinData b
 	if err != nil {
 		return nil, err
 	}
+	warnPlainHTTP(f.Err, p.Endpoint)
 	s, err := f.NewStore(ctx, p)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +164,66 @@ func TestErrorsEscaped(t *testing.T) {
 	if res.code != 1 || strings.ContainsAny(res.stderr, "\x1b\x07") || !oneError.MatchString(res.stderr) ||
 		!strings.HasPrefix(res.stderr, "ogive: "+dir+`/d\x1b]0;owned\x07\x0ahint: forged is a directory`) {
 		t.Errorf("%s", res)
+	}
+}
+
+// TestPlainHTTPWarning checks that init and every later command warn once,
+// even with --quiet, about an http:// endpoint that is not loopback, and
+// stay quiet for loopback and https. The store reaches the rig's server
+// whatever the endpoint says, so no request leaves the machine.
+func TestPlainHTTPWarning(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	redirect := func(ctx context.Context, p *profile.Profile) (object.Store, error) {
+		local := *p
+		local.Endpoint, local.PathStyle = r.proxy.URL, true
+		return newTestStore(ctx, &local)
+	}
+	run := func(args ...string) result {
+		t.Helper()
+		var out, errb bytes.Buffer
+		f := &cmd.Factory{
+			In: strings.NewReader(r.srv.AccessKey + "\n" + r.srv.SecretKey + "\n"), Out: &out, Err: &errb,
+			Getenv: func(k string) string { return r.env[k] }, KDF: testKDF, Terminal: noTerminal{}, NewStore: redirect,
+		}
+		code := cmd.Main(context.Background(), f, args...)
+		return result{stdout: out.String(), stderr: errb.String(), code: code}
+	}
+	for i, tc := range []struct {
+		endpoint, warnHost string // warnHost "" means no warning
+	}{
+		{"http://s3.example.com", "s3.example.com"},
+		{"HTTP://s3.example.com:9000/", "s3.example.com:9000"},
+		{"http://10.1.2.3:9000", "10.1.2.3:9000"},
+		{"http://[2001:db8::1]:9000", "[2001:db8::1]:9000"},
+		{"http://localhost.example.com", "localhost.example.com"},
+		{"http://127.0.0.1:9000", ""},
+		{"http://127.9.8.7", ""},
+		{"http://localhost:7070", ""},
+		{"http://LocalHost", ""},
+		{"http://[::1]:9000", ""},
+		{"https://s3.example.com", ""},
+		{"s3.example.com", ""}, // no scheme: https
+	} {
+		t.Run(tc.endpoint, func(t *testing.T) {
+			prof := filepath.Join(r.dir, "http"+strconv.Itoa(i)+".profile")
+			want := ""
+			if tc.warnHost != "" {
+				want = "warning: endpoint " + tc.warnHost + " is plain http: anyone on the network path can read your access key ID " +
+					"and the storage IDs and sizes, and alter or drop requests and responses; SigV4 covers neither responses " +
+					"nor uploaded bytes, so damage may show only at restore, but archives stay encrypted and authenticated\n"
+			}
+			for _, args := range [][]string{
+				{"init", "--bucket", r.srv.Bucket, "--region", r.srv.Region, "--endpoint", tc.endpoint, "--prefix", r.prefix},
+				{"list", "--quiet"},
+			} {
+				res := run(append(args, "-p", prof, "--password-file", r.pwFile)...)
+				if res.code != 0 {
+					t.Fatalf("%s: %s", args, res)
+				}
+				if got := strings.Count(res.stderr, "plain http"); want == "" && got != 0 || want != "" && (got != 1 || !strings.Contains(res.stderr, want)) {
+					t.Errorf("%s: %s\nwant the warning: %q", args, res, want)
+				}
+			}
+		})
 	}
 }

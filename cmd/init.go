@@ -201,9 +201,11 @@ func askAWSKeys(f *Factory, pr *input.Prompter, p *profile.Profile, o *initOptio
 }
 
 // checkBucket tells the user right away whether the new profile reaches its
-// bucket, and warns about a missing lifecycle rule for incomplete uploads.
-// Neither is fatal: the profile is already saved and may be used elsewhere.
+// bucket, and warns about plain http and a missing lifecycle rule for
+// incomplete uploads.
+// None is fatal: the profile is already saved and may be used elsewhere.
 func checkBucket(ctx context.Context, f *Factory, p *profile.Profile) {
+	warnPlainHTTP(f.Err, p.Endpoint)
 	s, err := f.NewStore(ctx, p)
 	if err == nil {
 		err = object.Probe(ctx, s)

@@ -94,6 +94,8 @@ func explain(err error) (msg, hint string) {
 		hint = "the profile holds your master key: make it private with chmod 600"
 	case errors.As(err, &pwPerm):
 		hint = "the password file must be private to you: chmod 600 " + shellWord(pwPerm.Path)
+	case errors.Is(err, errNoProfilePath):
+		hint = "set HOME, or give the profile with --profile or OGIVE_PROFILE"
 	case errors.Is(err, profile.ErrNotExist):
 		hint = "run 'ogive init' to create a profile, or choose one with --profile"
 	case errors.Is(err, profile.ErrExists):

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awnumar/memguard"
+
 	"github.com/ogive-project/ogive/cmd"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/profile"
@@ -225,5 +227,83 @@ func TestPlainHTTPWarning(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNoHome runs without HOME (and no --profile or OGIVE_PROFILE) in a
+// directory that holds a .ogive: every command that needs the profile
+// fails at once with one line and a hint, and ./.ogive is neither read nor
+// created. The commands run twice: with the test process's own HOME at a
+// valid profile, which os.UserHomeDir would find, and with it empty. Help still shows
+// $HOME/.ogive, and a profile named with -p or OGIVE_PROFILE still opens.
+func TestNoHome(t *testing.T) {
+	home := t.TempDir()
+	pw := filepath.Join(home, "pw")
+	if err := os.WriteFile(pw, []byte("correct-horse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join(home, ".ogive")
+	p, err := profile.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Bucket = "b"
+	if err := profile.Create(prof, p, memguard.NewBufferFromBytes([]byte("correct-horse")), testKDF); err != nil {
+		t.Fatal(err)
+	}
+	cwd := t.TempDir()
+	data, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cwd, ".ogive"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(cwd)
+
+	noHome := map[string]string{"OGIVE_PASSWORD_FILE": pw}
+	want := "ogive: no profile file: HOME is not set\n" +
+		"hint: set HOME, or give the profile with --profile or OGIVE_PROFILE\n"
+	for _, procHome := range []string{home, ""} {
+		t.Setenv("HOME", procHome)
+		for _, args := range [][]string{
+			{"list"},
+			{"put", pw},
+			{"head", "ID"},
+			{"get", "ID", cwd},
+			{"restore", "ID"},
+			{"rm", "ID"},
+			{"uploads"},
+			{"verify", "ID", pw},
+			{"profile", "show"},
+			{"profile", "export", "--paper"},
+			{"init", "--no-aws-keys", "--bucket", "b"},
+			{"init", "--recover", "--sheet", pw},
+		} {
+			res := ogiveOffline(t, noHome, "", args...)
+			if res.code != 1 || res.stdout != "" || res.stderr != want {
+				t.Errorf("process HOME %q, %s: %s\nwant stderr: %s", procHome, args, res, want)
+			}
+		}
+	}
+	if names := entries(t, cwd); len(names) != 1 || names[0] != ".ogive" {
+		t.Errorf("the current directory holds %q", names)
+	}
+
+	res := ogiveOffline(t, noHome, "", "--help")
+	if res.code != 0 || !strings.Contains(res.stdout, `profile file (env OGIVE_PROFILE) (default "$HOME/.ogive")`) {
+		t.Errorf("--help: %s", res)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+	}{
+		{noHome, []string{"profile", "show", "-p", prof}},
+		{map[string]string{"OGIVE_PASSWORD_FILE": pw, "OGIVE_PROFILE": prof}, []string{"profile", "show"}},
+	} {
+		res := ogiveOffline(t, tc.env, "", tc.args...)
+		if res.code != 0 || !strings.Contains(res.stdout, "profile:       "+prof+"\n") {
+			t.Errorf("%s: %s", tc.args, res)
+		}
 	}
 }

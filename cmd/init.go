@@ -69,6 +69,9 @@ Back up the profile file: without it, no archive can ever be decrypted.`,
 const defaultRegion = "eu-west-1"
 
 func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, changed func(string) bool) error {
+	if err := profilePathSet(g); err != nil {
+		return err
+	}
 	if o.recover || changed("sheet") {
 		return runRecover(ctx, f, g, o, changed)
 	}

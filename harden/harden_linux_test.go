@@ -120,7 +120,7 @@ func peek(pid string) int {
 }
 
 // child runs this test binary in role; as nobody when the test is root.
-func child(t *testing.T, bin, role string) *exec.Cmd {
+func child(bin, role string) *exec.Cmd {
 	c := exec.Command(bin, "-test.run=^$")
 	c.Env = append(os.Environ(), childEnv+"="+role)
 	if os.Geteuid() == 0 {
@@ -141,12 +141,18 @@ func binary(t *testing.T) string {
 		return self
 	}
 	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for d := filepath.Dir(dir); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
+	for d := dir; d != "/"; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		switch {
+		case err != nil:
 			t.Fatal(err)
+		case strings.HasPrefix(d, filepath.Dir(dir)):
+			// t.TempDir's own directories are 0700.
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		case st.Mode().Perm()&0o001 == 0:
+			t.Skipf("nobody cannot reach %s to run the test binary", d)
 		}
 	}
 	data, err := os.ReadFile(self)
@@ -172,7 +178,7 @@ func TestProcess(t *testing.T) {
 		{"hardened", "denied"},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
-			w := child(t, bin, tc.role)
+			w := child(bin, tc.role)
 			stdin, err := w.StdinPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -195,7 +201,7 @@ func TestProcess(t *testing.T) {
 			if line != "ready\n" {
 				t.Fatalf("%s child: %q, %v", tc.role, line, err)
 			}
-			out, err := child(t, bin, "peek "+strconv.Itoa(w.Process.Pid)).Output()
+			out, err := child(bin, "peek "+strconv.Itoa(w.Process.Pid)).Output()
 			if err != nil || string(out) != tc.want+"\n" {
 				t.Errorf("reading the %s child's environment: %q, %v; want %s", tc.role, out, err, tc.want)
 			}

@@ -129,7 +129,7 @@ func TestNamesEscaped(t *testing.T) {
 	}
 
 	res = human("verify", id, src)
-	if want := "verified: " + printable(src) + " matches " + id + " (" + shown + ", 6 B, 1 part)\n"; res.code != 0 || res.stdout != want {
+	if want := "verified: " + escaped(src) + " matches " + id + " (" + shown + ", 6 B, 1 part)\n"; res.code != 0 || res.stdout != want {
 		t.Errorf("verify: %s\nwant stdout: %s", res, want)
 	}
 
@@ -148,8 +148,8 @@ func TestNamesEscaped(t *testing.T) {
 	}
 }
 
-// printable is the escape the tests expect, for paths they make.
-func printable(s string) string {
+// escaped is how the tests expect cmd to print the names and paths they make.
+func escaped(s string) string {
 	return strings.NewReplacer("\\", `\\`, "\x1b", `\x1b`, "\r", `\x0d`, "\n", `\x0a`, "\u202e", `\u202e`).Replace(s)
 }
 

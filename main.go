@@ -12,6 +12,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/ogive-project/ogive/cmd"
+	"github.com/ogive-project/ogive/harden"
 	"github.com/ogive-project/ogive/input"
 )
 
@@ -25,6 +26,11 @@ const interruptGrace = 3 * time.Second
 const exitInterrupted = 130
 
 func main() {
+	// Before any key or password is in memory. ogive works without it, as
+	// it did before, so a failure is a warning.
+	if err := harden.Process(); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: other processes of this user may read ogive's memory: %v\n", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)

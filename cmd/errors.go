@@ -65,14 +65,15 @@ func report(w io.Writer, err error) int {
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(w, "ogive: interrupted")
 		if kept := keptNote(err); kept != "" {
-			fmt.Fprintf(w, "hint: %s\n", kept)
+			fmt.Fprintf(w, "hint: %s\n", oneLine(kept))
 		}
 		return exitInterrupted
 	}
 	msg, hint := explain(err)
-	fmt.Fprintf(w, "ogive: %s\n", msg)
+	// Errors carry text from servers, proxies and file names.
+	fmt.Fprintf(w, "ogive: %s\n", oneLine(msg))
 	if hint != "" {
-		fmt.Fprintf(w, "hint: %s\n", hint)
+		fmt.Fprintf(w, "hint: %s\n", oneLine(hint))
 	}
 	if errors.Is(err, object.ErrNotRestored) || errors.Is(err, errWaitTimeout) {
 		return exitNotReady
@@ -85,11 +86,16 @@ func report(w io.Writer, err error) int {
 func explain(err error) (msg, hint string) {
 	msg = err.Error()
 	var netErr *net.OpError
+	var pwPerm *input.PermissionError
 	switch {
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
 	case errors.Is(err, profile.ErrPermissions):
 		hint = "the profile holds your master key: make it private with chmod 600"
+	case errors.As(err, &pwPerm):
+		hint = "the password file must be private to you: chmod 600 " + shellWord(pwPerm.Path)
+	case errors.Is(err, errNoProfilePath):
+		hint = "set HOME, or give the profile with --profile or OGIVE_PROFILE"
 	case errors.Is(err, profile.ErrNotExist):
 		hint = "run 'ogive init' to create a profile, or choose one with --profile"
 	case errors.Is(err, profile.ErrExists):

@@ -90,17 +90,19 @@ type globalOptions struct {
 	quiet bool
 }
 
+// defaultProfilePath is OGIVE_PROFILE, else $HOME/.ogive, else "": never
+// a relative ./.ogive that the current directory decides, as commands then
+// refuse to run (profilePathSet). HOME comes from the factory's getenv
+// only; os.UserHomeDir would read the process's own environment behind it,
+// and on Unix finds nothing more than HOME anyway.
 func defaultProfilePath(getenv func(string) string) string {
 	if p := getenv("OGIVE_PROFILE"); p != "" {
 		return p
 	}
-	home := getenv("HOME")
-	if home == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			home = h
-		}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".ogive")
 	}
-	return filepath.Join(home, ".ogive")
+	return ""
 }
 
 // prompter builds the password and answer source for one command run.
@@ -140,10 +142,14 @@ func (f *Factory) openProfile(g *globalOptions, pr *input.Prompter) (*profile.Pr
 
 // openSession opens the profile and connects to its bucket.
 func (f *Factory) openSession(ctx context.Context, g *globalOptions, stdinData bool) (*session, error) {
+	if err := profilePathSet(g); err != nil {
+		return nil, err
+	}
 	p, err := f.openProfile(g, f.prompter(g, stdinData))
 	if err != nil {
 		return nil, err
 	}
+	warnPlainHTTP(f.Err, p.Endpoint)
 	s, err := f.NewStore(ctx, p)
 	if err != nil {
 		return nil, err

@@ -94,7 +94,7 @@ func runHead(ctx context.Context, f *Factory, g *globalOptions, o *headOptions, 
 		fmt.Fprintln(f.Out, statusCode(info.Status.State))
 	}
 	if info.Status.State == object.StateRestored && !info.Status.Expiry.IsZero() && !g.quiet {
-		fmt.Fprintf(f.Err, "%s is downloadable until %s\n", a.Name, formatExpiry(info.Status.Expiry))
+		fmt.Fprintf(f.Err, "%s is downloadable until %s\n", printable(a.Name), formatExpiry(info.Status.Expiry))
 	}
 	if waitErr != nil {
 		return waitErr
@@ -134,7 +134,7 @@ func waitReady(ctx context.Context, f *Factory, g *globalOptions, s *session, a 
 		switch info.Status.State {
 		case object.StateArchived:
 			return info, fmt.Errorf("%s (%s) is archived and no restore was requested, so it will never be ready: %w",
-				a.Name, a.ID, object.ErrNotRestored)
+				printable(a.Name), a.ID, object.ErrNotRestored)
 		case object.StateRestoring:
 		default:
 			return info, nil
@@ -143,12 +143,12 @@ func waitReady(ctx context.Context, f *Factory, g *globalOptions, s *session, a 
 		if timeout > 0 {
 			left := time.Until(deadline)
 			if left <= 0 {
-				return info, fmt.Errorf("%s (%s) is still being restored after %s: %w", a.Name, a.ID, timeout, errWaitTimeout)
+				return info, fmt.Errorf("%s (%s) is still being restored after %s: %w", printable(a.Name), a.ID, timeout, errWaitTimeout)
 			}
 			sleep = min(sleep, left)
 		}
 		if !g.quiet {
-			fmt.Fprintf(f.Err, "%s: restore in progress (RECOV), checking again in %s\n", a.Name, sleep.Round(100*time.Millisecond))
+			fmt.Fprintf(f.Err, "%s: restore in progress (RECOV), checking again in %s\n", printable(a.Name), sleep.Round(100*time.Millisecond))
 		}
 		t := time.NewTimer(sleep)
 		select {

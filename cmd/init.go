@@ -69,6 +69,9 @@ Back up the profile file: without it, no archive can ever be decrypted.`,
 const defaultRegion = "eu-west-1"
 
 func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, changed func(string) bool) error {
+	if err := profilePathSet(g); err != nil {
+		return err
+	}
 	if o.recover || changed("sheet") {
 		return runRecover(ctx, f, g, o, changed)
 	}
@@ -201,18 +204,20 @@ func askAWSKeys(f *Factory, pr *input.Prompter, p *profile.Profile, o *initOptio
 }
 
 // checkBucket tells the user right away whether the new profile reaches its
-// bucket, and warns about a missing lifecycle rule for incomplete uploads.
-// Neither is fatal: the profile is already saved and may be used elsewhere.
+// bucket, and warns about plain http and a missing lifecycle rule for
+// incomplete uploads.
+// None is fatal: the profile is already saved and may be used elsewhere.
 func checkBucket(ctx context.Context, f *Factory, p *profile.Profile) {
+	warnPlainHTTP(f.Err, p.Endpoint)
 	s, err := f.NewStore(ctx, p)
 	if err == nil {
 		err = object.Probe(ctx, s)
 	}
 	if err != nil {
 		msg, hint := explain(err)
-		fmt.Fprintf(f.Err, "warning: the bucket is not reachable with this profile: %s\n", msg)
+		fmt.Fprintf(f.Err, "warning: the bucket is not reachable with this profile: %s\n", oneLine(msg))
 		if hint != "" {
-			fmt.Fprintf(f.Err, "hint: %s\n", hint)
+			fmt.Fprintf(f.Err, "hint: %s\n", oneLine(hint))
 		}
 		return
 	}
@@ -224,7 +229,7 @@ func checkBucket(ctx context.Context, f *Factory, p *profile.Profile) {
 	aborts, err := lc.AbortsIncompleteUploads(ctx)
 	switch {
 	case err != nil && !errors.Is(err, object.ErrNotSupported):
-		fmt.Fprintf(f.Err, "warning: could not read the bucket's lifecycle rules: %v\n", err)
+		fmt.Fprintf(f.Err, "warning: could not read the bucket's lifecycle rules: %s\n", oneLine(err.Error()))
 	case err == nil && !aborts:
 		fmt.Fprintln(f.Err, "warning: no lifecycle rule aborts incomplete multipart uploads in this bucket;")
 		fmt.Fprintln(f.Err, "hint: interrupted uploads go on costing money until aborted: see 'AWS setup' in the README")

@@ -103,6 +103,9 @@ func TestLegacyScripts(t *testing.T) {
 				e.Setenv("NAME"+n, o.Filename)
 				e.Setenv("SHA"+n, o.SHA256)
 			}
+			if err := privateFiles(e.WorkDir); err != nil {
+				return err
+			}
 			if err := os.WriteFile(filepath.Join(e.WorkDir, ".ogive"), profile, 0o600); err != nil {
 				return err
 			}

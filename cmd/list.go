@@ -139,7 +139,8 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, o *listOptions, 
 
 // printTable prints the original ogive's table. Every column before the file
 // name is a fixed number of whitespace-separated fields, so
-// awk 'NR>2 {print $4, $5}' reads status and storage ID.
+// awk 'NR>2 {print $4, $5}' reads status and storage ID, and a name is
+// printable so it cannot start a row of its own.
 func printTable(f *Factory, entries []archive.Entry) {
 	idWidth := len("STORAGE ID")
 	for _, e := range entries {
@@ -154,6 +155,6 @@ func printTable(f *Factory, entries []archive.Entry) {
 		if e.Size >= 0 {
 			size = formatSize(e.Size)
 		}
-		fmt.Fprintf(f.Out, row, size, e.Date.UTC().Format(dateLayout), statusCode(e.Status.State), idWidth, e.ID, e.Name)
+		fmt.Fprintf(f.Out, row, size, e.Date.UTC().Format(dateLayout), statusCode(e.Status.State), idWidth, e.ID, printable(e.Name))
 	}
 }

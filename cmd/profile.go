@@ -45,6 +45,9 @@ the rest of the profile.`,
 }
 
 func runProfileShow(f *Factory, g *globalOptions, _ *profileShowOptions) error {
+	if err := profilePathSet(g); err != nil {
+		return err
+	}
 	p, err := f.openProfile(g, f.prompter(g, false))
 	if err != nil {
 		return err
@@ -116,6 +119,9 @@ it to a printer rather than a file, or delete the file once it is printed.`,
 func runProfileExport(f *Factory, g *globalOptions, o *profileExportOptions) error {
 	if !o.paper {
 		return usagef("say what to export: --paper (a recovery sheet) is the only format")
+	}
+	if err := profilePathSet(g); err != nil {
+		return err
 	}
 	p, err := f.openProfile(g, f.prompter(g, false))
 	if err != nil {

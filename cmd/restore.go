@@ -137,7 +137,7 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 		if it.action == "" {
 			todo = append(todo, it)
 		} else if o.all && !g.quiet {
-			fmt.Fprintf(f.Err, "Skipping %s (%s): %s\n", it.name, it.id, skipReason(it))
+			fmt.Fprintf(f.Err, "Skipping %s (%s): %s\n", printable(it.name), it.id, skipReason(it))
 		}
 	}
 	if !g.quiet {

@@ -102,7 +102,7 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 			return err // the store names the operation and the ID
 		}
 		if !g.quiet {
-			fmt.Fprintf(f.Err, "Deleted %s (%s)\n", t.archive.Name, t.archive.ID)
+			fmt.Fprintf(f.Err, "Deleted %s (%s)\n", printable(t.archive.Name), t.archive.ID)
 		}
 	}
 	return nil
@@ -113,7 +113,7 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 func printEarlyDeletion(w io.Writer, t rmTarget, now time.Time, p prices, verb string) {
 	age := int(now.Sub(t.info.LastModified) / (24 * time.Hour))
 	fmt.Fprintf(w, "%s (%s) is %d days old in %s, which bills at least %d days: deleting it now %s charged for the remaining %d days.",
-		t.archive.Name, t.archive.ID, age, t.info.StorageClass, minimumDays(t.info.StorageClass), verb, t.remaining)
+		printable(t.archive.Name), t.archive.ID, age, t.info.StorageClass, minimumDays(t.info.StorageClass), verb, t.remaining)
 	if t.priced {
 		fmt.Fprintf(w, " Estimated charge for %s: %s (%s per GB-month; %s)\n",
 			formatSize(t.info.Size), formatUSD(t.charge), formatPrice(p.storageGBMonth), p.source())

@@ -13,6 +13,19 @@ import (
 	"github.com/ogive-project/ogive/archive"
 )
 
+// errNoProfilePath means no profile was named and HOME is not set, so
+// there is no default to open or create.
+var errNoProfilePath = errors.New("no profile file: HOME is not set")
+
+// profilePathSet fails when there is no profile path. Every command that
+// opens or creates the profile checks it first, before asking for anything.
+func profilePathSet(g *globalOptions) error {
+	if g.profilePath == "" {
+		return errNoProfilePath
+	}
+	return nil
+}
+
 // Version is set at build time with -ldflags "-X .../cmd.Version=...".
 var Version = "dev"
 
@@ -87,7 +100,7 @@ func Main(ctx context.Context, f *Factory, args ...string) int {
 	}
 	var usage *usageError
 	if errors.As(err, &usage) || isCobraUsageError(err) {
-		fmt.Fprintf(f.Err, "ogive: %v\nhint: run 'ogive --help' for usage\n", err)
+		fmt.Fprintf(f.Err, "ogive: %s\nhint: run 'ogive --help' for usage\n", oneLine(err.Error()))
 		return exitError
 	}
 	return report(f.Err, err)

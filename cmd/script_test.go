@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +60,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
 			e.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 			e.Setenv("S3_PREFIX", filepath.Base(e.WorkDir)+"/")
-			return nil
+			return privateFiles(e.WorkDir)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"setenv-stdout": setenvStdout,
@@ -67,6 +68,18 @@ func TestScripts(t *testing.T) {
 		},
 		Condition:           condition,
 		RequireExplicitExec: true,
+	})
+}
+
+// privateFiles makes the files a script starts with private to their owner,
+// as a careful user's umask 077 would: testscript writes them 0666 less the
+// umask, and ogive refuses a password file that others may read.
+func privateFiles(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		return os.Chmod(path, 0o600)
 	})
 }
 

@@ -78,7 +78,7 @@ func runVerify(ctx context.Context, f *Factory, g *globalOptions, _ *verifyOptio
 	defer keys.Destroy()
 
 	tr := progress.Start(f.Err, progress.Options{
-		Label: "verify " + a.Name,
+		Label: "verify " + printable(a.Name),
 		Total: size,
 		Bar:   f.ErrIsTerminal,
 		// The verdict goes to stdout; the bar's summary line would repeat it.
@@ -89,7 +89,7 @@ func runVerify(ctx context.Context, f *Factory, g *globalOptions, _ *verifyOptio
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.Out, "verified: %s matches %s (%s, %s, %s)\n", path, id, a.Name, formatSize(v.Size), plural(v.Parts, "part"))
+	fmt.Fprintf(f.Out, "verified: %s matches %s (%s, %s, %s)\n", printable(path), id, printable(a.Name), formatSize(v.Size), plural(v.Parts, "part"))
 	return nil
 }
 

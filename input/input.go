@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,7 +30,25 @@ var (
 	// ErrNoTerminal means an answer is needed but there is no source for
 	// it: stdin is a terminal or carries data, and no terminal can be opened.
 	ErrNoTerminal = errors.New("no terminal to ask on")
+	// ErrPermissions means the password file can be read or written by
+	// group or others, who could then learn the password or choose it. The
+	// error that carries it is a *PermissionError.
+	ErrPermissions = errors.New("password file is accessible to other users")
 )
+
+// PermissionError is a password file refused for its mode. It matches
+// ErrPermissions and names the file, so the user can be told what to chmod.
+type PermissionError struct {
+	Path string
+	Perm fs.FileMode
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("password file %s is accessible to other users (mode %04o)", e.Path, e.Perm)
+}
+
+// Is makes errors.Is(err, ErrPermissions) hold.
+func (e *PermissionError) Is(target error) bool { return target == ErrPermissions }
 
 // Terminal is the interactive console, /dev/tty unless a test injects one.
 // Both methods show prompt on the terminal and read one line without its
@@ -207,12 +226,27 @@ func (p *Prompter) show(prompt string) {
 	}
 }
 
+// readPasswordFile reads the first line of the file at path. Like a
+// profile, a file that group or others may read or write is refused.
 func readPasswordFile(path string) (*memguard.LockedBuffer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("password file: %w", err)
 	}
 	defer f.Close()
+	// Check the file that was opened, not the path, so that nothing swapped
+	// in between a check and the open is read. Pipes, as from the shell's
+	// <(command), have mode 0600 and pass.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("password file %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("password file %s is a directory", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, &PermissionError{Path: path, Perm: perm}
+	}
 	pw, err := firstLine(f)
 	if err != nil {
 		return nil, fmt.Errorf("read password file %s: %w", path, err)

@@ -3,6 +3,7 @@ package input
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -127,6 +128,53 @@ func TestPasswordFileErrors(t *testing.T) {
 	p := New(Options{PasswordFile: filepath.Join(t.TempDir(), "missing"), Terminal: noTerminal{t}})
 	if _, err := p.Password("Password: "); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestPasswordFilePermissions refuses a password file that group or others
+// may read (and learn the password) or write (and choose it), as a profile
+// is refused, and names the file and its mode.
+func TestPasswordFilePermissions(t *testing.T) {
+	for _, mode := range []fs.FileMode{0o400, 0o600, 0o700} {
+		path := writeFile(t, "correct horse\n")
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		pw, err := New(Options{PasswordFile: path, Terminal: noTerminal{t}}).Password("Password: ")
+		if err != nil {
+			t.Errorf("mode %04o: %v", mode, err)
+			continue
+		}
+		if got := text(t, pw); got != "correct horse" {
+			t.Errorf("mode %04o: got %q", mode, got)
+		}
+	}
+	for _, mode := range []fs.FileMode{0o640, 0o620, 0o610, 0o604, 0o602, 0o601, 0o644, 0o660, 0o666, 0o777} {
+		path := writeFile(t, "correct horse\n")
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		pw, err := New(Options{PasswordFile: path, Terminal: noTerminal{t}}).Password("Password: ")
+		if err == nil {
+			pw.Destroy()
+			t.Errorf("mode %04o: accepted", mode)
+			continue
+		}
+		var perm *PermissionError
+		if !errors.Is(err, ErrPermissions) || !errors.As(err, &perm) || perm.Path != path || perm.Perm != mode {
+			t.Errorf("mode %04o: %#v, want a PermissionError for %s", mode, err, path)
+		}
+		if msg := err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, fmt.Sprintf("mode %04o", mode)) {
+			t.Errorf("mode %04o: %q does not name the file and its mode", mode, msg)
+		}
+	}
+}
+
+func TestPasswordFileDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := New(Options{PasswordFile: dir, Terminal: noTerminal{t}}).Password("Password: ")
+	if err == nil || errors.Is(err, ErrPermissions) || !strings.Contains(err.Error(), dir+" is a directory") {
+		t.Errorf("directory: %v", err)
 	}
 }
 

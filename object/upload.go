@@ -113,7 +113,7 @@ func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptio
 		abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 		defer cancel()
 		if abortErr := s.AbortUpload(abortCtx, key, uploadID); abortErr != nil {
-			err = errors.Join(err, fmt.Errorf("abort: %w", abortErr))
+			err = fmt.Errorf("%w; abort: %w", err, abortErr)
 		}
 		return 0, fmt.Errorf("upload %s: %w", key, err)
 	}

@@ -25,7 +25,7 @@ func BenchmarkDownloadTarget(b *testing.B) {
 			b.Fatal(err)
 		}
 		o := DownloadOptions{}
-		o.Skip, o.Done, err = tg.Resume(info, benchSize, DefaultChunkPackages)
+		o.Skip, o.Done, err = tg.Resume(keys, info, DefaultChunkPackages)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func BenchmarkDownloadTarget(b *testing.B) {
 // BenchmarkRecordRange is the record's share of BenchmarkDownloadTarget:
 // one 8 MiB range read back from the file, proved and recorded.
 func BenchmarkRecordRange(b *testing.B) {
-	s, _, id, _ := benchArchive(b)
+	s, keys, id, _ := benchArchive(b)
 	info, err := s.Head(b.Context(), id)
 	if err != nil {
 		b.Fatal(err)
@@ -49,7 +49,7 @@ func BenchmarkRecordRange(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer tg.Abort()
-	_, done, err := tg.Resume(info, benchSize, DefaultChunkPackages)
+	_, done, err := tg.Resume(keys, info, DefaultChunkPackages)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -138,12 +138,10 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			return err
 		}
 	}
-	plainSize, err := keys.PlainSize(info.Size)
-	if err != nil {
-		t.Abort()
-		return err
+	if s := t.Suspect(); s != nil {
+		noteSuspect(f, s)
 	}
-	dl.Skip, dl.Done, err = t.Resume(info, plainSize, dl.ChunkPackages)
+	dl.Skip, dl.Done, err = t.Resume(keys, info, dl.ChunkPackages)
 	if err != nil {
 		t.Abort()
 		return err
@@ -159,11 +157,10 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		tr.Stop()
 		// What authenticated stays for the next run, unless the archive
 		// itself is bad: then nothing of it is kept.
-		if t.Device() || errors.Is(err, crypt.ErrAuthentication) {
+		if errors.Is(err, crypt.ErrAuthentication) {
 			t.Abort()
-		} else {
-			t.Keep()
-			err = &keptPartial{err: err, path: t.Partial()}
+		} else if kept := t.Keep(); kept != "" {
+			err = &keptPartial{err: err, path: kept}
 		}
 		return err
 	}
@@ -186,10 +183,26 @@ func destName(o *getOptions, archived string) string {
 // notePartial tells the user that an interrupted download of path is kept,
 // when its restored copy expired before it could finish.
 func notePartial(f *Factory, path string) {
-	dir, base := filepath.Split(path)
-	if _, err := os.Stat(filepath.Join(dir, "."+base+".ogive-partial")); err == nil {
-		fmt.Fprintf(f.Err, "The part of %s downloaded before is kept; restore the archive again and get resumes it.\n", base)
+	if st, err := os.Lstat(archive.PartialPath(path)); err == nil && st.Mode().IsRegular() {
+		fmt.Fprintf(f.Err, "The part of %s downloaded before is kept; restore the archive again and get resumes it.\n", filepath.Base(path))
 	}
+}
+
+// noteSuspect warns that a file under the download's temporary name was
+// not used: someone else may have put it there. A warning: --quiet keeps it.
+func noteSuspect(f *Factory, s *archive.Suspect) {
+	what := "set it aside as " + filepath.Base(s.MovedTo)
+	if s.MovedTo == "" {
+		what = "it cannot be moved"
+		if err := s.Err; err != nil {
+			if inner := errors.Unwrap(err); inner != nil {
+				err = inner // the reason, without the paths
+			}
+			what = fmt.Sprintf("it cannot be moved (%v)", err)
+		}
+		what += "; downloading into " + filepath.Base(s.Using) + ", which a later get will not resume"
+	}
+	fmt.Fprintf(f.Err, "warning: not resuming from %s, %s: %s; starting afresh\n", s.Path, s.Problem, what)
 }
 
 // startDownload follows a download on stderr. It counts plaintext bytes as

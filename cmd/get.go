@@ -32,9 +32,15 @@ func newGetCmd(f *Factory, g *globalOptions) *cobra.Command {
 		Long: `Download an archive, check its authenticity and decrypt it into <directory> under its
 original file name, or under --output. The file appears under its final name only after
 every byte has authenticated; until then it is a hidden temporary file in the same
-directory. An existing file is never replaced without --force. If the destination is a
-block device, the archive is written into it after checking that it is large enough.
-A directory of "-" writes the plaintext to stdout.
+directory. An existing file is never replaced without --force. A symbolic link there is
+never written through: get refuses it, and --force replaces the link itself. If the
+destination is a block device, the archive is written into it after checking that it is
+large enough. A directory of "-" writes the plaintext to stdout.
+
+An interrupted download resumes: the same command fetches only the ranges not yet in the
+temporary file (mode 0600), after checking each one against the MAC recorded when it was
+written. A file under that temporary name that is not your own private file is never used:
+get sets it aside with a warning and starts afresh.
 
 The archive must have been restored first (see "ogive restore" and "ogive head"); if it is
 not, get exits with status 2. With --wait, get first waits for a restore in progress to
@@ -52,7 +58,7 @@ left; elsewhere get prints one summary line when it is done. --quiet prints neit
 		},
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "file name to write instead of the original one")
-	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file")
+	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file, or a symbolic link itself")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 4, "ranges downloaded at once")
 	c.Flags().BoolVar(&o.wait, "wait", false, "wait until a restore in progress completes, then download")
 	c.Flags().DurationVar(&o.timeout, "timeout", 0, "with --wait, give up after this long (e.g. 30m, 48h); 0 waits as long as it takes")

@@ -145,7 +145,7 @@ var (
 func (t *Target) Device() bool { return t.device }
 
 // Suspect is the file that NewTarget found under the temporary name and
-// would not use, or nil.
+// would not use, or the record that Resume could not replace, or nil.
 func (t *Target) Suspect() *Suspect { return t.suspect }
 
 // CheckSize fails when a block device is smaller than size bytes.
@@ -203,7 +203,13 @@ func (t *Target) Resume(keys crypt.Decrypter, info object.Info, chunkPackages in
 		}
 	}
 	if err := t.record.start(key, had, valid); err != nil {
-		return nil, nil, fmt.Errorf("record the download's progress: %w", err)
+		// Another user's file under the record's name in a sticky directory,
+		// say: the download goes on without a record, rewriting every range,
+		// and a later run will not resume it.
+		t.suspect = &Suspect{Path: t.record.path, Problem: "it cannot be replaced", Err: err, Using: t.f.Name()}
+		t.record.close()
+		t.record = nil
+		return nil, nil, nil
 	}
 	return func(i int) bool { return valid[i] }, func(i int) {
 		off, n := span(i)

@@ -65,7 +65,7 @@ type Suspect struct {
 	Path    string // where it was found
 	Problem string // what is wrong with it, e.g. "it belongs to uid 65534"
 	MovedTo string // where it was set aside; "" if it could not be moved
-	Err     error  // why it could not be moved
+	Err     error  // why it could not be moved or replaced
 	Using   string // the temporary file the download uses instead
 }
 
@@ -114,6 +114,7 @@ func claimPartial(dir, base string) (*claim, error) {
 		if suspect != nil {
 			aside := path + asideSuffix + randomHex(4)
 			if err := os.Rename(path, aside); err != nil {
+				suspect.Problem += " and cannot be moved"
 				suspect.Err = err
 				break
 			}
@@ -139,7 +140,7 @@ func claimPartial(dir, base string) (*claim, error) {
 		}
 	}
 	if suspect == nil {
-		suspect = &Suspect{Path: path, Problem: "it keeps reappearing"}
+		suspect = &Suspect{Path: path, Problem: "another file keeps taking its place", Err: fs.ErrExist}
 	}
 	oneOff := filepath.Join(dir, hashedPrefix+randomHex(16))
 	f, err := createPrivate(oneOff)

@@ -599,11 +599,13 @@ func TestCommitRefusesAReplacedTemporaryFile(t *testing.T) {
 	}
 }
 
-// TestStickyDirectory: in a directory like /tmp, where another user's file
-// under the temporary name can be neither used nor moved, the download
-// goes to a one-off temporary file and completes; the planted file is
-// untouched and nothing is left behind. The download runs as uid 65534 in
-// a child process, since root may move anyone's file.
+// TestStickyDirectory: in a directory like /tmp, another user's file under
+// the temporary name can be neither used nor moved, and one under the
+// record's name (or its temporary name) cannot be replaced. The download
+// still completes: into a one-off temporary file, or without a record, so
+// that a later run will not resume it. The planted file is untouched and
+// nothing is left behind. The download runs as uid 65534 in a child process,
+// since root may move anyone's file.
 func TestStickyDirectory(t *testing.T) {
 	if os.Getenv("OGIVE_TEST_STICKY_CHILD") != "" {
 		stickyChild(t)
@@ -614,56 +616,69 @@ func TestStickyDirectory(t *testing.T) {
 	for p := root; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
 		must(t, os.Chmod(p, 0o755)) // reachable by the child
 	}
-	shared := filepath.Join(root, "shared")
-	must(t, os.Mkdir(shared, 0o755))
-	must(t, os.Chmod(shared, os.ModeSticky|0o777))
-	final := filepath.Join(shared, "out.bin")
-	partial := PartialPath(final)
-	must(t, os.WriteFile(partial, []byte("planted by root"), 0o666))
-	must(t, os.Chmod(partial, 0o666))
-
 	self, err := os.Executable()
 	must(t, err)
 	bin := filepath.Join(root, "archive.test")
 	b, err := os.ReadFile(self)
 	must(t, err)
 	must(t, os.WriteFile(bin, b, 0o755))
-	c := exec.Command(bin, "-test.run", "^TestStickyDirectory$", "-test.v")
-	c.Env = append(os.Environ(), "OGIVE_TEST_STICKY_CHILD="+final)
-	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: otherUID, Gid: otherUID}}
-	out, err := c.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the download as uid %d: %v\n%s", otherUID, err, out)
-	}
-	if !strings.Contains(string(out), "one-off: ") {
-		t.Errorf("the child did not use a one-off file:\n%s", out)
-	}
-	if b, err := os.ReadFile(partial); err != nil || string(b) != "planted by root" {
-		t.Errorf("the planted file holds %q (%v)", b, err)
-	}
-	if got := entries(t, shared); len(got) != 2 {
-		t.Errorf("left %q, want the planted file and the download", got)
-	}
-	fi, err := os.Lstat(final)
-	if err != nil || fi.Sys().(*syscall.Stat_t).Uid != otherUID || fi.Mode().Perm() != 0o600 {
-		t.Errorf("the download: %v (%v), want a private file of uid %d", fi, err, otherUID)
+
+	for _, planted := range []string{"", recordSuffix, recordTmpSuffix} {
+		t.Run("planted"+planted, func(t *testing.T) {
+			shared := filepath.Join(root, "shared"+planted)
+			must(t, os.Mkdir(shared, 0o755))
+			must(t, os.Chmod(shared, os.ModeSticky|0o777))
+			final := filepath.Join(shared, "out.bin")
+			plantedPath := PartialPath(final) + planted
+			must(t, os.WriteFile(plantedPath, []byte("planted by root"), 0o666))
+			must(t, os.Chmod(plantedPath, 0o666))
+
+			c := exec.Command(bin, "-test.run", "^TestStickyDirectory$", "-test.v")
+			c.Env = append(os.Environ(), "OGIVE_TEST_STICKY_CHILD="+final, "OGIVE_TEST_STICKY_PLANTED="+plantedPath)
+			c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: otherUID, Gid: otherUID}}
+			out, err := c.CombinedOutput()
+			if err != nil {
+				t.Fatalf("the download as uid %d: %v\n%s", otherUID, err, out)
+			}
+			if !strings.Contains(string(out), "not resumable: ") {
+				t.Errorf("the child did not report a download without resume:\n%s", out)
+			}
+			if b, err := os.ReadFile(plantedPath); err != nil || string(b) != "planted by root" {
+				t.Errorf("the planted file holds %q (%v)", b, err)
+			}
+			if got := entries(t, shared); len(got) != 2 {
+				t.Errorf("left %q, want the planted file and the download", got)
+			}
+			fi, err := os.Lstat(final)
+			if err != nil || fi.Sys().(*syscall.Stat_t).Uid != otherUID || fi.Mode().Perm() != 0o600 {
+				t.Errorf("the download: %v (%v), want a private file of uid %d", fi, err, otherUID)
+			}
+		})
 	}
 }
 
 // stickyChild is TestStickyDirectory's download, as the other user.
 func stickyChild(t *testing.T) {
 	final := os.Getenv("OGIVE_TEST_STICKY_CHILD")
+	planted := os.Getenv("OGIVE_TEST_STICKY_PLANTED")
 	d := newTestDownload(t)
 	tg, _, err := d.get(t, final, false, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.checkFinal(t, final)
-	s := tg.Suspect()
-	if s == nil || s.MovedTo != "" || s.Err == nil || !strings.HasPrefix(filepath.Base(s.Using), hashedPrefix) {
-		t.Fatalf("suspect %+v, want the planted file left and a one-off file used", s)
+	want := planted // the file that could not be used: the record, for its temporary file
+	if strings.HasSuffix(planted, recordTmpSuffix) {
+		want = strings.TrimSuffix(planted, recordTmpSuffix) + recordSuffix
 	}
-	fmt.Printf("one-off: %s (%v)\n", s.Using, s.Err)
+	s := tg.Suspect()
+	if s == nil || s.Path != want || s.MovedTo != "" || s.Err == nil || tg.record != nil {
+		t.Fatalf("suspect %+v, want the planted file left alone and a download without a record", s)
+	}
+	if planted == PartialPath(final) && !strings.HasPrefix(filepath.Base(s.Using), hashedPrefix) {
+		t.Fatalf("downloading into %s, want a one-off file", s.Using)
+	}
+	fmt.Printf("not resumable: %s, %s (%v), into %s\n", s.Path, s.Problem, s.Err, s.Using)
 }
 
 // entries lists what a directory holds, hidden files included.

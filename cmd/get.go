@@ -144,13 +144,13 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			return err
 		}
 	}
-	if s := t.Suspect(); s != nil {
-		noteSuspect(f, s)
-	}
 	dl.Skip, dl.Done, err = t.Resume(keys, info, dl.ChunkPackages)
 	if err != nil {
 		t.Abort()
 		return err
+	}
+	if s := t.Suspect(); s != nil {
+		noteSuspect(f, s)
 	}
 	if n := t.Resumed(); n > 0 && !g.quiet {
 		fmt.Fprintf(f.Err, "Resuming the download of %s: %d ranges of %s already here.\n", name, n,
@@ -197,18 +197,17 @@ func notePartial(f *Factory, path string) {
 // noteSuspect warns that a file under the download's temporary name was
 // not used: someone else may have put it there. A warning: --quiet keeps it.
 func noteSuspect(f *Factory, s *archive.Suspect) {
-	what := "set it aside as " + filepath.Base(s.MovedTo)
-	if s.MovedTo == "" {
-		what = "it cannot be moved"
-		if err := s.Err; err != nil {
-			if inner := errors.Unwrap(err); inner != nil {
-				err = inner // the reason, without the paths
-			}
-			what = fmt.Sprintf("it cannot be moved (%v)", err)
-		}
-		what += "; downloading into " + filepath.Base(s.Using) + ", which a later get will not resume"
+	if s.MovedTo != "" {
+		fmt.Fprintf(f.Err, "warning: not resuming from %s, %s: set it aside as %s; starting afresh\n",
+			s.Path, s.Problem, filepath.Base(s.MovedTo))
+		return
 	}
-	fmt.Fprintf(f.Err, "warning: not resuming from %s, %s: %s; starting afresh\n", s.Path, s.Problem, what)
+	err := s.Err
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner // the reason, without the paths
+	}
+	fmt.Fprintf(f.Err, "warning: not resuming from %s, %s (%v): downloading into %s, which a later get will not resume\n",
+		s.Path, s.Problem, err, filepath.Base(s.Using))
 }
 
 // startDownload follows a download on stderr. It counts plaintext bytes as

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -53,26 +54,32 @@ func SafeName(name string) error {
 // temporary name in the same directory and renamed only once every byte has
 // authenticated; a block device is written in place.
 type Target struct {
-	final  string
-	force  bool
-	f      *os.File
-	device bool
-	record *partialRecord // the progress record of a file download; nil for devices
+	final   string
+	force   bool
+	f       *os.File
+	device  bool
+	record  *partialRecord // the progress record of a resumable file download; nil otherwise
+	existed bool           // the temporary file was left by an earlier run
+	suspect *Suspect
 }
 
 // NewTarget prepares to write path. An existing regular file is refused
-// unless force is set; an existing block device is written into.
+// unless force is set; an existing block device is written into. A
+// symbolic link is never written through: it is refused, or with force
+// replaced by the file.
 func NewTarget(path string, force bool) (*Target, error) {
-	st, err := os.Stat(path)
+	st, err := os.Lstat(path)
 	switch {
-	case err == nil && st.Mode()&os.ModeDevice != 0 && st.Mode()&os.ModeCharDevice == 0:
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, fmt.Errorf("open block device: %w", err)
+	case err == nil && st.Mode()&os.ModeSymlink != 0:
+		if !force {
+			return nil, fmt.Errorf("%s: %w; refusing to write through it", path, ErrSymlink)
 		}
-		return &Target{final: path, f: f, device: true}, nil
+	case err == nil && st.Mode()&os.ModeDevice != 0 && st.Mode()&os.ModeCharDevice == 0:
+		return openDevice(path)
 	case err == nil && st.IsDir():
 		return nil, fmt.Errorf("%s is a directory", path)
+	case err == nil && !st.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is %s: %w", path, kind(st.Mode()), ErrSpecialFile)
 	case err == nil && !force:
 		return nil, fmt.Errorf("%s: %w", path, ErrExists)
 	case err != nil && !errors.Is(err, os.ErrNotExist):
@@ -81,23 +88,65 @@ func NewTarget(path string, force bool) (*Target, error) {
 	// The temporary name is fixed, so that a download interrupted by a
 	// crash or an expired restore continues in the next run (see Resume).
 	dir, base := filepath.Split(path)
-	partial := filepath.Join(dir, "."+base+".ogive-partial")
-	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o600)
+	c, err := claimPartial(dir, base)
 	if err != nil {
-		return nil, fmt.Errorf("create temporary file: %w", err)
+		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s is being downloaded by another ogive: %w", path, ErrBusy)
+	t := &Target{final: path, force: force, f: c.f, existed: c.existed, suspect: c.suspect}
+	if c.resumable {
+		p := c.f.Name()
+		t.record = &partialRecord{path: p + recordSuffix, tmp: p + recordTmpSuffix}
 	}
-	return &Target{final: path, force: force, f: f, record: &partialRecord{path: partial + ".json"}}, nil
+	return t, nil
 }
 
-// ErrBusy means another process is downloading to the same destination.
-var ErrBusy = errors.New("destination busy")
+// openDevice opens the block device at path, which must still be one once
+// open: never a symbolic link put there since it was looked at.
+func openDevice(path string) (*Target, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open block device: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeDevice == 0 || st.Mode()&os.ModeCharDevice != 0 {
+		f.Close()
+		return nil, fmt.Errorf("open block device %s: it changed while being opened", path)
+	}
+	return &Target{final: path, f: f, device: true}, nil
+}
+
+// kind names a file type that get does not write to.
+func kind(m os.FileMode) string {
+	switch {
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
+}
+
+var (
+	// ErrBusy means another process is downloading to the same destination.
+	ErrBusy = errors.New("destination busy")
+	// ErrSymlink means the destination is a symbolic link and --force was not given.
+	ErrSymlink = errors.New("destination is a symbolic link")
+	// ErrSpecialFile means the destination is a device, pipe or socket that
+	// get neither writes into (only block devices) nor replaces.
+	ErrSpecialFile = errors.New("neither a file nor a block device")
+	// ErrTempReplaced means the download's temporary file was moved or
+	// replaced by someone else while it was being written.
+	ErrTempReplaced = errors.New("temporary file was replaced during the download")
+)
 
 // Device reports whether the target is a block device.
 func (t *Target) Device() bool { return t.device }
+
+// Suspect is the file that NewTarget found under the temporary name and
+// would not use, or the record that Resume could not replace, or nil.
+func (t *Target) Suspect() *Suspect { return t.suspect }
 
 // CheckSize fails when a block device is smaller than size bytes.
 func (t *Target) CheckSize(size int64) error {
@@ -117,29 +166,50 @@ func (t *Target) CheckSize(size int64) error {
 // File is where the plaintext goes, at its offsets.
 func (t *Target) File() io.WriterAt { return t.f }
 
-// Resume prepares a download of the object info describes, plainSize
-// bytes of plaintext, in chunks of chunkPackages packages: it returns which
-// chunks an interrupted earlier run already wrote and authenticated, still
-// intact in the temporary file (for DownloadOptions.Skip), and the function
-// that records each chunk this run completes (DownloadOptions.Done).
-func (t *Target) Resume(info object.Info, plainSize int64, chunkPackages int) (skip func(int) bool, done func(int), err error) {
+// Resume prepares a download of the object info describes, decrypted with
+// keys, in chunks of chunkPackages packages: it returns which chunks an
+// interrupted earlier run already wrote and authenticated, still intact in
+// the temporary file (for DownloadOptions.Skip), and the function that
+// records each chunk this run completes (DownloadOptions.Done). A chunk is
+// resumed only if its bytes in the file carry the range MAC recorded for it.
+func (t *Target) Resume(keys crypt.Decrypter, info object.Info, chunkPackages int) (skip func(int) bool, done func(int), err error) {
 	if t.record == nil {
-		return nil, nil, nil // a device is rewritten from the start
+		return nil, nil, nil // a device, or a one-off file, is written from the start
+	}
+	plainSize, err := keys.PlainSize(info.Size)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.record.mac == nil {
+		if t.record.mac, err = keys.RangeMAC(); err != nil {
+			return nil, nil, err
+		}
 	}
 	span := func(i int) (int64, int64) {
 		off := int64(i) * int64(chunkPackages) * crypt.PackageSize
 		return off, min(int64(chunkPackages)*crypt.PackageSize, plainSize-off)
 	}
+	chunks := int((crypt.PackageCount(plainSize) + uint64(chunkPackages) - 1) / uint64(chunkPackages))
 	key := partialKey{ID: info.Key, Size: info.Size, Modified: info.LastModified.UTC(), ChunkPackages: chunkPackages}
-	had := t.record.load(key)
-	valid := verify(t.f, had, span)
+	var had map[int][]byte
+	var valid map[int]bool
+	if t.existed {
+		had = t.record.load(key, chunks)
+		valid = verify(t.f, had, span, t.record.mac, chunkPackages)
+	}
 	if len(valid) == 0 {
 		if err := t.f.Truncate(0); err != nil {
 			return nil, nil, fmt.Errorf("reset %s: %w", t.f.Name(), err)
 		}
 	}
 	if err := t.record.start(key, had, valid); err != nil {
-		return nil, nil, err
+		// Another user's file under the record's name in a sticky directory,
+		// say: the download goes on without a record, rewriting every range,
+		// and a later run will not resume it.
+		t.suspect = &Suspect{Path: t.record.path, Problem: "it cannot be replaced", Err: err, Using: t.f.Name()}
+		t.record.close()
+		t.record = nil
+		return nil, nil, nil
 	}
 	return func(i int) bool { return valid[i] }, func(i int) {
 		off, n := span(i)
@@ -157,19 +227,34 @@ func (t *Target) Resumed() int {
 
 // Commit makes the download durable and, for a file, gives it its final name.
 func (t *Target) Commit() error {
+	defer t.record.close()
 	if err := t.f.Sync(); err != nil {
 		t.Abort()
 		return fmt.Errorf("sync %s: %w", t.final, err)
 	}
 	tmp := t.f.Name()
-	if err := t.f.Close(); err != nil {
+	ours, err := t.holds(tmp)
+	if err != nil {
 		t.Abort()
+		return fmt.Errorf("check %s: %w", tmp, err)
+	}
+	if err := t.f.Close(); err != nil {
+		if ours && !t.device {
+			os.Remove(tmp)
+			t.record.remove()
+		}
 		return fmt.Errorf("close %s: %w", t.final, err)
 	}
 	if t.device {
 		return nil
 	}
+	if !ours {
+		// Someone moved the file away, or put another in its place: what
+		// is under that name now is not what was downloaded and checked.
+		return fmt.Errorf("%s: %w", tmp, ErrTempReplaced)
+	}
 	if t.force {
+		// Rename replaces a file, or a symbolic link itself, at the final name.
 		err := os.Rename(tmp, t.final)
 		if err != nil {
 			os.Remove(tmp)
@@ -191,27 +276,52 @@ func (t *Target) Commit() error {
 	return syncDir(filepath.Dir(t.final))
 }
 
-// Abort discards a download that did not complete.
+// holds reports whether the name path still holds the target's open file.
+func (t *Target) holds(path string) (bool, error) {
+	if t.device {
+		return true, nil
+	}
+	mine, err := t.f.Stat()
+	if err != nil {
+		return false, err
+	}
+	there, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(mine, there), nil
+}
+
+// Abort discards a download that did not complete. A temporary name that
+// no longer holds the download's file is left alone.
 func (t *Target) Abort() {
+	defer t.record.close()
+	tmp := t.f.Name()
+	ours, _ := t.holds(tmp)
 	t.f.Close()
 	if !t.device {
-		os.Remove(t.f.Name())
+		if ours {
+			os.Remove(tmp)
+		}
 		t.record.remove()
 	}
 }
 
 // Keep closes a download that did not complete but can continue: its
-// temporary file and progress record stay for the next run.
-func (t *Target) Keep() {
-	t.f.Sync()
-	t.f.Close()
-}
-
-// Partial is the temporary file of a download that did not complete.
-func (t *Target) Partial() string {
-	if t.device {
+// temporary file and progress record stay for the next run. It returns the
+// temporary file, or "" when there is nothing a next run could resume: a
+// device, or a one-off file, which Keep discards.
+func (t *Target) Keep() string {
+	if t.device || t.record == nil {
+		t.Abort()
 		return ""
 	}
+	defer t.record.close()
+	t.f.Sync()
+	t.f.Close()
 	return t.f.Name()
 }
 

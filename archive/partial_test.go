@@ -2,26 +2,695 @@ package archive
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"hash/crc32"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/object"
 )
+
+// The tests below play another local user who can write the directory a
+// download goes to (tests run as root, as in CI, and plant "another
+// user's" files by giving them to uid 65534), and check that get never
+// writes into, reads plaintext from, or resumes from a file it did not
+// create, and never writes through a symbolic link.
+
+const (
+	testChunkPackages = 2     // 128 KiB ranges
+	otherUID          = 65534 // nobody
+	testChunks        = 6     // ranges of the test archive
+	victimText        = "the victim's other file\n"
+)
+
+// testDownload is one archive in a memory store, to download into files.
+type testDownload struct {
+	s     object.Store
+	keys  crypt.Decrypter
+	id    string
+	info  object.Info
+	plain []byte
+}
+
+func newTestDownload(t *testing.T) *testDownload {
+	t.Helper()
+	plain := randomPlain(t, (testChunks-1)*testChunkPackages*crypt.PackageSize+1234)
+	s, id, keys, _ := stored(t, plain)
+	info, err := s.Head(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testDownload{s: s, keys: keys, id: id, info: info, plain: plain}
+}
+
+// cutStore fails every ranged GET after the first left ones, as a restored
+// copy that expires mid-download does.
+type cutStore struct {
+	object.Store
+	left    atomic.Int32
+	fetched atomic.Int32
+}
+
+func (c *cutStore) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	if c.left.Add(-1) < 0 {
+		return nil, fmt.Errorf("get %s: %w", key, object.ErrNotRestored)
+	}
+	c.fetched.Add(1)
+	return c.Store.Get(ctx, key, off, n)
+}
+
+// get downloads the archive to final as cmd/get does, one range at a time;
+// with stopAfter ≥ 0 the download fails after that many ranges and keeps
+// its temporary file. It returns the target and how many ranges it fetched.
+func (d *testDownload) get(t *testing.T, final string, force bool, stopAfter int) (*Target, int, error) {
+	t.Helper()
+	tg, err := NewTarget(final, force)
+	if err != nil {
+		return nil, 0, err
+	}
+	skip, done, err := tg.Resume(d.keys, d.info, testChunkPackages)
+	if err != nil {
+		tg.Abort()
+		return tg, 0, err
+	}
+	cs := &cutStore{Store: d.s}
+	cs.left.Store(1 << 30)
+	if stopAfter >= 0 {
+		cs.left.Store(int32(stopAfter))
+	}
+	o := DownloadOptions{Concurrency: 1, ChunkPackages: testChunkPackages, Skip: skip, Done: done}
+	fastRetries(&o)
+	if _, err := DownloadAt(t.Context(), cs, d.keys, d.id, d.info.Size, tg.File(), o); err != nil {
+		tg.Keep()
+		return tg, int(cs.fetched.Load()), err
+	}
+	return tg, int(cs.fetched.Load()), tg.Commit()
+}
+
+// interrupted leaves a download to final that stopped after half its ranges.
+func (d *testDownload) interrupted(t *testing.T, final string) {
+	t.Helper()
+	if _, _, err := d.get(t, final, false, testChunks/2); !errors.Is(err, object.ErrNotRestored) {
+		t.Fatalf("interrupted download: %v, want it cut", err)
+	}
+}
+
+// checkFinal fails unless final is a new private file of this user, with
+// one link, holding exactly the plaintext.
+func (d *testDownload) checkFinal(t *testing.T, final string) {
+	t.Helper()
+	got, err := os.ReadFile(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, d.plain) {
+		t.Errorf("%s holds %d bytes that are not the archive's plaintext", filepath.Base(final), len(got))
+	}
+	fi, err := os.Lstat(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := problemOf(fi); p != "" {
+		t.Errorf("%s: %s", filepath.Base(final), p)
+	}
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this test plays another user with chown: run it as root, as CI does")
+	}
+}
+
+// writeVictim writes the victim's other file, which nothing must change.
+func writeVictim(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "victim.txt")
+	if err := os.WriteFile(p, []byte(victimText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func checkVictim(t *testing.T, p string) {
+	t.Helper()
+	if b, err := os.ReadFile(p); err != nil || string(b) != victimText {
+		t.Errorf("the victim's other file now holds %d bytes (%v)", len(b), err)
+	}
+}
 
 // A record may claim chunks whose data never reached the disk (a machine
 // crash after the record was written): resuming keeps only chunks whose
-// data still has the recorded checksum.
+// data still has the recorded tag.
 func TestVerifyKeepsOnlyIntactChunks(t *testing.T) {
+	d := newTestDownload(t)
+	mac, err := d.keys.RangeMAC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mac.Destroy()
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1024) // 16 KiB: four 4 KiB chunks
 	span := func(i int) (int64, int64) { return int64(i) * 4096, 4096 }
-	had := map[int]uint32{}
+	had := map[int][]byte{}
 	for i := range 4 {
 		off, n := span(i)
-		had[i] = crc32.Checksum(data[off:off+n], castagnoli)
+		tag, err := mac.Sum(1, uint64(i), data[off:off+n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		had[i] = tag[:]
 	}
 	disk := bytes.Clone(data)
-	clear(disk[4096:8192])                                  // chunk 1 never written
-	disk[3*4096+7] ^= 1                                     // chunk 3 damaged
-	got := verify(bytes.NewReader(disk[:15000]), had, span) // and the file is short
+	clear(disk[4096:8192])                                          // chunk 1 never written
+	disk[3*4096+7] ^= 1                                             // chunk 3 damaged
+	got := verify(bytes.NewReader(disk[:15000]), had, span, mac, 1) // and the file is short
 	if !got[0] || got[1] || !got[2] || got[3] || len(got) != 2 {
 		t.Fatalf("kept %v, want chunks 0 and 2", got)
 	}
+}
+
+// TestResumeAfterInterruption: a download cut half-way keeps its
+// temporary file and record; the next run fetches only the rest, and a
+// range damaged in between is fetched again.
+func TestResumeAfterInterruption(t *testing.T) {
+	d := newTestDownload(t)
+	dir := t.TempDir()
+	final := filepath.Join(dir, "out.bin")
+	d.interrupted(t, final)
+	tg, fetched, err := d.get(t, final, false, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Resumed() != testChunks/2 || fetched != testChunks-testChunks/2 {
+		t.Errorf("resumed %d ranges and fetched %d, want %d and %d", tg.Resumed(), fetched, testChunks/2, testChunks-testChunks/2)
+	}
+	d.checkFinal(t, final)
+	if got := entries(t, dir); len(got) != 1 {
+		t.Errorf("left %q", got)
+	}
+
+	os.Remove(final)
+	d.interrupted(t, final)
+	f, err := os.OpenFile(PartialPath(final), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0xff}, testChunkPackages*crypt.PackageSize+5); err != nil { // in range 1
+		t.Fatal(err)
+	}
+	f.Close()
+	tg, fetched, err = d.get(t, final, false, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Resumed() != testChunks/2-1 || fetched != testChunks-testChunks/2+1 {
+		t.Errorf("after damage, resumed %d ranges and fetched %d, want %d and %d", tg.Resumed(), fetched, testChunks/2-1, testChunks-testChunks/2+1)
+	}
+	d.checkFinal(t, final)
+}
+
+// forgedRecord writes, beside a partial file holding forged bytes, a
+// record whose tags for the forged ranges are what the forger can compute.
+func forgedRecord(t *testing.T, d *testDownload, final string, done any) {
+	t.Helper()
+	rec := map[string]any{"id": d.info.Key, "size": d.info.Size, "modified": d.info.LastModified.UTC(),
+		"chunk_packages": testChunkPackages, "done": done}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(PartialPath(final)+recordSuffix, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestForgedRecordIsNotResumed: a partial file that passes every check of
+// ownership (this user's, private), holding bytes never in the archive, with
+// a record whose tags anyone could recompute, or computed under another
+// archive's key, or taken from another range: nothing of it is resumed, and
+// the final file is exactly the archive's plaintext.
+func TestForgedRecordIsNotResumed(t *testing.T) {
+	d := newTestDownload(t)
+	other := newTestDownload(t)
+	otherMAC, err := other.keys.RangeMAC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherMAC.Destroy()
+	mac, err := d.keys.RangeMAC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mac.Destroy()
+	const rangeLen = testChunkPackages * crypt.PackageSize
+	forged := bytes.Repeat([]byte("forged! "), 3*rangeLen/8) // three ranges
+	castagnoli := crc32.MakeTable(crc32.Castagnoli)
+	tags := func(f func(i int, b []byte) []byte) map[string]string {
+		m := map[string]string{}
+		for i := range 3 {
+			m[fmt.Sprint(i)] = base64.StdEncoding.EncodeToString(f(i, forged[i*rangeLen:(i+1)*rangeLen]))
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		done func() any
+	}{
+		{"crc32c-as-before", func() any {
+			m := map[string]uint32{}
+			for i := range 3 {
+				m[fmt.Sprint(i)] = crc32.Checksum(forged[i*rangeLen:(i+1)*rangeLen], castagnoli)
+			}
+			return m
+		}},
+		{"crc32c-in-a-tag", func() any {
+			return tags(func(_ int, b []byte) []byte {
+				return binary.BigEndian.AppendUint32(make([]byte, 12), crc32.Checksum(b, castagnoli))
+			})
+		}},
+		{"mac-under-another-archive's-key", func() any {
+			return tags(func(i int, b []byte) []byte {
+				tag, _ := otherMAC.Sum(testChunkPackages, uint64(i), b)
+				return tag[:]
+			})
+		}},
+		{"mac-of-another-range", func() any {
+			// Genuine tags of the archive's own ranges 2–4, claimed for 0–2
+			// where the same plaintext is copied.
+			return tags(func(i int, _ []byte) []byte {
+				tag, _ := mac.Sum(testChunkPackages, uint64(i+2), d.plain[(i+2)*rangeLen:(i+3)*rangeLen])
+				return tag[:]
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			final := filepath.Join(dir, "out.bin")
+			partial := bytes.Clone(forged)
+			if tc.name == "mac-of-another-range" {
+				partial = bytes.Clone(d.plain[2*rangeLen : 5*rangeLen])
+			}
+			if err := os.WriteFile(PartialPath(final), partial, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			forgedRecord(t, d, final, tc.done())
+			tg, fetched, err := d.get(t, final, false, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tg.Resumed() != 0 || fetched != testChunks {
+				t.Errorf("resumed %d ranges of the forged file, fetched %d", tg.Resumed(), fetched)
+			}
+			d.checkFinal(t, final)
+		})
+	}
+}
+
+// TestPlantedPartialIsSetAside plants a file under the temporary name of a
+// download, with a record that claims its ranges: a symbolic link to the
+// victim's other file, another user's file (mode 0600 or 0666), this
+// user's file with mode 0666, a second link to the victim's file, a named
+// pipe. None is resumed, written or read: it is set aside untouched, and the
+// final file is a new private file holding the plaintext.
+func TestPlantedPartialIsSetAside(t *testing.T) {
+	requireRoot(t)
+	d := newTestDownload(t)
+	const planted = "planted bytes, never in the archive"
+	for _, tc := range []struct {
+		name  string
+		plant func(t *testing.T, partial, victim string)
+	}{
+		{"symlink-to-victim", func(t *testing.T, partial, victim string) {
+			must(t, os.Symlink(victim, partial))
+		}},
+		{"another-user's-0666", func(t *testing.T, partial, _ string) {
+			plantFile(t, partial, 0o666, otherUID)
+		}},
+		{"another-user's-0600", func(t *testing.T, partial, _ string) {
+			plantFile(t, partial, 0o600, otherUID)
+		}},
+		{"own-0666", func(t *testing.T, partial, _ string) {
+			plantFile(t, partial, 0o666, os.Geteuid())
+		}},
+		{"empty-0666-of-another-user", func(t *testing.T, partial, _ string) {
+			plantFile(t, partial, 0o666, otherUID)
+			must(t, os.Truncate(partial, 0))
+		}},
+		{"hard-link-to-victim", func(t *testing.T, partial, victim string) {
+			must(t, os.Link(victim, partial))
+		}},
+		{"named-pipe", func(t *testing.T, partial, _ string) {
+			must(t, unix.Mkfifo(partial, 0o600))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := writeVictim(t, dir)
+			final := filepath.Join(dir, "out.bin")
+			partial := PartialPath(final)
+			tc.plant(t, partial, victim)
+			before, _ := os.Lstat(partial)
+			// The record claims the whole planted file as range 0, with a
+			// CRC anyone could compute, as records were proved before.
+			var b []byte
+			if before.Mode().IsRegular() {
+				b, _ = os.ReadFile(partial)
+			}
+			forgedRecord(t, d, final, map[string]uint32{"0": crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))})
+
+			done := make(chan struct{})
+			var tg *Target
+			var err error
+			go func() { defer close(done); tg, _, err = d.get(t, final, false, -1) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("get hangs on the planted file")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.checkFinal(t, final)
+			checkVictim(t, victim)
+			s := tg.Suspect()
+			if s == nil || s.Path != partial || s.MovedTo == "" || s.Problem == "" {
+				t.Fatalf("suspect %+v, want the planted file set aside", s)
+			}
+			after, err := os.Lstat(s.MovedTo)
+			if err != nil || !os.SameFile(before, after) || after.Mode() != before.Mode() || after.Size() != before.Size() {
+				t.Errorf("set aside %v (%v), want the planted file untouched %v", after, err, before)
+			}
+			if after.Mode().IsRegular() {
+				if got, _ := os.ReadFile(s.MovedTo); tc.name != "hard-link-to-victim" && !strings.HasPrefix(planted, string(got)) {
+					t.Errorf("the planted file now holds %q", got)
+				}
+			}
+			if got := entries(t, dir); len(got) != 3 {
+				t.Errorf("left %q, want the victim's file, the download and the file set aside", got)
+			}
+		})
+	}
+}
+
+// plantFile puts "another user's" file at path.
+func plantFile(t *testing.T, path string, mode os.FileMode, uid int) {
+	t.Helper()
+	must(t, os.WriteFile(path, []byte("planted bytes, never in the archive"), 0o600))
+	must(t, os.Lchown(path, uid, uid))
+	must(t, os.Chmod(path, mode))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRecordIsNeverWrittenThrough: the record and its temporary file are
+// replaced, never written through, whatever sits at their names, and a
+// record that is a link to a pipe, another user's, or larger than a record
+// of the download can be, is ignored without reading it.
+func TestRecordIsNeverWrittenThrough(t *testing.T) {
+	requireRoot(t)
+	d := newTestDownload(t)
+	for _, tc := range []struct {
+		name string
+		// plant runs after an interrupted download left a genuine record
+		plant      func(t *testing.T, record, victim string)
+		wantResume bool
+	}{
+		{"record-symlink-to-victim", func(t *testing.T, record, victim string) {
+			must(t, os.Remove(record))
+			must(t, os.Symlink(victim, record))
+		}, false},
+		{"record-symlink-to-pipe", func(t *testing.T, record, _ string) {
+			must(t, os.Remove(record))
+			must(t, unix.Mkfifo(record+".fifo", 0o600))
+			must(t, os.Symlink(record+".fifo", record))
+		}, false},
+		{"record-temp-symlink-to-victim", func(t *testing.T, record, victim string) {
+			must(t, os.Symlink(victim, strings.TrimSuffix(record, recordSuffix)+recordTmpSuffix))
+		}, true},
+		{"record-of-another-user", func(t *testing.T, record, _ string) {
+			must(t, os.Lchown(record, otherUID, otherUID))
+		}, false},
+		{"record-padded-past-its-bound", func(t *testing.T, record, _ string) {
+			f, err := os.OpenFile(record, os.O_WRONLY|os.O_APPEND, 0)
+			must(t, err)
+			_, err = f.Write(bytes.Repeat([]byte{' '}, recordFixedMax+testChunks*recordEntryMax))
+			must(t, err)
+			must(t, f.Close())
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := writeVictim(t, dir)
+			final := filepath.Join(dir, "out.bin")
+			d.interrupted(t, final)
+			tc.plant(t, PartialPath(final)+recordSuffix, victim)
+
+			done := make(chan struct{})
+			var tg *Target
+			var err error
+			go func() { defer close(done); tg, _, err = d.get(t, final, false, -1) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				os.WriteFile(PartialPath(final)+recordSuffix+".fifo", nil, 0) // unblock a reader
+				t.Fatal("get hangs on the record")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resumed := tg.Resumed() > 0; resumed != tc.wantResume {
+				t.Errorf("resumed %d ranges; want a resume: %v", tg.Resumed(), tc.wantResume)
+			}
+			d.checkFinal(t, final)
+			checkVictim(t, victim)
+		})
+	}
+}
+
+// TestLongNames: names of 232 to 255 bytes, whose temporary names would
+// not fit in a file name, still download and resume.
+func TestLongNames(t *testing.T) {
+	d := newTestDownload(t)
+	for _, n := range []int{225, 226, 232, 240, 255} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			dir := t.TempDir()
+			final := filepath.Join(dir, strings.Repeat("é", n/2)+strings.Repeat("x", n%2))
+			if len(filepath.Base(final)) != n {
+				t.Fatalf("name of %d bytes", len(filepath.Base(final)))
+			}
+			d.interrupted(t, final)
+			for _, name := range entries(t, dir) {
+				if len(name) > maxNameLen {
+					t.Errorf("temporary name of %d bytes", len(name))
+				}
+			}
+			if got := entries(t, dir); len(got) != 2 {
+				t.Errorf("after the interruption the directory holds %q, want the partial file and its record", got)
+			}
+			tg, fetched, err := d.get(t, final, false, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tg.Resumed() != testChunks/2 || fetched != testChunks-testChunks/2 {
+				t.Errorf("resumed %d ranges and fetched %d", tg.Resumed(), fetched)
+			}
+			d.checkFinal(t, final)
+			if got := entries(t, dir); len(got) != 1 {
+				t.Errorf("left %q", got)
+			}
+		})
+	}
+}
+
+// TestFinalNameSymlink: a symbolic link at the final name is never written
+// through: it is refused, or with force replaced by the file itself. Devices
+// other than block devices, pipes and sockets are refused too.
+func TestFinalNameSymlink(t *testing.T) {
+	requireRoot(t)
+	d := newTestDownload(t)
+	dir := t.TempDir()
+	victim := writeVictim(t, dir)
+	null := filepath.Join(dir, "null")
+	must(t, unix.Mknod(null, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3)))) // as /dev/null
+	fifo := filepath.Join(dir, "fifo")
+	must(t, unix.Mkfifo(fifo, 0o600))
+
+	for _, target := range []string{victim, null, fifo, filepath.Join(dir, "nowhere")} {
+		final := filepath.Join(dir, "link-to-"+filepath.Base(target))
+		must(t, os.Symlink(target, final))
+		if _, _, err := d.get(t, final, false, -1); !errors.Is(err, ErrSymlink) {
+			t.Errorf("get to a link to %s: %v, want ErrSymlink", filepath.Base(target), err)
+		}
+		if fi, err := os.Lstat(final); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the link to %s was changed", filepath.Base(target))
+		}
+	}
+	checkVictim(t, victim)
+	if got := entries(t, dir); len(got) != 7 {
+		t.Errorf("refused downloads left %q", got)
+	}
+
+	final := filepath.Join(dir, "link-to-victim.txt")
+	if _, _, err := d.get(t, final, true, -1); err != nil {
+		t.Fatalf("get --force to a link: %v", err)
+	}
+	d.checkFinal(t, final)
+	checkVictim(t, victim)
+
+	for _, special := range []string{null, fifo} {
+		for _, force := range []bool{false, true} {
+			if _, _, err := d.get(t, special, force, -1); !errors.Is(err, ErrSpecialFile) {
+				t.Errorf("get to %s (force %v): %v, want ErrSpecialFile", filepath.Base(special), force, err)
+			}
+			if fi, err := os.Lstat(special); err != nil || fi.Mode().IsRegular() {
+				t.Errorf("%s was replaced", filepath.Base(special))
+			}
+		}
+	}
+}
+
+// TestCommitRefusesAReplacedTemporaryFile: if the temporary name no longer
+// holds the file that was downloaded when the download ends (someone with
+// write access to the directory swapped it), nothing gets the final name,
+// and the file now under the temporary name is left alone.
+func TestCommitRefusesAReplacedTemporaryFile(t *testing.T) {
+	d := newTestDownload(t)
+	dir := t.TempDir()
+	final := filepath.Join(dir, "out.bin")
+	tg, err := NewTarget(final, false)
+	must(t, err)
+	skip, done, err := tg.Resume(d.keys, d.info, testChunkPackages)
+	must(t, err)
+	o := DownloadOptions{ChunkPackages: testChunkPackages, Skip: skip, Done: done}
+	if _, err := DownloadAt(t.Context(), d.s, d.keys, d.id, d.info.Size, tg.File(), o); err != nil {
+		t.Fatal(err)
+	}
+	swapped := filepath.Join(dir, "swapped")
+	must(t, os.WriteFile(swapped, []byte("not what was downloaded"), 0o600))
+	must(t, os.Rename(swapped, PartialPath(final)))
+	if err := tg.Commit(); !errors.Is(err, ErrTempReplaced) {
+		t.Fatalf("Commit: %v, want ErrTempReplaced", err)
+	}
+	if _, err := os.Lstat(final); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the final name exists: %v", err)
+	}
+	if b, _ := os.ReadFile(PartialPath(final)); string(b) != "not what was downloaded" {
+		t.Errorf("the file under the temporary name was changed")
+	}
+}
+
+// TestStickyDirectory: in a directory like /tmp, another user's file under
+// the temporary name can be neither used nor moved, and one under the
+// record's name (or its temporary name) cannot be replaced. The download
+// still completes: into a one-off temporary file, or without a record, so
+// that a later run will not resume it. The planted file is untouched and
+// nothing is left behind. The download runs as uid 65534 in a child process,
+// since root may move anyone's file.
+func TestStickyDirectory(t *testing.T) {
+	if os.Getenv("OGIVE_TEST_STICKY_CHILD") != "" {
+		stickyChild(t)
+		return
+	}
+	requireRoot(t)
+	root := t.TempDir()
+	for p := root; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
+		must(t, os.Chmod(p, 0o755)) // reachable by the child
+	}
+	self, err := os.Executable()
+	must(t, err)
+	bin := filepath.Join(root, "archive.test")
+	b, err := os.ReadFile(self)
+	must(t, err)
+	must(t, os.WriteFile(bin, b, 0o755))
+
+	for _, planted := range []string{"", recordSuffix, recordTmpSuffix} {
+		t.Run("planted"+planted, func(t *testing.T) {
+			shared := filepath.Join(root, "shared"+planted)
+			must(t, os.Mkdir(shared, 0o755))
+			must(t, os.Chmod(shared, os.ModeSticky|0o777))
+			final := filepath.Join(shared, "out.bin")
+			plantedPath := PartialPath(final) + planted
+			must(t, os.WriteFile(plantedPath, []byte("planted by root"), 0o666))
+			must(t, os.Chmod(plantedPath, 0o666))
+
+			c := exec.Command(bin, "-test.run", "^TestStickyDirectory$", "-test.v")
+			c.Env = append(os.Environ(), "OGIVE_TEST_STICKY_CHILD="+final, "OGIVE_TEST_STICKY_PLANTED="+plantedPath)
+			c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: otherUID, Gid: otherUID}}
+			out, err := c.CombinedOutput()
+			if err != nil {
+				t.Fatalf("the download as uid %d: %v\n%s", otherUID, err, out)
+			}
+			if !strings.Contains(string(out), "not resumable: ") {
+				t.Errorf("the child did not report a download without resume:\n%s", out)
+			}
+			if b, err := os.ReadFile(plantedPath); err != nil || string(b) != "planted by root" {
+				t.Errorf("the planted file holds %q (%v)", b, err)
+			}
+			if got := entries(t, shared); len(got) != 2 {
+				t.Errorf("left %q, want the planted file and the download", got)
+			}
+			fi, err := os.Lstat(final)
+			if err != nil || fi.Sys().(*syscall.Stat_t).Uid != otherUID || fi.Mode().Perm() != 0o600 {
+				t.Errorf("the download: %v (%v), want a private file of uid %d", fi, err, otherUID)
+			}
+		})
+	}
+}
+
+// stickyChild is TestStickyDirectory's download, as the other user.
+func stickyChild(t *testing.T) {
+	final := os.Getenv("OGIVE_TEST_STICKY_CHILD")
+	planted := os.Getenv("OGIVE_TEST_STICKY_PLANTED")
+	d := newTestDownload(t)
+	tg, _, err := d.get(t, final, false, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.checkFinal(t, final)
+	want := planted // the file that could not be used: the record, for its temporary file
+	if strings.HasSuffix(planted, recordTmpSuffix) {
+		want = strings.TrimSuffix(planted, recordTmpSuffix) + recordSuffix
+	}
+	s := tg.Suspect()
+	if s == nil || s.Path != want || s.MovedTo != "" || s.Err == nil || tg.record != nil {
+		t.Fatalf("suspect %+v, want the planted file left alone and a download without a record", s)
+	}
+	if planted == PartialPath(final) && !strings.HasPrefix(filepath.Base(s.Using), hashedPrefix) {
+		t.Fatalf("downloading into %s, want a one-off file", s.Using)
+	}
+	fmt.Printf("not resumable: %s, %s (%v), into %s\n", s.Path, s.Problem, s.Err, s.Using)
+}
+
+// entries lists what a directory holds, hidden files included.
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
 }

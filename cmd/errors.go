@@ -142,6 +142,12 @@ func explain(err error) (msg, hint string) {
 		hint = "check the bucket name and region in the profile"
 	case errors.Is(err, archive.ErrExists):
 		hint = "add --force to replace it, or choose another name with --output"
+	case errors.Is(err, archive.ErrSymlink):
+		hint = "--force replaces the link itself with the file, --output chooses another name; to write into a block device, name the device, not a link to it"
+	case errors.Is(err, archive.ErrSpecialFile):
+		hint = "choose another name with --output; get writes into block devices only"
+	case errors.Is(err, archive.ErrTempReplaced):
+		hint = "someone else can write to this directory: download into a directory only you can write; nothing was written under the final name"
 	case errors.Is(err, archive.ErrUnsafeName):
 		hint = "choose a name to write it under with --output"
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):

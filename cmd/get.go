@@ -32,9 +32,15 @@ func newGetCmd(f *Factory, g *globalOptions) *cobra.Command {
 		Long: `Download an archive, check its authenticity and decrypt it into <directory> under its
 original file name, or under --output. The file appears under its final name only after
 every byte has authenticated; until then it is a hidden temporary file in the same
-directory. An existing file is never replaced without --force. If the destination is a
-block device, the archive is written into it after checking that it is large enough.
-A directory of "-" writes the plaintext to stdout.
+directory. An existing file is never replaced without --force. A symbolic link there is
+never written through: get refuses it, and --force replaces the link itself. If the
+destination is a block device, the archive is written into it after checking that it is
+large enough. A directory of "-" writes the plaintext to stdout.
+
+An interrupted download resumes: the same command fetches only the ranges not yet in the
+temporary file (mode 0600), after checking each one against the MAC recorded when it was
+written. A file under that temporary name that is not your own private file is never used:
+get sets it aside with a warning and starts afresh.
 
 The archive must have been restored first (see "ogive restore" and "ogive head"); if it is
 not, get exits with status 2. With --wait, get first waits for a restore in progress to
@@ -52,7 +58,7 @@ left; elsewhere get prints one summary line when it is done. --quiet prints neit
 		},
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "file name to write instead of the original one")
-	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file")
+	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file, or a symbolic link itself")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 4, "ranges downloaded at once")
 	c.Flags().BoolVar(&o.wait, "wait", false, "wait until a restore in progress completes, then download")
 	c.Flags().DurationVar(&o.timeout, "timeout", 0, "with --wait, give up after this long (e.g. 30m, 48h); 0 waits as long as it takes")
@@ -138,15 +144,13 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			return err
 		}
 	}
-	plainSize, err := keys.PlainSize(info.Size)
+	dl.Skip, dl.Done, err = t.Resume(keys, info, dl.ChunkPackages)
 	if err != nil {
 		t.Abort()
 		return err
 	}
-	dl.Skip, dl.Done, err = t.Resume(info, plainSize, dl.ChunkPackages)
-	if err != nil {
-		t.Abort()
-		return err
+	if s := t.Suspect(); s != nil {
+		noteSuspect(f, s)
 	}
 	if n := t.Resumed(); n > 0 && !g.quiet {
 		fmt.Fprintf(f.Err, "Resuming the download of %s: %d ranges of %s already here.\n", name, n,
@@ -159,11 +163,10 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		tr.Stop()
 		// What authenticated stays for the next run, unless the archive
 		// itself is bad: then nothing of it is kept.
-		if t.Device() || errors.Is(err, crypt.ErrAuthentication) {
+		if errors.Is(err, crypt.ErrAuthentication) {
 			t.Abort()
-		} else {
-			t.Keep()
-			err = &keptPartial{err: err, path: t.Partial()}
+		} else if kept := t.Keep(); kept != "" {
+			err = &keptPartial{err: err, path: kept}
 		}
 		return err
 	}
@@ -186,10 +189,25 @@ func destName(o *getOptions, archived string) string {
 // notePartial tells the user that an interrupted download of path is kept,
 // when its restored copy expired before it could finish.
 func notePartial(f *Factory, path string) {
-	dir, base := filepath.Split(path)
-	if _, err := os.Stat(filepath.Join(dir, "."+base+".ogive-partial")); err == nil {
-		fmt.Fprintf(f.Err, "The part of %s downloaded before is kept; restore the archive again and get resumes it.\n", base)
+	if st, err := os.Lstat(archive.PartialPath(path)); err == nil && st.Mode().IsRegular() {
+		fmt.Fprintf(f.Err, "The part of %s downloaded before is kept; restore the archive again and get resumes it.\n", filepath.Base(path))
 	}
+}
+
+// noteSuspect warns that a file under the download's temporary name was
+// not used: someone else may have put it there. A warning: --quiet keeps it.
+func noteSuspect(f *Factory, s *archive.Suspect) {
+	if s.MovedTo != "" {
+		fmt.Fprintf(f.Err, "warning: not resuming from %s, %s: set it aside as %s; starting afresh\n",
+			s.Path, s.Problem, filepath.Base(s.MovedTo))
+		return
+	}
+	err := s.Err
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner // the reason, without the paths
+	}
+	fmt.Fprintf(f.Err, "warning: not resuming from %s, %s (%v): downloading into %s, which a later get will not resume\n",
+		s.Path, s.Problem, err, filepath.Base(s.Using))
 }
 
 // startDownload follows a download on stderr. It counts plaintext bytes as

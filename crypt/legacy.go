@@ -55,6 +55,8 @@ type Decrypter interface {
 	// PlainSize returns the size of the file held in a stream of cipherSize bytes, or
 	// ErrAuthentication for a length no stream of the format can have.
 	PlainSize(cipherSize int64) (int64, error)
+	// RangeMAC derives the key that proves the ranges of a download already on disk.
+	RangeMAC() (*RangeMAC, error)
 	// Destroy wipes the keys.
 	Destroy()
 }

@@ -145,7 +145,7 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, archive.ErrSymlink):
 		hint = "--force replaces the link itself with the file, --output chooses another name; to write into a block device, name the device, not a link to it"
 	case errors.Is(err, archive.ErrSpecialFile):
-		hint = "choose another name with --output; get writes into block devices only"
+		hint = "choose another name with --output; get writes into block devices only (for a tape or other character device: ogive get ID - > DEVICE)"
 	case errors.Is(err, archive.ErrTempReplaced):
 		hint = "someone else can write to this directory: download into a directory only you can write; nothing was written under the final name"
 	case errors.Is(err, archive.ErrUnsafeName):

@@ -120,7 +120,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			tr.Stop()
 			return err
 		}
-		tr.Done(fmt.Sprintf("Downloaded %s to stdout (%s)", name, formatSize(n)))
+		tr.Done(fmt.Sprintf("Downloaded %s to stdout (%s)", printable(name), formatSize(n)))
 		return nil
 	}
 
@@ -153,7 +153,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		noteSuspect(f, s)
 	}
 	if n := t.Resumed(); n > 0 && !g.quiet {
-		fmt.Fprintf(f.Err, "Resuming the download of %s: %d ranges of %s already here.\n", name, n,
+		fmt.Fprintf(f.Err, "Resuming the download of %s: %d ranges of %s already here.\n", printable(name), n,
 			formatSize(int64(dl.ChunkPackages)*crypt.PackageSize))
 	}
 	tr := startDownload(f, g, name, keys, info.Size)
@@ -174,7 +174,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		tr.Stop()
 		return err
 	}
-	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", name, path, formatSize(n)))
+	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", printable(name), printable(path), formatSize(n)))
 	return nil
 }
 
@@ -190,7 +190,7 @@ func destName(o *getOptions, archived string) string {
 // when its restored copy expired before it could finish.
 func notePartial(f *Factory, path string) {
 	if st, err := os.Lstat(archive.PartialPath(path)); err == nil && st.Mode().IsRegular() {
-		fmt.Fprintf(f.Err, "The part of %s downloaded before is kept; restore the archive again and get resumes it.\n", filepath.Base(path))
+		fmt.Fprintf(f.Err, "The part of %s downloaded before is kept; restore the archive again and get resumes it.\n", printable(filepath.Base(path)))
 	}
 }
 
@@ -199,15 +199,15 @@ func notePartial(f *Factory, path string) {
 func noteSuspect(f *Factory, s *archive.Suspect) {
 	if s.MovedTo != "" {
 		fmt.Fprintf(f.Err, "warning: not resuming from %s, %s: set it aside as %s; starting afresh\n",
-			s.Path, s.Problem, filepath.Base(s.MovedTo))
+			printable(s.Path), s.Problem, printable(filepath.Base(s.MovedTo)))
 		return
 	}
 	err := s.Err
 	if inner := errors.Unwrap(err); inner != nil {
 		err = inner // the reason, without the paths
 	}
-	fmt.Fprintf(f.Err, "warning: not resuming from %s, %s (%v): downloading into %s, which a later get will not resume\n",
-		s.Path, s.Problem, err, filepath.Base(s.Using))
+	fmt.Fprintf(f.Err, "warning: not resuming from %s, %s (%s): downloading into %s, which a later get will not resume\n",
+		printable(s.Path), s.Problem, oneLine(err.Error()), printable(filepath.Base(s.Using)))
 }
 
 // startDownload follows a download on stderr. It counts plaintext bytes as
@@ -219,7 +219,7 @@ func startDownload(f *Factory, g *globalOptions, name string, keys crypt.Decrypt
 		total = -1 // the download itself reports the bad size
 	}
 	return progress.Start(f.Err, progress.Options{
-		Label: "get " + name,
+		Label: "get " + printable(name),
 		Total: total,
 		Bar:   f.ErrIsTerminal,
 		Quiet: g.quiet,

@@ -165,7 +165,7 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 	case errors.Is(err, resume.ErrUntrusted):
 		// Not written with this master key, or from an older ogive: nothing in it
 		// is believed, nothing is aborted because of it.
-		r.notice(fmt.Sprintf("not resuming from %v; starting a new upload", err))
+		r.notice(fmt.Sprintf("not resuming: %v; starting a new upload", err))
 		return r.start(ctx, nil)
 	case err != nil:
 		return nil, nil, nil, err

@@ -31,6 +31,22 @@ var (
 	ErrNoStateDir = errors.New("no directory for upload state: set HOME or XDG_STATE_HOME")
 )
 
+// untrustedError says why a record is not trusted; it is ErrUntrusted.
+type untrustedError struct{ path, why string }
+
+func untrusted(format string, a ...any) error {
+	return &untrustedError{why: fmt.Sprintf(format, a...)}
+}
+
+func (e *untrustedError) Error() string {
+	if e.path == "" {
+		return "upload record " + e.why
+	}
+	return "upload record " + e.path + " " + e.why
+}
+
+func (e *untrustedError) Is(target error) bool { return target == ErrUntrusted }
+
 // formatVersion is bumped when records change incompatibly; records of other versions are
 // never trusted. Version 1 had no MAC and no part digests.
 const formatVersion = 2
@@ -139,13 +155,13 @@ func decode(b []byte, key Authenticator) (*Upload, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUntrusted, err)
+		return nil, untrusted("is not a record of this version: %v", err)
 	}
 	if r.Version != formatVersion {
-		return nil, fmt.Errorf("%w: format version %d, want %d", ErrUntrusted, r.Version, formatVersion)
+		return nil, untrusted("is of format version %d, not %d", r.Version, formatVersion)
 	}
 	if r.ID == "" {
-		return nil, fmt.Errorf("%w: no storage ID", ErrUntrusted)
+		return nil, untrusted("has no storage ID")
 	}
 	u := &Upload{
 		Bucket: r.Bucket, Prefix: r.Prefix, ID: r.ID, UploadID: r.UploadID, PartSize: r.PartSize,
@@ -155,24 +171,24 @@ func decode(b []byte, key Authenticator) (*Upload, error) {
 	for _, p := range r.Parts {
 		var d [32]byte
 		if p.Number <= prev || p.Number > maxPart || hex.DecodedLen(len(p.Digest)) != len(d) {
-			return nil, fmt.Errorf("%w: bad part %d", ErrUntrusted, p.Number)
+			return nil, untrusted("has a bad part %d", p.Number)
 		}
 		if _, err := hex.Decode(d[:], []byte(p.Digest)); err != nil {
-			return nil, fmt.Errorf("%w: part %d: %w", ErrUntrusted, p.Number, err)
+			return nil, untrusted("has a bad digest of part %d", p.Number)
 		}
 		u.Digests[p.Number] = d
 		prev = p.Number
 	}
 	got, err := hex.DecodeString(r.MAC)
 	if err != nil || len(got) != sha256.Size {
-		return nil, fmt.Errorf("%w: no MAC", ErrUntrusted)
+		return nil, untrusted("has no MAC")
 	}
 	want, err := key.MAC(canonical(u))
 	if err != nil {
 		return nil, fmt.Errorf("authenticate upload record: %w", err)
 	}
 	if !hmac.Equal(got, want[:]) {
-		return nil, fmt.Errorf("%w: MAC does not match (written with another master key, or changed)", ErrUntrusted)
+		return nil, untrusted("does not authenticate: written with another master key, or changed")
 	}
 	return u, nil
 }

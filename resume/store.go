@@ -113,7 +113,7 @@ func (s *Store) Load(bucket, prefix, path string, key Authenticator) (*Upload, e
 		return nil, err
 	}
 	if u.Bucket != bucket || u.Prefix != prefix || u.Source.Path != path {
-		return nil, fmt.Errorf("%w: the record is of another upload", ErrUntrusted)
+		return nil, &untrustedError{path: s.path(base(bucket, prefix, path) + ".json"), why: "is of another upload"}
 	}
 	return u, nil
 }
@@ -126,7 +126,7 @@ func (s *Store) read(name string, key Authenticator) (*Upload, error) {
 	case errors.Is(err, unix.ENOENT):
 		return nil, ErrNoState
 	case errors.Is(err, unix.ELOOP):
-		return nil, fmt.Errorf("%w: %s is a symbolic link", ErrUntrusted, s.path(name))
+		return nil, &untrustedError{path: s.path(name), why: "is a symbolic link"}
 	case err != nil:
 		return nil, fmt.Errorf("read upload record %s: %w", s.path(name), err)
 	}
@@ -137,18 +137,22 @@ func (s *Store) read(name string, key Authenticator) (*Upload, error) {
 		return nil, fmt.Errorf("read upload record %s: %w", s.path(name), err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() || st.Size > maxRecordSize {
-		return nil, fmt.Errorf("%w: %s is not a regular file of yours of at most %d bytes", ErrUntrusted, s.path(name), maxRecordSize)
+		return nil, &untrustedError{path: s.path(name), why: fmt.Sprintf("is not a regular file of yours of at most %d bytes", maxRecordSize)}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxRecordSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read upload record %s: %w", s.path(name), err)
 	}
 	if len(b) > maxRecordSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrUntrusted, s.path(name), maxRecordSize)
+		return nil, &untrustedError{path: s.path(name), why: fmt.Sprintf("is larger than %d bytes", maxRecordSize)}
 	}
 	u, err := decode(b, key)
+	var why *untrustedError
+	if errors.As(err, &why) {
+		why.path = s.path(name)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("upload record %s: %w", s.path(name), err)
+		return nil, err
 	}
 	return u, nil
 }

@@ -39,9 +39,15 @@ line; progress and messages go to stderr. Putting the same file twice makes two 
 
 Uploads of files and block devices resume: if one is interrupted (Ctrl-C, a lost network,
 a crash, a reboot), running the same command again continues it, after checking that the
-parts already in S3 match the file. A file that changed in between is uploaded afresh under
+parts already sent match the file. A file that changed in between is uploaded afresh under
 a new key. --no-resume starts afresh anyway; "ogive uploads" lists and aborts unfinished
 uploads. Standard input cannot resume.
+
+Each upload of a file is recorded in $XDG_STATE_HOME/ogive/uploads (by default
+~/.local/state/ogive/uploads), which must belong to you and be writable by nobody else;
+without HOME or XDG_STATE_HOME a file cannot be put. Records are authenticated with your
+master key: one that does not authenticate is ignored. One put of a file runs at a time: a
+second one stops at once with "another ogive (pid N) is uploading FILE".
 
 On a terminal, a bar on stderr shows the encrypted bytes S3 has acknowledged, the rate and
 the time left; elsewhere put prints one summary line per file when it is uploaded. Once per

@@ -30,7 +30,8 @@ S3 bills their parts as stored data until they are completed or aborted. Running
 "ogive put" again resumes an upload recorded here.
 
 With --abort, abort the given uploads (by storage ID or upload ID), or all of them when none
-is given, and forget their resume state.`,
+is given, and forget their resume state. An upload that another ogive on this machine is
+sending is not aborted.`,
 		Example: `  ogive uploads
   ogive uploads --abort
   ogive uploads --abort Am2PwO56QfQt-4bZGxAtD2Amt9qL6CQuZlCauhR8HazZpwrbqQuby0fj`,

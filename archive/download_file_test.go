@@ -29,7 +29,7 @@ func TestDownloadAtFile(t *testing.T) {
 	master := bytes.Repeat([]byte{3}, crypt.MasterKeySize)
 	plain := bytes.Repeat([]byte("0123456789abcdef"), 10*crypt.PackageSize/16+123)
 	s := object.NewMemory(nil, nil, 0)
-	id, _, err := Put(t.Context(), s, master, Source{R: bytes.NewReader(plain), Name: "f", Size: int64(len(plain))}, PutOptions{StorageClass: "STANDARD"})
+	id, _, err := Put(t.Context(), s, lend(master), Source{R: bytes.NewReader(plain), Name: "f", Size: int64(len(plain))}, PutOptions{StorageClass: "STANDARD"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestDownloadStreamRecyclesBuffers(t *testing.T) {
 		plain[i] = byte(i / crypt.PackageSize * 31)
 	}
 	s := object.NewMemory(nil, nil, 0)
-	id, _, err := Put(t.Context(), s, master, Source{R: bytes.NewReader(plain), Name: "s", Size: int64(len(plain))}, PutOptions{StorageClass: "STANDARD"})
+	id, _, err := Put(t.Context(), s, lend(master), Source{R: bytes.NewReader(plain), Name: "s", Size: int64(len(plain))}, PutOptions{StorageClass: "STANDARD"})
 	if err != nil {
 		t.Fatal(err)
 	}

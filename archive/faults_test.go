@@ -28,7 +28,7 @@ func stored(t *testing.T, plain []byte) (*object.Memory, string, crypt.Decrypter
 	}
 	s := object.NewMemory(nil, nil, 0)
 	ctx := context.Background()
-	id, _, err := Put(ctx, s, master, Source{R: bytes.NewReader(plain), Name: "f", Size: int64(len(plain))},
+	id, _, err := Put(ctx, s, lend(master), Source{R: bytes.NewReader(plain), Name: "f", Size: int64(len(plain))},
 		PutOptions{StorageClass: "STANDARD"})
 	if err != nil {
 		t.Fatal(err)

@@ -93,7 +93,7 @@ func TestPutStreamUsesSchedule(t *testing.T) {
 	master := bytes.Repeat([]byte{7}, crypt.MasterKeySize)
 	plain := bytes.Repeat([]byte("stream "), int(PartSize(-1)/crypt.MaxPackageLen*crypt.PackageSize)/7+5000)
 	s := &partSizes{Store: object.NewMemory(nil, nil, 0), sizes: map[int32]int64{}}
-	id, n, err := Put(t.Context(), s, master, Source{R: bytes.NewReader(plain), Name: "stream", Size: -1}, PutOptions{StorageClass: "STANDARD"})
+	id, n, err := Put(t.Context(), s, lend(master), Source{R: bytes.NewReader(plain), Name: "stream", Size: -1}, PutOptions{StorageClass: "STANDARD"})
 	if err != nil || n != int64(len(plain)) {
 		t.Fatalf("Put = %d, %v; want %d bytes", n, err, len(plain))
 	}

@@ -83,21 +83,20 @@ type PutOptions struct {
 	OnPart       func(object.Part)
 }
 
+// MasterKey lends the master key to use for the length of the call only; the caller
+// keeps it sealed the rest of the time. cmd passes its session's withMasterKey.
+type MasterKey func(use func(master []byte) error) error
+
 // Put encrypts src under a fresh salt and uploads it. It returns the new
-// object's storage ID and the plaintext size.
-func Put(ctx context.Context, s object.Store, master []byte, src Source, o PutOptions) (id string, size int64, err error) {
+// object's storage ID and the plaintext size. The master key is opened only to
+// derive the object's keys.
+func Put(ctx context.Context, s object.Store, master MasterKey, src Source, o PutOptions) (id string, size int64, err error) {
 	return put(ctx, s, master, src, o, nil)
 }
 
 // put is Put with an optional fixed salt, the tests' hook.
-func put(ctx context.Context, s object.Store, master []byte, src Source, o PutOptions, fixed *crypt.Salt) (id string, size int64, err error) {
-	var salt crypt.Salt
-	if fixed != nil {
-		salt = *fixed
-	} else if salt, err = crypt.NewSalt(); err != nil {
-		return "", 0, err
-	}
-	keys, err := crypt.DeriveKeys(master, salt)
+func put(ctx context.Context, s object.Store, master MasterKey, src Source, o PutOptions, fixed *crypt.Salt) (id string, size int64, err error) {
+	keys, err := newObjectKeys(master, fixed)
 	if err != nil {
 		return "", 0, err
 	}
@@ -136,6 +135,31 @@ func put(ctx context.Context, s object.Store, master []byte, src Source, o PutOp
 		return "", 0, fmt.Errorf("upload %s: %w", src.Name, err)
 	}
 	return id, counted.n, nil
+}
+
+// newObjectKeys derives the keys of a new object under a fresh salt, or under fixed (the
+// tests' hook), holding the master key open for the derivation only.
+func newObjectKeys(master MasterKey, fixed *crypt.Salt) (*crypt.Keys, error) {
+	var salt crypt.Salt
+	if fixed != nil {
+		salt = *fixed
+	} else {
+		var err error
+		if salt, err = crypt.NewSalt(); err != nil {
+			return nil, err
+		}
+	}
+	var keys *crypt.Keys
+	err := master(func(m []byte) error {
+		var err error
+		keys, err = crypt.DeriveKeys(m, salt)
+		return err
+	})
+	if err != nil {
+		keys.Destroy()
+		return nil, err
+	}
+	return keys, nil
 }
 
 // countingReader counts the plaintext read and, when the size is known,

@@ -2,9 +2,11 @@ package archive
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -34,8 +36,9 @@ type ResumableOptions struct {
 	Prefix   string
 	NoResume bool         // start afresh even if an interrupted upload is recorded
 	Notice   func(string) // told what happened to an interrupted upload
-	// Salt fixes the salt of a new upload. It is a test hook (the tests prove
-	// a resumed object equals an uninterrupted one); production leaves it nil.
+	// Salt fixes the salt of a new upload when no upload is recorded. It is a
+	// test hook (the tests prove a resumed object equals an uninterrupted
+	// one); production leaves it nil.
 	Salt *crypt.Salt
 }
 
@@ -49,15 +52,24 @@ type PutResult struct {
 
 // PutResumable encrypts and uploads a seekable source so that, if it is
 // interrupted (Ctrl-C, a lost network, SIGKILL, a reboot), the same call
-// continues it: the multipart upload ID and salt are recorded before the
-// first part is sent, parts already in S3 are kept after their checksums
-// are checked against the source re-encrypted under that salt, and only the
-// rest is sent. A source that changed since never reuses the salt: its old
-// upload is aborted and a new one starts with a new salt.
+// continues it.
 //
-// On failure the upload is left in place, recorded, for the next run to
-// resume (or for "ogive uploads --abort").
-func PutResumable(ctx context.Context, s object.Store, master []byte, src SeekableSource, o ResumableOptions) (PutResult, error) {
+// A record of the upload (resume.Upload) is saved before the upload is
+// created, and again with the digest of each part before the part is sent;
+// it is MACed with a key derived from the master key, and only a record that
+// authenticates, names an ID of this profile for this file name and this
+// source, and whose ID holds no object yet, is resumed. Then every part it
+// has a digest of is encrypted again from the source and must give the same
+// digest, and every part S3 lists must have one: otherwise the source changed
+// without its metadata showing it, and the upload starts again under a new
+// salt, so that no nonce ever encrypts two plaintexts. Parts in S3 whose
+// CRC-32C matches are kept; the rest are sent.
+//
+// One upload of a source runs at a time: a second one fails at once with a
+// *resume.BusyError. The master key is opened only to derive keys. On
+// failure the upload is left in place, recorded, for the next run to resume
+// (or for "ogive uploads --abort").
+func PutResumable(ctx context.Context, s object.Store, master MasterKey, src SeekableSource, o ResumableOptions) (PutResult, error) {
 	cipherSize := crypt.EncryptedSize(src.Size)
 	if cipherSize < 0 {
 		return PutResult{}, fmt.Errorf("%s: %w", src.Name, crypt.ErrTooLarge)
@@ -71,142 +83,258 @@ func PutResumable(ctx context.Context, s object.Store, master []byte, src Seekab
 		id, n, err := put(ctx, s, master, Source{R: io.NewSectionReader(src.R, 0, src.Size), Name: src.Name, Size: src.Size}, o.PutOptions, o.Salt)
 		return PutResult{ID: id, Size: n, Parts: 1}, err
 	}
-	notice := o.Notice
-	if notice == nil {
-		notice = func(string) {}
+	r := &resumable{s: s, master: master, src: src, o: o, partSize: partSize, cipherSize: cipherSize, notice: o.Notice}
+	if r.notice == nil {
+		r.notice = func(string) {}
 	}
-	up, keys, done, err := resumeOrStart(ctx, s, master, src, o, partSize, notice)
+	lock, err := o.States.Lock(o.Bucket, o.Prefix, src.Identity.Path)
+	if err != nil {
+		return PutResult{}, err
+	}
+	defer func() {
+		if err := lock.Release(); err != nil {
+			r.notice(err.Error())
+		}
+	}()
+	err = master(func(m []byte) error {
+		var err error
+		r.recordKey, err = crypt.DeriveRecordKey(m)
+		return err
+	})
+	if err != nil {
+		return PutResult{}, err
+	}
+	defer r.recordKey.Destroy()
+	return r.run(ctx)
+}
+
+// resumable is one PutResumable of more than one part, with the source's lock held.
+type resumable struct {
+	s          object.Store
+	master     MasterKey
+	src        SeekableSource
+	o          ResumableOptions
+	partSize   int64
+	cipherSize int64
+	notice     func(string)
+	recordKey  *crypt.RecordKey
+
+	// saving serializes the record's updates as parts are sent.
+	saving sync.Mutex
+}
+
+func (r *resumable) run(ctx context.Context) (PutResult, error) {
+	up, keys, kept, err := r.resumeOrStart(ctx)
 	if err != nil {
 		return PutResult{}, err
 	}
 	defer keys.Destroy()
-
-	p := &partPlan{keys: keys, src: src, partSize: partSize, cipherSize: cipherSize}
+	p := &partPlan{keys: keys, src: r.src, partSize: r.partSize, cipherSize: r.cipherSize}
 	total := p.count()
-	// Parts already in S3 must be the source's parts under this salt. One
-	// that is not means the source changed without its metadata showing it:
-	// sending it again would encrypt new data under the same salt, so the
-	// whole upload starts again instead.
-	kept, err := p.check(done)
-	if err != nil {
-		return PutResult{}, err
-	}
-	if len(kept) < len(done) {
-		notice("the source does not match the parts uploaded before; starting again with a new salt")
-		abort(ctx, s, up, o)
-		return PutResumable(ctx, s, master, src, withoutResume(o))
-	}
 	if len(kept) > 0 {
-		notice(fmt.Sprintf("resuming: %d of %d parts already uploaded", len(kept), total))
+		r.notice(fmt.Sprintf("resuming: %d of %d parts already uploaded", len(kept), total))
 	}
-	parts, err := p.upload(ctx, s, up, kept, o)
+	parts, err := r.upload(ctx, p, up, kept)
 	if err != nil {
-		return PutResult{}, fmt.Errorf("upload %s (resumable: run the same command again): %w", src.Name, err)
+		return PutResult{}, fmt.Errorf("upload %s (resumable: run the same command again): %w", r.src.Name, err)
 	}
-	if src.Recheck != nil {
-		now, err := src.Recheck()
-		if err != nil || !(&resume.Upload{Source: src.Identity}).Matches(now) {
-			abort(ctx, s, up, o)
-			return PutResult{}, fmt.Errorf("%s: %w", src.Name, ErrSourceChanged)
+	if r.src.Recheck != nil {
+		now, err := r.src.Recheck()
+		if err != nil || !(&resume.Upload{Source: r.src.Identity}).Matches(now) {
+			r.abort(ctx, up)
+			return PutResult{}, fmt.Errorf("%s: %w", r.src.Name, ErrSourceChanged)
 		}
 	}
-	if err := object.Complete(ctx, s, up.ID, up.UploadID, parts, cipherSize); err != nil {
-		return PutResult{}, fmt.Errorf("upload %s: %w", src.Name, err)
+	if err := object.Complete(ctx, r.s, up.ID, up.UploadID, parts, r.cipherSize); err != nil {
+		return PutResult{}, fmt.Errorf("upload %s: %w", r.src.Name, err)
 	}
-	if err := o.States.Remove(o.Bucket, o.Prefix, src.Identity.Path); err != nil {
-		notice(err.Error())
+	if err := r.o.States.Remove(r.o.Bucket, r.o.Prefix, r.src.Identity.Path); err != nil {
+		r.notice(err.Error())
 	}
-	return PutResult{ID: up.ID, Size: src.Size, Parts: total, ResumedFrom: len(kept)}, nil
+	return PutResult{ID: up.ID, Size: r.src.Size, Parts: total, ResumedFrom: len(kept)}, nil
 }
 
-func withoutResume(o ResumableOptions) ResumableOptions {
-	o.NoResume = true
-	o.Salt = nil
-	return o
-}
-
-// resumeOrStart finds the recorded upload of src and the parts S3 holds of
-// it, or starts a new upload and records it.
-func resumeOrStart(ctx context.Context, s object.Store, master []byte, src SeekableSource, o ResumableOptions,
-	partSize int64, notice func(string)) (*resume.Upload, *crypt.Keys, []object.Part, error) {
-	st, err := o.States.Load(o.Bucket, o.Prefix, src.Identity.Path)
+// resumeOrStart returns the recorded upload of the source, its keys and the
+// parts of it S3 holds that can be kept, if it can be resumed; otherwise a
+// new upload, created and recorded.
+func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.Keys, []object.Part, error) {
+	rec, err := r.o.States.Load(r.o.Bucket, r.o.Prefix, r.src.Identity.Path, r.recordKey)
 	switch {
 	case errors.Is(err, resume.ErrNoState):
+		return r.start(ctx, r.o.Salt)
+	case errors.Is(err, resume.ErrUntrusted):
+		// Not written with this master key, or from an older ogive: nothing in it
+		// is believed, nothing is aborted because of it.
+		r.notice(fmt.Sprintf("not resuming: %v; starting a new upload", err))
+		return r.start(ctx, nil)
 	case err != nil:
 		return nil, nil, nil, err
-	case o.NoResume:
-		abort(ctx, s, st, o)
-	case !st.Matches(src.Identity) || st.PartSize != partSize:
-		notice("the source changed since the interrupted upload; starting again with a new salt")
-		abort(ctx, s, st, o)
-	default:
-		name, keys, err := crypt.OpenID(master, st.ID)
-		if err != nil || name != src.Name {
-			if keys != nil {
-				keys.Destroy()
-			}
-			abort(ctx, s, st, o)
-			break
-		}
-		parts, err := s.ListParts(ctx, st.ID, st.UploadID)
-		if errors.Is(err, object.ErrNotFound) {
-			// Aborted meanwhile, by hand or by a lifecycle rule.
-			keys.Destroy()
-			o.States.Remove(o.Bucket, o.Prefix, src.Identity.Path)
-			break
-		}
-		if err != nil {
-			keys.Destroy()
-			return nil, nil, nil, fmt.Errorf("resume upload of %s: %w", src.Name, err)
-		}
-		return st, keys, parts, nil
 	}
-
-	salt := o.Salt
-	if salt == nil {
-		fresh, err := crypt.NewSalt()
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		salt = &fresh
-	}
-	keys, err := crypt.DeriveKeys(master, *salt)
+	keys, err := r.openRecordedID(rec)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	maxLen := o.MaxIDLen
+	if keys == nil {
+		r.notice(fmt.Sprintf("not resuming: the recorded storage ID %s is not an archive of %s in this profile; starting a new upload", rec.ID, r.src.Name))
+		return r.start(ctx, nil)
+	}
+	// The record is this profile's and names this file: aborting its upload
+	// can only end an upload of ours.
+	restart := func(why string) (*resume.Upload, *crypt.Keys, []object.Part, error) {
+		keys.Destroy()
+		if why != "" {
+			r.notice(why)
+		}
+		r.abort(ctx, rec)
+		return r.start(ctx, nil)
+	}
+	switch {
+	case r.o.NoResume:
+		return restart("")
+	case !rec.Matches(r.src.Identity) || rec.PartSize != r.partSize:
+		return restart("the source changed since the interrupted upload; starting again with a new salt")
+	case rec.UploadID == "":
+		return restart("") // the last run stopped before S3 created its upload
+	}
+	// An object at the recorded ID, whoever put it there, must never be
+	// followed by parts encrypted under its salt.
+	if _, err := r.s.Head(ctx, rec.ID); err == nil {
+		return restart(fmt.Sprintf("an archive already exists under the recorded storage ID %s; starting a new upload", rec.ID))
+	} else if !errors.Is(err, object.ErrNotFound) {
+		keys.Destroy()
+		return nil, nil, nil, fmt.Errorf("resume upload of %s: %w", r.src.Name, err)
+	}
+	listed, err := r.s.ListParts(ctx, rec.ID, rec.UploadID)
+	if errors.Is(err, object.ErrNotFound) {
+		// Aborted meanwhile, by hand or by a lifecycle rule.
+		keys.Destroy()
+		r.o.States.Remove(r.o.Bucket, r.o.Prefix, r.src.Identity.Path)
+		return r.start(ctx, nil)
+	}
+	if err != nil {
+		keys.Destroy()
+		return nil, nil, nil, fmt.Errorf("resume upload of %s: %w", r.src.Name, err)
+	}
+	p := &partPlan{keys: keys, src: r.src, partSize: r.partSize, cipherSize: r.cipherSize}
+	kept, same, err := p.check(rec, listed)
+	if err != nil {
+		keys.Destroy()
+		return nil, nil, nil, err
+	}
+	if !same {
+		return restart("the source does not match the parts recorded before; starting again with a new salt")
+	}
+	return rec, keys, kept, nil
+}
+
+// openRecordedID returns the keys of the recorded ID if it is an ID of this
+// profile that seals the source's name, or nil.
+func (r *resumable) openRecordedID(rec *resume.Upload) (*crypt.Keys, error) {
+	var keys *crypt.Keys
+	err := r.master(func(m []byte) error {
+		name, k, err := crypt.OpenID(m, rec.ID)
+		if err == nil && name == r.src.Name {
+			keys = k
+		} else if k != nil {
+			k.Destroy()
+		}
+		return nil
+	})
+	return keys, err
+}
+
+// start creates a new upload under a fresh salt (or fixed, the tests' hook)
+// and records it: once before creating it, so that "ogive uploads --abort"
+// finds the lock of an upload being created, and again with its upload ID.
+func (r *resumable) start(ctx context.Context, fixed *crypt.Salt) (*resume.Upload, *crypt.Keys, []object.Part, error) {
+	keys, err := newObjectKeys(r.master, fixed)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	maxLen := r.o.MaxIDLen
 	if maxLen <= 0 {
 		maxLen = crypt.MaxIDLen
 	}
-	id, err := crypt.SealName(keys, src.Name, maxLen)
+	id, err := crypt.SealName(keys, r.src.Name, maxLen)
 	if err != nil {
 		keys.Destroy()
 		return nil, nil, nil, err
 	}
-	uploadID, err := s.CreateUpload(ctx, id, object.PutOptions{StorageClass: o.StorageClass})
+	up := &resume.Upload{
+		Bucket: r.o.Bucket, Prefix: r.o.Prefix, ID: id, PartSize: r.partSize, Class: r.o.StorageClass,
+		Source: r.src.Identity, Started: time.Now().UTC(), Digests: map[int32][32]byte{},
+	}
+	if err := r.o.States.Save(up, r.recordKey); err != nil {
+		keys.Destroy()
+		return nil, nil, nil, err
+	}
+	up.UploadID, err = r.s.CreateUpload(ctx, id, object.PutOptions{StorageClass: r.o.StorageClass})
 	if err != nil {
 		keys.Destroy()
-		return nil, nil, nil, fmt.Errorf("upload %s: %w", src.Name, err)
-	}
-	up := &resume.Upload{
-		Bucket: o.Bucket, Prefix: o.Prefix, ID: id, UploadID: uploadID,
-		PartSize: partSize, Class: o.StorageClass, Source: src.Identity, Started: time.Now().UTC(),
+		r.o.States.Remove(r.o.Bucket, r.o.Prefix, r.src.Identity.Path)
+		return nil, nil, nil, fmt.Errorf("upload %s: %w", r.src.Name, err)
 	}
 	// Recorded before any part is sent, so even a SIGKILL leaves nothing
 	// that "ogive uploads" cannot find.
-	if err := o.States.Save(up); err != nil {
-		s.AbortUpload(context.WithoutCancel(ctx), id, uploadID)
+	if err := r.o.States.Save(up, r.recordKey); err != nil {
+		r.s.AbortUpload(context.WithoutCancel(ctx), id, up.UploadID)
+		r.o.States.Remove(r.o.Bucket, r.o.Prefix, r.src.Identity.Path)
 		keys.Destroy()
 		return nil, nil, nil, err
 	}
 	return up, keys, nil, nil
 }
 
-// abort ends a recorded upload and forgets it. Failures are not fatal: the
-// upload then shows in "ogive uploads" and in the lifecycle rule's reach.
-func abort(ctx context.Context, s object.Store, up *resume.Upload, o ResumableOptions) {
-	s.AbortUpload(context.WithoutCancel(ctx), up.ID, up.UploadID)
-	o.States.Remove(o.Bucket, o.Prefix, up.Source.Path)
+// abort ends a recorded upload of this profile and forgets it. Failures are
+// not fatal: the upload then shows in "ogive uploads" and in the lifecycle
+// rule's reach.
+func (r *resumable) abort(ctx context.Context, up *resume.Upload) {
+	if up.UploadID != "" {
+		r.s.AbortUpload(context.WithoutCancel(ctx), up.ID, up.UploadID)
+	}
+	r.o.States.Remove(r.o.Bucket, r.o.Prefix, up.Source.Path)
+}
+
+// record notes the digest of part n, whose ciphertext is b, in the upload's
+// record on disk before the part is sent. A part recorded already must give
+// the same digest: the source changed since it was checked otherwise, and
+// sending it would encrypt new data under nonces that encrypted other data.
+func (r *resumable) record(up *resume.Upload, n int32, b []byte) error {
+	d, err := partDigest(b)
+	if err != nil {
+		return fmt.Errorf("part %d of %s: %w", n, r.src.Name, err)
+	}
+	r.saving.Lock()
+	defer r.saving.Unlock()
+	if old, ok := up.Digests[n]; ok {
+		if old != d {
+			return fmt.Errorf("part %d of %s: %w", n, r.src.Name, ErrSourceChanged)
+		}
+		return nil
+	}
+	up.Digests[n] = d
+	if err := r.o.States.Save(up, r.recordKey); err != nil {
+		delete(up.Digests, n)
+		return err
+	}
+	return nil
+}
+
+// partDigest is crypt.PartDigest. The plaintext benchmark build has no
+// packages to take tags from: it hashes the same 16 bytes of every 65,568, so
+// that it does the same work as the real build.
+func partDigest(b []byte) ([32]byte, error) {
+	if !BenchmarkPlaintext {
+		return crypt.PartDigest(b)
+	}
+	h := sha256.New()
+	for off := 0; off < len(b); off += crypt.MaxPackageLen {
+		end := min(off+crypt.MaxPackageLen, len(b))
+		h.Write(b[max(off, end-16):end])
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // partPlan cuts the encrypted source into parts of whole DARE packages.
@@ -246,38 +374,60 @@ func (p *partPlan) encrypt(n int32, buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
-// check keeps the parts in S3 whose size and CRC-32C match the source's
-// part re-encrypted; it stops at the first that does not.
-func (p *partPlan) check(done []object.Part) ([]object.Part, error) {
-	var kept []object.Part
-	buf := make([]byte, 0, p.partSize)
-	for _, part := range done {
-		if part.Number < 1 || int(part.Number) > p.count() || part.Size != p.length(part.Number) {
-			return kept, nil
+// check encrypts again every part the record has a digest of and compares
+// the digests; same is false if one differs, or if S3 lists a part that was
+// never recorded (its record may be lost, or it is not ours): either way the
+// upload must start again under a new salt. It keeps the parts in S3 whose
+// size and CRC-32C match the part encrypted again; the others are sent again,
+// which is safe since they encrypt the same plaintext.
+func (p *partPlan) check(rec *resume.Upload, listed []object.Part) (kept []object.Part, same bool, err error) {
+	inS3 := map[int32]object.Part{}
+	for _, part := range listed {
+		if _, ok := rec.Digests[part.Number]; !ok {
+			return nil, false, nil
 		}
-		b, err := p.encrypt(part.Number, buf)
-		if err != nil {
-			return nil, err
-		}
-		if object.ChecksumCRC32C(b) != part.ChecksumCRC32C {
-			return kept, nil
-		}
-		kept = append(kept, part)
+		inS3[part.Number] = part
 	}
-	return kept, nil
+	numbers := make([]int32, 0, len(rec.Digests))
+	for n := range rec.Digests {
+		numbers = append(numbers, n)
+	}
+	slices.Sort(numbers)
+	buf := make([]byte, 0, p.partSize)
+	for _, n := range numbers {
+		if n < 1 || int(n) > p.count() {
+			return nil, false, nil
+		}
+		b, err := p.encrypt(n, buf)
+		if err != nil {
+			return nil, false, err
+		}
+		d, err := partDigest(b)
+		if err != nil {
+			return nil, false, err
+		}
+		if d != rec.Digests[n] {
+			return nil, false, nil
+		}
+		if part, ok := inS3[n]; ok && part.Size == int64(len(b)) && object.ChecksumCRC32C(b) == part.ChecksumCRC32C {
+			kept = append(kept, part)
+		}
+	}
+	return kept, true, nil
 }
 
 // upload sends the parts that are not kept, Concurrency at a time, each
-// encrypted from its own package index, and returns every part in order.
-func (p *partPlan) upload(ctx context.Context, s object.Store, up *resume.Upload, kept []object.Part, o ResumableOptions) ([]object.Part, error) {
+// encrypted from its own package index and recorded before it is sent, and
+// returns every part in order.
+func (r *resumable) upload(ctx context.Context, p *partPlan, up *resume.Upload, kept []object.Part) ([]object.Part, error) {
 	have := map[int32]object.Part{}
 	for _, k := range kept {
 		have[k.Number] = k
-		if o.OnPart != nil {
-			o.OnPart(k)
+		if r.o.OnPart != nil {
+			r.o.OnPart(k)
 		}
 	}
-	concurrency := o.Concurrency
+	concurrency := r.o.Concurrency
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
@@ -294,9 +444,12 @@ func (p *partPlan) upload(ctx context.Context, s object.Store, up *resume.Upload
 			buf := make([]byte, 0, p.partSize)
 			for n := range todo {
 				b, err := p.encrypt(n, buf)
+				if err == nil {
+					err = r.record(up, n, b)
+				}
 				var part object.Part
 				if err == nil {
-					part, err = s.UploadPart(ctx, up.ID, up.UploadID, n, b)
+					part, err = r.s.UploadPart(ctx, up.ID, up.UploadID, n, b)
 				}
 				mu.Lock()
 				if err != nil {
@@ -306,8 +459,8 @@ func (p *partPlan) upload(ctx context.Context, s object.Store, up *resume.Upload
 					cancel()
 				} else {
 					have[n] = part
-					if o.OnPart != nil {
-						o.OnPart(part)
+					if r.o.OnPart != nil {
+						r.o.OnPart(part)
 					}
 				}
 				mu.Unlock()

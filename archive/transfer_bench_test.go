@@ -27,7 +27,7 @@ func BenchmarkPut(b *testing.B) {
 	for b.Loop() {
 		s := object.NewMemory(nil, nil, 0)
 		src := Source{R: bytes.NewReader(plain), Name: "bench", Size: benchSize}
-		if _, _, err := Put(b.Context(), s, master, src, PutOptions{StorageClass: "STANDARD"}); err != nil {
+		if _, _, err := Put(b.Context(), s, lend(master), src, PutOptions{StorageClass: "STANDARD"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -64,7 +64,7 @@ func benchArchive(b *testing.B) (object.Store, *crypt.Keys, string, int64) {
 	b.Helper()
 	master := bytes.Repeat([]byte{1}, crypt.MasterKeySize)
 	s := object.NewMemory(nil, nil, 0)
-	id, _, err := Put(b.Context(), s, master, Source{R: bytes.NewReader(make([]byte, benchSize)), Name: "bench", Size: benchSize}, PutOptions{StorageClass: "STANDARD"})
+	id, _, err := Put(b.Context(), s, lend(master), Source{R: bytes.NewReader(make([]byte, benchSize)), Name: "bench", Size: benchSize}, PutOptions{StorageClass: "STANDARD"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/ogive-project/ogive/input"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/profile"
+	"github.com/ogive-project/ogive/resume"
 )
 
 // Exit codes, documented in the README.
@@ -87,6 +88,7 @@ func explain(err error) (msg, hint string) {
 	msg = err.Error()
 	var netErr *net.OpError
 	var pwPerm *input.PermissionError
+	var unsafeDir *resume.UnsafeDirError
 	switch {
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
@@ -156,6 +158,14 @@ func explain(err error) (msg, hint string) {
 		hint = "S3 kept failing or could not be reached, so ogive gave up: check the endpoint in the profile and the network, then try again"
 	case errors.As(err, &netErr):
 		hint = "the connection to S3 kept failing: check the network, then try again"
+	case errors.Is(err, resume.ErrNoStateDir):
+		hint = "put records each upload of a file there, so that an interrupted one can resume"
+	case errors.As(err, &unsafeDir) && unsafeDir.Owner != unsafeDir.You:
+		hint = fmt.Sprintf("if it is yours, chown -R %d %s; if not, set XDG_STATE_HOME to a directory of your own", unsafeDir.You, unsafeDir.Dir)
+	case errors.As(err, &unsafeDir):
+		hint = "make it private: chmod 700 " + unsafeDir.Dir
+	case errors.Is(err, resume.ErrBusy):
+		hint = "wait until it is done, or stop it: the same command then resumes where it stopped"
 	case errors.Is(err, object.ErrInvalidStorageClass):
 		hint = "use DEEP_ARCHIVE, GLACIER, or another S3 storage class name"
 	}

@@ -71,13 +71,10 @@ func newS3Store(ctx context.Context, p *profile.Profile) (object.Store, error) {
 	return object.NewS3(ctx, cfg)
 }
 
-// stateDir is where interrupted uploads are recorded.
-func (f *Factory) stateDir() string {
-	dir, err := resume.Dir(f.Getenv)
-	if err != nil {
-		return filepath.Join(os.TempDir(), "ogive-state")
-	}
-	return dir
+// stateDir is where interrupted uploads are recorded. There is no fallback
+// such as /tmp, which anyone could have prepared.
+func (f *Factory) stateDir() (string, error) {
+	return resume.Dir(f.Getenv)
 }
 
 // globalOptions are the flags every command shares.

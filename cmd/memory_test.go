@@ -108,7 +108,7 @@ func (e *memEnv) run(ctx context.Context, terminal bool, args ...string) memResu
 		Out:           &out,
 		Err:           &errb,
 		ErrIsTerminal: terminal,
-		Getenv:        func(string) string { return "" },
+		Getenv:        e.getenv,
 		KDF:           profile.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1},
 		Terminal:      refusingTerminal{},
 		NewStore: func(context.Context, *profile.Profile) (object.Store, error) {
@@ -121,6 +121,14 @@ func (e *memEnv) run(ctx context.Context, terminal bool, args ...string) memResu
 	began := time.Now()
 	code := Main(ctx, f, append([]string{"--profile", e.profile, "--password-file", e.pwFile}, args...)...)
 	return memResult{stdout: out.String(), stderr: errb.String(), code: code, took: time.Since(began)}
+}
+
+// getenv gives the commands a private state directory and nothing else.
+func (e *memEnv) getenv(k string) string {
+	if k == "XDG_STATE_HOME" {
+		return filepath.Join(e.dir, "state")
+	}
+	return ""
 }
 
 func (e *memEnv) ok(args ...string) memResult {

@@ -39,9 +39,15 @@ line; progress and messages go to stderr. Putting the same file twice makes two 
 
 Uploads of files and block devices resume: if one is interrupted (Ctrl-C, a lost network,
 a crash, a reboot), running the same command again continues it, after checking that the
-parts already in S3 match the file. A file that changed in between is uploaded afresh under
+parts already sent match the file. A file that changed in between is uploaded afresh under
 a new key. --no-resume starts afresh anyway; "ogive uploads" lists and aborts unfinished
 uploads. Standard input cannot resume.
+
+Each upload of a file is recorded in $XDG_STATE_HOME/ogive/uploads (by default
+~/.local/state/ogive/uploads), which must belong to you and be writable by nobody else;
+without HOME or XDG_STATE_HOME a file cannot be put. Records are authenticated with your
+master key: one that does not authenticate is ignored. One put of a file runs at a time: a
+second one stops at once with "another ogive (pid N) is uploading FILE".
 
 On a terminal, a bar on stderr shows the encrypted bytes S3 has acknowledged, the rate and
 the time left; elsewhere put prints one summary line per file when it is uploaded. Once per
@@ -100,6 +106,17 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 		}
 	}
 
+	// Files record their uploads in the state directory: a put without a
+	// safe one fails here, before the password and before any request.
+	var states *resume.Store
+	if len(args) > 1 || !stdin {
+		var err error
+		if states, err = f.openStates(); err != nil {
+			return err
+		}
+		defer states.Close()
+	}
+
 	s, err := f.openSession(ctx, g, stdin)
 	if err != nil {
 		return err
@@ -107,7 +124,7 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	failed, uploaded := 0, 0
 	var stored int64
 	for _, a := range args {
-		n, err := putOne(ctx, f, g, s, o, a)
+		n, err := putOne(ctx, f, g, s, states, o, a)
 		if err != nil {
 			// One file's error is the command's: no summary line after it.
 			if errors.Is(err, context.Canceled) || len(args) == 1 {
@@ -129,8 +146,17 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	return nil
 }
 
+// openStates opens the directory of upload records.
+func (f *Factory) openStates() (*resume.Store, error) {
+	dir, err := f.stateDir()
+	if err != nil {
+		return nil, err
+	}
+	return resume.Open(dir)
+}
+
 // putOne uploads one file and returns its plaintext size.
-func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, o *putOptions, arg string) (int64, error) {
+func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, states *resume.Store, o *putOptions, arg string) (int64, error) {
 	name, size := o.name, int64(-1)
 	var file *os.File
 	if arg != "-" {
@@ -156,33 +182,31 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, o *pu
 		MaxIDLen:     crypt.MaxIDLen - len(s.profile.Prefix),
 		OnPart:       func(p object.Part) { tr.Add(p.Size) },
 	}
+	// The master key is lent to archive, which opens it only to derive keys.
 	var id string
 	var n int64
-	err := s.withMasterKey(func(master []byte) error {
-		if file == nil {
-			var err error
-			id, n, err = archive.Put(ctx, s.store, master, archive.Source{R: f.In, Name: name, Size: -1}, opts)
-			return err
+	var err error
+	if file == nil {
+		id, n, err = archive.Put(ctx, s.store, s.withMasterKey, archive.Source{R: f.In, Name: name, Size: -1}, opts)
+	} else {
+		var src archive.SeekableSource
+		if src, err = seekableSource(arg, file, size); err == nil {
+			var res archive.PutResult
+			res, err = archive.PutResumable(ctx, s.store, s.withMasterKey, src, archive.ResumableOptions{
+				PutOptions: opts,
+				States:     states,
+				Bucket:     s.profile.Bucket,
+				Prefix:     s.profile.Prefix,
+				NoResume:   o.noResume,
+				Notice: func(msg string) {
+					if !g.quiet {
+						tr.Println(msg)
+					}
+				},
+			})
+			id, n = res.ID, res.Size
 		}
-		src, err := seekableSource(arg, file, size)
-		if err != nil {
-			return err
-		}
-		res, err := archive.PutResumable(ctx, s.store, master, src, archive.ResumableOptions{
-			PutOptions: opts,
-			States:     resume.Open(f.stateDir()),
-			Bucket:     s.profile.Bucket,
-			Prefix:     s.profile.Prefix,
-			NoResume:   o.noResume,
-			Notice: func(msg string) {
-				if !g.quiet {
-					tr.Println(msg)
-				}
-			},
-		})
-		id, n = res.ID, res.Size
-		return err
-	})
+	}
 	if err != nil {
 		tr.Stop()
 		if file != nil && errors.Is(err, context.Canceled) {

@@ -30,7 +30,8 @@ S3 bills their parts as stored data until they are completed or aborted. Running
 "ogive put" again resumes an upload recorded here.
 
 With --abort, abort the given uploads (by storage ID or upload ID), or all of them when none
-is given, and forget their resume state.`,
+is given, and forget their resume state. An upload that another ogive on this machine is
+sending is not aborted.`,
 		Example: `  ogive uploads
   ogive uploads --abort
   ogive uploads --abort Am2PwO56QfQt-4bZGxAtD2Amt9qL6CQuZlCauhR8HazZpwrbqQuby0fj`,
@@ -52,11 +53,21 @@ type unfinished struct {
 }
 
 func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOptions, ids []string) error {
+	// Without a state directory there are no records to show: the bucket's
+	// listing still has every upload.
+	states, err := f.openStates()
+	if errors.Is(err, resume.ErrNoStateDir) {
+		states = nil
+	} else if err != nil {
+		return err
+	} else {
+		defer states.Close()
+	}
 	s, err := f.openSession(ctx, g, false)
 	if err != nil {
 		return err
 	}
-	list, err := findUploads(ctx, f, s)
+	list, err := findUploads(ctx, s, states)
 	if err != nil {
 		return err
 	}
@@ -83,20 +94,24 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 	for _, id := range ids {
 		want[id] = true
 	}
-	states := resume.Open(f.stateDir())
 	aborted := 0
+	var busy error
 	for _, u := range list {
 		if len(want) > 0 && !want[u.id] && !want[u.uploadID] {
 			continue
 		}
 		delete(want, u.id)
 		delete(want, u.uploadID)
-		if u.inBucket {
-			if err := s.store.AbortUpload(ctx, u.id, u.uploadID); err != nil && !errors.Is(err, object.ErrNotFound) {
-				return fmt.Errorf("abort upload of %s: %w", u.name, err)
+		err := abortUpload(ctx, s, states, u)
+		if errors.Is(err, resume.ErrBusy) {
+			err = fmt.Errorf("not aborting the upload of %s (%s): %w", u.name, u.id, err)
+			if busy != nil {
+				fmt.Fprintf(f.Err, "ogive: %v\n", busy)
 			}
+			busy = err
+			continue
 		}
-		if err := states.Forget(s.profile.Bucket, s.profile.Prefix, u.uploadID); err != nil {
+		if err != nil {
 			return err
 		}
 		aborted++
@@ -110,26 +125,73 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 		sort.Strings(missing)
 		return fmt.Errorf("no unfinished upload %s: %w", strings.Join(missing, ", "), object.ErrNotFound)
 	}
+	if busy != nil {
+		return busy
+	}
 	if aborted == 0 {
 		fmt.Fprintln(f.Err, "No unfinished uploads.")
 	}
 	return nil
 }
 
+// abortUpload aborts one unfinished upload and forgets its record. An upload
+// recorded here is aborted only under its source's lock, so never while
+// another ogive is sending it (resume.ErrBusy).
+func abortUpload(ctx context.Context, s *session, states *resume.Store, u unfinished) error {
+	if u.source != "" {
+		lock, err := states.Lock(s.profile.Bucket, s.profile.Prefix, u.source)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+	}
+	if u.inBucket {
+		if err := s.store.AbortUpload(ctx, u.id, u.uploadID); err != nil && !errors.Is(err, object.ErrNotFound) {
+			return fmt.Errorf("abort upload of %s: %w", u.name, err)
+		}
+	}
+	if u.source != "" {
+		return states.Remove(s.profile.Bucket, s.profile.Prefix, u.source)
+	}
+	return nil
+}
+
 // findUploads merges the bucket's unfinished uploads of this profile's
-// archives with the uploads recorded on this machine.
-func findUploads(ctx context.Context, f *Factory, s *session) ([]unfinished, error) {
+// archives with the uploads recorded on this machine (states may be nil).
+// Only records that authenticate are read. A record is matched to the
+// bucket's upload by upload ID, or by storage ID while it has none yet (its
+// put is creating the upload): it must be listed before the records are read
+// for that to hold.
+func findUploads(ctx context.Context, s *session, states *resume.Store) ([]unfinished, error) {
 	remote, err := s.store.ListUploads(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list unfinished uploads: %w", err)
 	}
-	local, err := resume.Open(f.stateDir()).All(s.profile.Bucket, s.profile.Prefix)
-	if err != nil {
-		return nil, err
+	var local []*resume.Upload
+	if states != nil {
+		var key *crypt.RecordKey
+		err := s.withMasterKey(func(master []byte) error {
+			var err error
+			key, err = crypt.DeriveRecordKey(master)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		local, err = states.All(s.profile.Bucket, s.profile.Prefix, key)
+		key.Destroy()
+		if err != nil {
+			return nil, err
+		}
 	}
 	byUpload := map[string]*resume.Upload{}
+	creating := map[string]*resume.Upload{}
 	for _, u := range local {
-		byUpload[u.UploadID] = u
+		if u.UploadID == "" {
+			creating[u.ID] = u
+		} else {
+			byUpload[u.UploadID] = u
+		}
 	}
 	var out []unfinished
 	err = s.withMasterKey(func(master []byte) error {
@@ -143,6 +205,8 @@ func findUploads(ctx context.Context, f *Factory, s *session) ([]unfinished, err
 			if l := byUpload[r.UploadID]; l != nil {
 				u.source = l.Source.Path
 				delete(byUpload, r.UploadID)
+			} else if l := creating[r.Key]; l != nil {
+				u.source = l.Source.Path
 			}
 			out = append(out, u)
 		}

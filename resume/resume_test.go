@@ -1,59 +1,413 @@
 package resume
 
 import (
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ogive-project/ogive/crypt"
 )
 
-func TestSaveLoadRemove(t *testing.T) {
-	dir := t.TempDir()
-	s := Open(filepath.Join(dir, "state"))
-	src := Source{Path: "/data/a.tar", Size: 10, MTime: time.Unix(1700000000, 0).UTC(), Inode: 7, Dev: 3}
-	if _, err := s.Load("b", "p/", src.Path); !errors.Is(err, ErrNoState) {
-		t.Fatalf("empty store: %v", err)
+// vectorMaster is the master key of the known-answer vectors: bytes 0x00..0x1f.
+func vectorMaster() []byte {
+	m := make([]byte, crypt.MasterKeySize)
+	for i := range m {
+		m[i] = byte(i)
 	}
-	u := &Upload{Bucket: "b", Prefix: "p/", ID: "Aid", UploadID: "up1", PartSize: 5 << 20, Source: src}
-	if err := s.Save(u); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Load("b", "p/", src.Path)
+	return m
+}
+
+func recordKey(t testing.TB, master []byte) *crypt.RecordKey {
+	t.Helper()
+	k, err := crypt.DeriveRecordKey(master)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.UploadID != "up1" || !got.Matches(src) {
+	t.Cleanup(k.Destroy)
+	return k
+}
+
+func openStore(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// example is the record of docs/FORMAT.md §6's example.
+func example() *Upload {
+	return &Upload{
+		Bucket: "b", Prefix: "p/", ID: "Aid", UploadID: "up1", PartSize: 256 * crypt.MaxPackageLen,
+		Class: "DEEP_ARCHIVE",
+		Source: Source{Path: "/data/a.tar", Size: 40000000, MTime: time.Unix(1700000000, 500000000).UTC(),
+			Inode: 7, Dev: 3},
+		Started: time.Unix(1704164645, 0).UTC(),
+		Digests: map[int32][32]byte{2: fill(0x22), 1: fill(0x11)},
+	}
+}
+
+func fill(b byte) (d [32]byte) {
+	for i := range d {
+		d[i] = b
+	}
+	return d
+}
+
+// TestCanonicalVector pins the bytes a record's MAC covers and the MAC; the expected
+// values were computed from docs/FORMAT.md §6 with Python's struct, hmac and hashlib.
+func TestCanonicalVector(t *testing.T) {
+	const want = "00000002000000016200000002702f000000034169640000000375703100000000010020000000000c444545505f415243484956450000000b2f646174612f612e7461720000000002625a00000000006553f1001dcd650000000000000000070000000000000003000000000000000065937d250000000000000002000000011111111111111111111111111111111111111111111111111111111111111111000000022222222222222222222222222222222222222222222222222222222222222222"
+	if got := hex.EncodeToString(canonical(example())); got != want {
+		t.Fatalf("canonical bytes\n got %s\nwant %s", got, want)
+	}
+	mac, err := recordKey(t, vectorMaster()).MAC(canonical(example()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(mac[:]); got != "9c9550a19846d9f0535cf94d2139b64fd8220388ae94fbb0e32eb7d126f13702" {
+		t.Errorf("MAC %s", got)
+	}
+	// A block device's zero modification time is year 1: negative seconds.
+	u := example()
+	u.Source.MTime = time.Time{}
+	if got := hex.EncodeToString(canonical(u)); !strings.Contains(got, "fffffff1886e0900"+"00000000") {
+		t.Errorf("zero time not encoded as -62135596800 s: %s", got)
+	}
+}
+
+func TestSaveLoadRemove(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, filepath.Join(dir, "ogive", "uploads"))
+	key := recordKey(t, vectorMaster())
+	u := example()
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrNoState) {
+		t.Fatalf("empty store: %v", err)
+	}
+	if err := s.Save(u, key); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UploadID != "up1" || !got.Matches(u.Source) || len(got.Digests) != 2 || got.Digests[2] != fill(0x22) ||
+		!got.Started.Equal(u.Started) || got.PartSize != u.PartSize || got.Class != u.Class {
 		t.Fatalf("loaded %+v", got)
 	}
 	// Another bucket or prefix is another upload.
-	if _, err := s.Load("b", "", src.Path); !errors.Is(err, ErrNoState) {
+	if _, err := s.Load("b", "", u.Source.Path, key); !errors.Is(err, ErrNoState) {
 		t.Fatalf("other prefix: %v", err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "state", "*"))
+	files, _ := filepath.Glob(filepath.Join(s.Dir(), "*"))
 	for _, f := range files {
 		st, _ := os.Stat(f)
 		if st.Mode().Perm() != 0o600 {
 			t.Errorf("%s mode %v, want 0600", f, st.Mode().Perm())
 		}
 	}
-	st, _ := os.Stat(filepath.Join(dir, "state"))
-	if st.Mode().Perm() != 0o700 {
-		t.Errorf("dir mode %v", st.Mode().Perm())
+	for _, d := range []string{s.Dir(), filepath.Dir(s.Dir())} {
+		if st, _ := os.Stat(d); st.Mode().Perm() != 0o700 {
+			t.Errorf("%s mode %v, want 0700", d, st.Mode().Perm())
+		}
 	}
-	all, err := s.All("b", "p/")
-	if err != nil || len(all) != 1 {
+	if all, err := s.All("b", "p/", key); err != nil || len(all) != 1 {
 		t.Fatalf("All: %v %v", all, err)
 	}
-	if err := s.Forget("b", "p/", "up1"); err != nil {
+	if err := s.Remove(u.Bucket, u.Prefix, u.Source.Path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Load("b", "p/", src.Path); !errors.Is(err, ErrNoState) {
-		t.Fatalf("after Forget: %v", err)
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrNoState) {
+		t.Fatalf("after Remove: %v", err)
 	}
-	if err := s.Remove("b", "p/", src.Path); err != nil {
+	if err := s.Remove(u.Bucket, u.Prefix, u.Source.Path); err != nil {
 		t.Fatalf("removing nothing: %v", err)
 	}
+	if names := dirNames(t, s.Dir()); len(names) != 0 {
+		t.Errorf("left in the state directory: %v", names)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// recordFile is where s keeps the record of u.
+func recordFile(s *Store, u *Upload) string {
+	return filepath.Join(s.Dir(), base(u.Bucket, u.Prefix, u.Source.Path)+".json")
+}
+
+// TestChangedRecordIsUntrusted edits each field of a saved record, as someone who can
+// write the state directory could, and checks that the record is no longer trusted.
+func TestChangedRecordIsUntrusted(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "ogive", "uploads"))
+	key := recordKey(t, vectorMaster())
+	u := example()
+	edits := map[string]func(m map[string]any){
+		"id":            func(m map[string]any) { m["id"] = "Bid" },
+		"upload_id":     func(m map[string]any) { m["upload_id"] = "up2" },
+		"part_size":     func(m map[string]any) { m["part_size"] = 5 << 20 },
+		"storage_class": func(m map[string]any) { m["storage_class"] = "STANDARD" },
+		"started":       func(m map[string]any) { m["started"] = "2024-01-02T03:04:06Z" },
+		"size":          func(m map[string]any) { m["source"].(map[string]any)["size"] = 1 },
+		"mtime":         func(m map[string]any) { m["source"].(map[string]any)["mtime"] = "2023-11-14T22:13:21.5Z" },
+		"inode":         func(m map[string]any) { m["source"].(map[string]any)["inode"] = 8 },
+		"dev":           func(m map[string]any) { m["source"].(map[string]any)["dev"] = 4 },
+		"sample":        func(m map[string]any) { m["source"].(map[string]any)["sample"] = "ab" },
+		"digest": func(m map[string]any) {
+			m["parts"].([]any)[0].(map[string]any)["digest"] = hex.EncodeToString(make([]byte, 32))
+		},
+		"part dropped": func(m map[string]any) { m["parts"] = m["parts"].([]any)[1:] },
+		"part number":  func(m map[string]any) { m["parts"].([]any)[0].(map[string]any)["number"] = 3 },
+		"mac":          func(m map[string]any) { m["mac"] = hex.EncodeToString(make([]byte, 32)) },
+		"no mac":       func(m map[string]any) { delete(m, "mac") },
+		"new field":    func(m map[string]any) { m["trusted"] = true },
+		"version 1":    func(m map[string]any) { m["version"] = 1 },
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			if err := s.Save(u, key); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(recordFile(s, u))
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			edit(m)
+			b, _ = json.Marshal(m)
+			if err := os.WriteFile(recordFile(s, u), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+				t.Fatalf("an edited record loads: %+v, %v", got, err)
+			}
+			if all, _ := s.All(u.Bucket, u.Prefix, key); len(all) != 0 {
+				t.Fatalf("All lists an edited record")
+			}
+		})
+	}
+}
+
+// TestRecordOfAnotherKeyIsUntrusted: a record MACed under another key (another master
+// key, or a key the writer made up) and a record of the first format (no MAC) are both
+// refused.
+func TestRecordOfAnotherKeyIsUntrusted(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "ogive", "uploads"))
+	u := example()
+	other := make([]byte, 32)
+	other[0] = 1
+	if err := s.Save(u, recordKey(t, other)); err != nil {
+		t.Fatal(err)
+	}
+	key := recordKey(t, vectorMaster())
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("record of another key: %v", err)
+	}
+	v1 := `{"version":1,"bucket":"b","prefix":"p/","id":"Aid","upload_id":"up1","part_size":16785408,` +
+		`"storage_class":"","source":{"path":"/data/a.tar","size":40000000,"mtime":"2023-11-14T22:13:20.5Z","inode":7,"dev":3},` +
+		`"started":"2024-01-02T03:04:05Z"}`
+	if err := os.WriteFile(recordFile(s, u), []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("version 1 record: %v", err)
+	}
+	// A valid record copied under another source's name.
+	if err := s.Save(u, key); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(recordFile(s, u))
+	moved := *u
+	moved.Source.Path = "/data/b.tar"
+	os.WriteFile(recordFile(s, &moved), b, 0o600)
+	if _, err := s.Load(u.Bucket, u.Prefix, moved.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("record under another source's name: %v", err)
+	}
+	if all, _ := s.All(u.Bucket, u.Prefix, key); len(all) != 1 {
+		t.Fatalf("All: %d records, want the one in its place", len(all))
+	}
+}
+
+func TestUnreadableRecordIsUntrusted(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "ogive", "uploads"))
+	key := recordKey(t, vectorMaster())
+	u := example()
+	if err := os.WriteFile(recordFile(s, u), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("garbage record: %v", err)
+	}
+	big := make([]byte, maxRecordSize+1)
+	if err := os.WriteFile(recordFile(s, u), big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("oversized record: %v", err)
+	}
+	// A FIFO would block a plain open.
+	os.Remove(recordFile(s, u))
+	if err := unix.Mkfifo(recordFile(s, u), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("FIFO record: %v", err)
+	}
+}
+
+// TestRecordOfAnotherOwnerIsUntrusted: a valid record that belongs to another user
+// (possible only if that user could write the directory once) is not read.
+func TestRecordOfAnotherOwnerIsUntrusted(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "ogive", "uploads"))
+	key := recordKey(t, vectorMaster())
+	u := example()
+	if err := s.Save(u, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(recordFile(s, u), 65534, 65534); err != nil {
+		t.Skipf("cannot give the record away (not root?): %v", err)
+	}
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("record of uid 65534: %v", err)
+	}
+}
+
+// TestRecordSymlinkIsNotFollowed: a record that is a symbolic link is neither read nor
+// written through: the file it points to stays as it was.
+func TestRecordSymlinkIsNotFollowed(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, filepath.Join(dir, "ogive", "uploads"))
+	key := recordKey(t, vectorMaster())
+	u := example()
+	// The link points at a valid record, as it could to one the attacker copied.
+	other := openStore(t, filepath.Join(dir, "elsewhere", "uploads"))
+	if err := other.Save(u, key); err != nil {
+		t.Fatal(err)
+	}
+	target := recordFile(other, u)
+	before, _ := os.ReadFile(target)
+	if err := os.Symlink(target, recordFile(s, u)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(u.Bucket, u.Prefix, u.Source.Path, key); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("symlinked record: %v", err)
+	}
+	if all, _ := s.All(u.Bucket, u.Prefix, key); len(all) != 0 {
+		t.Fatal("All follows a symlinked record")
+	}
+	changed := *u
+	changed.UploadID = "up9"
+	if err := s.Save(&changed, key); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(target); string(after) != string(before) {
+		t.Fatal("Save wrote through the symlink")
+	}
+	if st, _ := os.Lstat(recordFile(s, u)); st.Mode()&os.ModeSymlink != 0 {
+		t.Fatal("the symlink is still there after Save")
+	}
+	if err := s.Remove(u.Bucket, u.Prefix, u.Source.Path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(target); err != nil {
+		t.Fatalf("Remove removed the link's target: %v", err)
+	}
+}
+
+func TestDir(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/h"}, "/x/ogive/uploads"},
+		{map[string]string{"HOME": "/h"}, "/h/.local/state/ogive/uploads"},
+		{map[string]string{"XDG_STATE_HOME": "rel", "HOME": "/h"}, "/h/.local/state/ogive/uploads"},
+		{map[string]string{"HOME": "rel"}, ""},
+		{map[string]string{}, ""},
+	} {
+		got, err := Dir(func(k string) string { return tc.env[k] })
+		if tc.want == "" {
+			if !errors.Is(err, ErrNoStateDir) {
+				t.Errorf("%v: %q, %v; want ErrNoStateDir", tc.env, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%v: %q, %v; want %q", tc.env, got, err, tc.want)
+		}
+	}
+}
+
+// TestOpenRefusesUnsafeDirs: a state directory or its parent that another user owns or
+// that group or others may write is refused, and nothing is created inside.
+func TestOpenRefusesUnsafeDirs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		which string // "uploads" or "ogive"
+		mode  os.FileMode
+		owner int
+	}{
+		{"uploads 0777", "uploads", 0o777, -1},
+		{"uploads 0720", "uploads", 0o720, -1},
+		{"ogive 0777", "ogive", 0o777, -1},
+		{"ogive 0702", "ogive", 0o702, -1},
+		{"uploads of another user", "uploads", 0o700, 65534},
+		{"ogive of another user", "ogive", 0o700, 65534},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "ogive", "uploads")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			bad := filepath.Join(root, tc.which)
+			if tc.which == "uploads" {
+				bad = dir
+			}
+			if err := os.Chmod(bad, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if tc.owner >= 0 {
+				if err := os.Lchown(bad, tc.owner, tc.owner); err != nil {
+					t.Skipf("cannot chown (not root?): %v", err)
+				}
+			}
+			s, err := Open(dir)
+			var unsafe *UnsafeDirError
+			if !errors.As(err, &unsafe) || unsafe.Dir != bad {
+				s.Close()
+				t.Fatalf("Open: %v, want an UnsafeDirError for %s", err, bad)
+			}
+			if names := dirNames(t, dir); len(names) != 0 {
+				t.Errorf("created in a refused directory: %v", names)
+			}
+		})
+	}
+	// 0750 and 0755 let nobody else write: accepted.
+	root := t.TempDir()
+	dir := filepath.Join(root, "ogive", "uploads")
+	os.MkdirAll(dir, 0o755)
+	os.Chmod(filepath.Join(root, "ogive"), 0o750)
+	openStore(t, dir)
 }
 
 func TestMatchesDetectsChanges(t *testing.T) {
@@ -75,17 +429,6 @@ func TestMatchesDetectsChanges(t *testing.T) {
 		if u.Matches(s) {
 			t.Errorf("a changed %s still matches", name)
 		}
-	}
-}
-
-func TestUnreadableStateIsNoState(t *testing.T) {
-	dir := t.TempDir()
-	s := Open(dir)
-	if err := os.WriteFile(s.name("b", "", "/x"), []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Load("b", "", "/x"); !errors.Is(err, ErrNoState) {
-		t.Fatalf("garbage state: %v", err)
 	}
 }
 

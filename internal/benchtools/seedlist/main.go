@@ -117,6 +117,7 @@ func seed(ctx context.Context, s object.Store, master []byte, o options) error {
 	defer cancel(nil)
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	lendMaster := func(use func([]byte) error) error { return use(master) }
 	for range o.concurrency {
 		wg.Go(func() {
 			body := make([]byte, o.size)
@@ -130,7 +131,7 @@ func seed(ctx context.Context, s object.Store, master []byte, o options) error {
 					return
 				}
 				src := archive.Source{R: bytes.NewReader(body), Name: fmt.Sprintf("list-%05d", i), Size: int64(len(body))}
-				if _, _, err := archive.Put(ctx, s, master, src, archive.PutOptions{Concurrency: 1}); err != nil {
+				if _, _, err := archive.Put(ctx, s, lendMaster, src, archive.PutOptions{Concurrency: 1}); err != nil {
 					cancel(err)
 					return
 				}

@@ -1,0 +1,122 @@
+package resume
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrBusy means another process holds the lock of a source's upload.
+var ErrBusy = errors.New("another ogive is uploading this source")
+
+// BusyError says who holds the lock of a source's upload.
+type BusyError struct {
+	PID  int // 0 if the lock file did not say
+	Path string
+}
+
+func (e *BusyError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("another ogive (pid %d) is uploading %s", e.PID, e.Path)
+	}
+	return "another ogive is uploading " + e.Path
+}
+
+func (e *BusyError) Unwrap() error { return ErrBusy }
+
+// lockAttempts bounds the retries when the lock file is replaced between its opening and
+// its locking, which needs another process to release the lock at that very moment.
+const lockAttempts = 100
+
+// Lock is the exclusive right to work on the upload of one source: to read its record,
+// send its parts, save, complete or abort it.
+type Lock struct {
+	s    *Store
+	name string
+	f    *os.File
+}
+
+// Lock takes the lock of path's upload to bucket/prefix, or fails at once with a
+// *BusyError. The lock is flock(2) on a file beside the record that holds the holder's
+// pid; the kernel drops it when its holder exits, however it exits.
+func (s *Store) Lock(bucket, prefix, path string) (*Lock, error) {
+	name := base(bucket, prefix, path) + ".lock"
+	for range lockAttempts {
+		fd, err := unix.Openat(s.fd, name, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("lock the upload of %s: %w", path, err)
+		}
+		f := os.NewFile(uintptr(fd), s.path(name))
+		var held unix.Stat_t
+		if err := unix.Fstat(fd, &held); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock the upload of %s: %w", path, err)
+		}
+		if held.Mode&unix.S_IFMT != unix.S_IFREG || int(held.Uid) != os.Geteuid() {
+			f.Close()
+			return nil, fmt.Errorf("lock the upload of %s: %s is not a regular file of yours", path, s.path(name))
+		}
+		if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			defer f.Close()
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return nil, &BusyError{PID: readPID(f), Path: path}
+			}
+			return nil, fmt.Errorf("lock the upload of %s: %w", path, err)
+		}
+		// The holder before us may have removed the file after we opened it: then we
+		// hold a lock on a file nobody else will ever open, and must start again.
+		var now unix.Stat_t
+		err = unix.Fstatat(s.fd, name, &now, unix.AT_SYMLINK_NOFOLLOW)
+		if err != nil || now.Dev != held.Dev || now.Ino != held.Ino {
+			f.Close()
+			if err != nil && !errors.Is(err, unix.ENOENT) {
+				return nil, fmt.Errorf("lock the upload of %s: %w", path, err)
+			}
+			continue
+		}
+		if err := f.Truncate(0); err == nil {
+			_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		}
+		return &Lock{s: s, name: name, f: f}, nil
+	}
+	return nil, fmt.Errorf("lock the upload of %s: the lock file keeps changing", path)
+}
+
+// Release removes the lock file while it still holds the lock, so that nobody is left
+// holding a lock on a file that is gone, then releases the lock.
+func (l *Lock) Release() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := unix.Unlinkat(l.s.fd, l.name, 0)
+	if errors.Is(err, unix.ENOENT) {
+		err = nil
+	}
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	l.f = nil
+	if err != nil {
+		return fmt.Errorf("release the upload lock %s: %w", l.s.path(l.name), err)
+	}
+	return nil
+}
+
+// readPID reads the pid a lock file holds, or 0. The holder writes it just after taking
+// the lock, so an empty file is read again a few times.
+func readPID(f *os.File) int {
+	b := make([]byte, 24)
+	for range 5 {
+		n, _ := f.ReadAt(b, 0)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n]))); err == nil && pid > 0 {
+			return pid
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return 0
+}

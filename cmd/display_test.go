@@ -162,3 +162,12 @@ func TestShellWord(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxIDLenCountsTheSeparator(t *testing.T) {
+	// The object key is the prefix, a "/" if it lacks one, and the ID: 1024 bytes at most.
+	for prefix, want := range map[string]int{"": 1024, "a": 1022, "a/": 1022, "backups/2026": 1011} {
+		if got := maxIDLen(prefix); got != want {
+			t.Errorf("maxIDLen(%q) = %d, want %d", prefix, got, want)
+		}
+	}
+}

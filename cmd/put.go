@@ -171,7 +171,7 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	// The bar counts what S3 acknowledged, which is ciphertext: its total
 	// is the encrypted size, a little more than the file's.
 	tr := progress.Start(f.Err, progress.Options{
-		Label: "put " + name,
+		Label: "put " + printable(name),
 		Total: crypt.EncryptedSize(size), // -1 for stdin: a spinner
 		Bar:   f.ErrIsTerminal,
 		Quiet: g.quiet,
@@ -179,7 +179,7 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	opts := archive.PutOptions{
 		StorageClass: o.storageClass,
 		Concurrency:  o.concurrency,
-		MaxIDLen:     crypt.MaxIDLen - len(s.profile.Prefix),
+		MaxIDLen:     maxIDLen(s.profile.Prefix),
 		OnPart:       func(p object.Part) { tr.Add(p.Size) },
 	}
 	// The master key is lent to archive, which opens it only to derive keys.
@@ -210,13 +210,13 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	if err != nil {
 		tr.Stop()
 		if file != nil && errors.Is(err, context.Canceled) {
-			fmt.Fprintf(f.Err, "Upload of %s interrupted; run the same command again to resume it, or 'ogive uploads --abort' to drop it.\n", name)
+			fmt.Fprintf(f.Err, "Upload of %s interrupted; run the same command again to resume it, or 'ogive uploads --abort' to drop it.\n", printable(name))
 		}
 		return 0, err
 	}
 	// The summary first: it erases the bar, and the ID goes to stdout,
 	// which may share the terminal with it.
-	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", name, formatSize(n), id))
+	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", printable(name), formatSize(n), id))
 	if o.json {
 		rec := putJSON{ID: id, Name: name, Size: n, StorageClass: storageClassName(o.storageClass)}
 		if err := writeJSONLine(f.Out, rec); err != nil {
@@ -226,6 +226,12 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 		fmt.Fprintln(f.Out, id)
 	}
 	return n, nil
+}
+
+// maxIDLen is the longest storage ID whose object key, with the profile's prefix as
+// keys carry it, fits S3's 1024 bytes.
+func maxIDLen(prefix string) int {
+	return crypt.MaxIDLen - len(object.KeyPrefix(prefix))
 }
 
 // seekableSource describes an opened file or block device for a resumable

@@ -86,7 +86,7 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 				src = "-"
 			}
 			fmt.Fprintf(f.Out, "%s  %s  %s  %s  (%s, upload %s)\n", u.started.UTC().Format("2006-01-02 15:04"),
-				u.id, u.name, src, where, u.uploadID)
+				printable(u.id), printable(u.name), printable(src), where, printable(u.uploadID))
 		}
 		return nil
 	}
@@ -106,7 +106,7 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 		if errors.Is(err, resume.ErrBusy) {
 			err = fmt.Errorf("not aborting the upload of %s (%s): %w", u.name, u.id, err)
 			if busy != nil {
-				fmt.Fprintf(f.Err, "ogive: %v\n", busy)
+				fmt.Fprintf(f.Err, "ogive: %s\n", oneLine(busy.Error()))
 			}
 			busy = err
 			continue
@@ -115,7 +115,7 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 			return err
 		}
 		aborted++
-		fmt.Fprintf(f.Err, "Aborted the upload of %s (%s).\n", u.name, u.id)
+		fmt.Fprintf(f.Err, "Aborted the upload of %s (%s).\n", printable(u.name), printable(u.id))
 	}
 	if len(want) > 0 {
 		missing := make([]string, 0, len(want))

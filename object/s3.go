@@ -148,7 +148,7 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 			o.HTTPClient = withIdleTimeout(cfg.HTTPClient, c.IdleTimeout)
 		}
 	})
-	return &S3{client: client, bucket: c.Bucket, prefix: normalizePrefix(c.Prefix)}, nil
+	return &S3{client: client, bucket: c.Bucket, prefix: KeyPrefix(c.Prefix)}, nil
 }
 
 // withIdleTimeout returns the SDK's HTTP client with every connection
@@ -288,7 +288,9 @@ func parseEndpoint(endpoint string) (string, bool, error) {
 	return endpoint, pathStyle, nil
 }
 
-func normalizePrefix(p string) string {
+// KeyPrefix is a profile's key prefix as object keys carry it: a "/" is added to a
+// prefix that does not end with one, so the key of storage ID id is KeyPrefix(p) + id.
+func KeyPrefix(p string) string {
 	if p != "" && !strings.HasSuffix(p, "/") {
 		p += "/"
 	}

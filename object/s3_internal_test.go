@@ -41,8 +41,8 @@ func TestParseEndpoint(t *testing.T) {
 
 func TestNormalizePrefix(t *testing.T) {
 	for in, want := range map[string]string{"": "", "a": "a/", "a/": "a/", "backups/host": "backups/host/"} {
-		if got := normalizePrefix(in); got != want {
-			t.Errorf("normalizePrefix(%q) = %q, want %q", in, got, want)
+		if got := KeyPrefix(in); got != want {
+			t.Errorf("KeyPrefix(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -146,6 +146,11 @@ func (r *resumable) run(ctx context.Context) (PutResult, error) {
 		}
 	}
 	if err := object.Complete(ctx, r.s, up.ID, up.UploadID, parts, r.cipherSize); err != nil {
+		if errors.Is(err, object.ErrExists) {
+			// Another object took the key: this upload can never complete,
+			// and the next run must start under a new salt.
+			r.abort(ctx, up)
+		}
 		return PutResult{}, fmt.Errorf("upload %s: %w", r.src.Name, err)
 	}
 	if err := r.o.States.Remove(r.o.Bucket, r.o.Prefix, r.src.Identity.Path); err != nil {

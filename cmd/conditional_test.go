@@ -19,7 +19,7 @@ import (
 // ID of a put that is running, just before its last request (the Complete
 // of a multipart upload, or the single PutObject of a small file). The put
 // refuses to replace it, says so with a hint and fails; the object stays
-// byte for byte as it was, and a streamed put leaves no upload behind.
+// byte for byte as it was, and no upload or resume record is left behind.
 func TestPutNeverOverwritesARacedObject(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	for _, c := range []struct {
@@ -75,16 +75,18 @@ func TestPutNeverOverwritesARacedObject(t *testing.T) {
 			if !bytes.Equal(stored, raced) {
 				t.Errorf("the raced object was changed: %d bytes", len(stored))
 			}
-			if c.stdin {
-				uploads, err := r.directStore().ListUploads(t.Context())
-				if err != nil {
-					t.Fatal(err)
+			// Nothing is left to resume onto the raced key: no upload, no record.
+			uploads, err := r.directStore().ListUploads(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range uploads {
+				if u.Key == id {
+					t.Errorf("upload left behind: %+v", u)
 				}
-				for _, u := range uploads {
-					if u.Key == id {
-						t.Errorf("upload left behind: %+v", u)
-					}
-				}
+			}
+			if res := r.ogive("", "uploads", "--password-file", r.pwFile); res.code != 0 || strings.Contains(res.stdout, id) {
+				t.Errorf("uploads still shows the upload: %s", res)
 			}
 		})
 	}

@@ -106,6 +106,9 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 		}
 	}
 
+	if err := profilePathSet(g); err != nil {
+		return err
+	}
 	// Files record their uploads in the state directory: a put without a
 	// safe one fails here, before the password and before any request.
 	var states *resume.Store

@@ -79,8 +79,10 @@ func (s *Store) Lock(bucket, prefix, path string) (*Lock, error) {
 			}
 			continue
 		}
+		// The pid only serves the message a second put prints: failing to write it
+		// costs that message, not the lock.
 		if err := f.Truncate(0); err == nil {
-			_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+			_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 		}
 		return &Lock{s: s, name: name, f: f}, nil
 	}

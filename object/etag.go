@@ -37,3 +37,29 @@ func multipartETag(parts []Part) (etag string, ok bool) {
 func sameETag(a, b string) bool {
 	return strings.EqualFold(strings.Trim(a, `"`), strings.Trim(b, `"`))
 }
+
+// MatchETag reports whether etag, as a store reported it for an object or a
+// part, is the ETag S3 gives content cut into parts of those MD5s: the hex
+// MD5 itself for one part stored with one request, the multipart ETag for
+// an object completed from parts. ok is false when etag is not MD5-based
+// (SSE-KMS, SSE-C and some servers make opaque ones): it then proves
+// nothing either way. Unlike a CRC-32C, which anyone can make a chosen
+// body match, an MD5-based ETag cannot be met by other bytes in practice.
+func MatchETag(etag string, partMD5s [][md5.Size]byte) (same, ok bool) {
+	e := strings.ToLower(strings.Trim(etag, `"`))
+	hexPart, count, multipart := strings.Cut(e, "-")
+	if sum, err := hex.DecodeString(hexPart); err != nil || len(sum) != md5.Size {
+		return false, false
+	}
+	if !multipart {
+		return len(partMD5s) == 1 && hexPart == hex.EncodeToString(partMD5s[0][:]), true
+	}
+	if n, err := strconv.Atoi(count); err != nil || n != len(partMD5s) {
+		return false, true
+	}
+	h := md5.New()
+	for _, sum := range partMD5s {
+		h.Write(sum[:])
+	}
+	return hexPart == hex.EncodeToString(h.Sum(nil)), true
+}

@@ -2,6 +2,9 @@ package object
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +45,33 @@ func TestSameETag(t *testing.T) {
 	} {
 		if got := sameETag(c.a, c.b); got != c.same {
 			t.Errorf("sameETag(%s, %s) = %v", c.a, c.b, got)
+		}
+	}
+}
+
+func TestMatchETag(t *testing.T) {
+	a, b := md5.Sum([]byte("part one")), md5.Sum([]byte("part two"))
+	parts := []Part{{ETag: `"` + hex.EncodeToString(a[:]) + `"`}, {ETag: hex.EncodeToString(b[:])}}
+	multi, _ := multipartETag(parts)
+	for _, c := range []struct {
+		etag     string
+		sums     [][md5.Size]byte
+		same, ok bool
+	}{
+		{bodyETag([]byte("part one")), [][md5.Size]byte{a}, true, true},
+		{strings.ToUpper(hex.EncodeToString(a[:])), [][md5.Size]byte{a}, true, true},
+		{bodyETag([]byte("part one")), [][md5.Size]byte{b}, false, true},
+		{bodyETag([]byte("part one")), [][md5.Size]byte{a, b}, false, true},
+		{multi, [][md5.Size]byte{a, b}, true, true},
+		{multi, [][md5.Size]byte{b, a}, false, true},
+		{multi, [][md5.Size]byte{a}, false, true},
+		{strings.Replace(multi, "-2", "-3", 1), [][md5.Size]byte{a, b}, false, true},
+		{`"kms-opaque-etag"`, [][md5.Size]byte{a}, false, false},
+		{"", [][md5.Size]byte{a}, false, false},
+		{`"` + hex.EncodeToString(a[:15]) + `"`, [][md5.Size]byte{a}, false, false},
+	} {
+		if same, ok := MatchETag(c.etag, c.sums); same != c.same || ok != c.ok {
+			t.Errorf("MatchETag(%s, %d parts) = %t, %t; want %t, %t", c.etag, len(c.sums), same, ok, c.same, c.ok)
 		}
 	}
 }

@@ -221,28 +221,32 @@ func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n i
 // again, and S3 may answer the repeat 200, NoSuchUpload (the upload is
 // completed) or, since the request says If-None-Match: *, 412 (the key
 // holds the object it made). Complete takes ErrNotFound and ErrExists for
-// success if key now holds this upload's object: size bytes, and the ETag
-// S3 computes from the parts' ETags when they are MD5s. An object that
-// someone else put under the key is not taken for this one: the error
-// stays, and the upload, which S3 keeps after a 412, is the caller's to
-// abort.
+// success only if key now holds this upload's object: size bytes, and the
+// ETag S3 computes from the parts' ETags. An object that someone else put
+// under the key is not taken for this one: the error stays, and the upload,
+// which S3 keeps after a 412, is the caller's to abort. When the parts'
+// ETags are not MD5s (SSE-KMS, SSE-C), nothing proves whose the object is,
+// and the error stays too: a put must never report an archive it cannot
+// vouch for.
 func Complete(ctx context.Context, s Store, key, uploadID string, parts []Part, size int64) error {
 	err := s.CompleteUpload(ctx, key, uploadID, parts)
 	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) {
 		return err
 	}
-	etag, _ := multipartETag(parts)
+	etag, ok := multipartETag(parts)
+	if !ok {
+		return fmt.Errorf("%w (the parts' ETags are not MD5s, so the object under the key cannot be told to be this upload's)", err)
+	}
 	if holds(ctx, s, key, size, etag) {
 		return nil
 	}
 	return err
 }
 
-// holds reports whether key holds an object of size bytes and, unless etag
-// is "", of that ETag.
+// holds reports whether key holds an object of size bytes and that ETag.
 func holds(ctx context.Context, s Store, key string, size int64, etag string) bool {
 	info, err := s.Head(ctx, key)
-	return err == nil && info.Size == size && (etag == "" || sameETag(info.ETag, etag))
+	return err == nil && info.Size == size && sameETag(info.ETag, etag)
 }
 
 // read reads part number from in into a buffer of the part's size.

@@ -490,8 +490,10 @@ func (o opaqueETags) CompleteUpload(ctx context.Context, key, id string, parts [
 	return o.Store.CompleteUpload(ctx, key, id, parts)
 }
 
-// Without MD5s to compute the object's ETag from, a lost answer is judged
-// by the size alone.
+// Without MD5s to compute the object's ETag from, nothing proves that the
+// object under the key is this upload's, even at the expected size: someone
+// may have raced one in. The lost answer stays an error: a put must not
+// report an archive it cannot vouch for.
 func TestLostAnswerWithOpaqueETags(t *testing.T) {
 	mem := object.NewMemory(nil, nil, 0)
 	src := randomBytes(object.MinPartSize + 10)
@@ -499,7 +501,51 @@ func TestLostAnswerWithOpaqueETags(t *testing.T) {
 		PutOptions: object.PutOptions{StorageClass: "STANDARD"},
 		PartSize:   object.MinPartSize,
 	})
+	if !errors.Is(err, object.ErrNotFound) && !errors.Is(err, object.ErrExists) {
+		t.Fatalf("Upload = %v, want the lost answer's error", err)
+	}
+	if !strings.Contains(err.Error(), "cannot be told") {
+		t.Errorf("the error does not say why: %v", err)
+	}
+}
+
+// raceBeforeComplete puts another object of the upload's size under the key
+// just before the Complete, as someone with write access to the bucket could.
+type raceBeforeComplete struct {
+	opaqueETags
+	junk []byte
+}
+
+func (r raceBeforeComplete) CompleteUpload(ctx context.Context, key, id string, parts []object.Part) error {
+	if err := r.opaqueETags.Store.Put(ctx, key, r.junk, object.PutOptions{StorageClass: "STANDARD"}); err != nil {
+		return err
+	}
+	return r.opaqueETags.CompleteUpload(ctx, key, id, parts)
+}
+
+// With part ETags that are not MD5s, an object of the very size raced in
+// before the Complete is not taken for the upload's: Upload fails, the
+// other object stays, and the upload is aborted.
+func TestUploadRefusesARacedObjectWithOpaqueETags(t *testing.T) {
+	mem := object.NewMemory(nil, nil, 0)
+	src := randomBytes(object.MinPartSize + 10)
+	junk := bytes.Repeat([]byte{0xAA}, len(src))
+	_, err := object.Upload(t.Context(), raceBeforeComplete{opaqueETags{mem}, junk}, "k", bytes.NewReader(src), object.UploadOptions{
+		PutOptions: object.PutOptions{StorageClass: "STANDARD"},
+		PartSize:   object.MinPartSize,
+	})
+	if !errors.Is(err, object.ErrExists) {
+		t.Fatalf("Upload = %v, want ErrExists", err)
+	}
+	rc, err := mem.Get(t.Context(), "k", 0, -1)
 	if err != nil {
-		t.Fatalf("Upload: %v", err)
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got, _ := io.ReadAll(rc); !bytes.Equal(got, junk) {
+		t.Error("the raced object was changed")
+	}
+	if ups, _ := mem.ListUploads(t.Context()); len(ups) != 0 {
+		t.Errorf("uploads left: %v", ups)
 	}
 }

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -414,11 +415,28 @@ func (p *partPlan) check(rec *resume.Upload, listed []object.Part) (kept []objec
 		if d != rec.Digests[n] {
 			return nil, false, nil
 		}
-		if part, ok := inS3[n]; ok && part.Size == int64(len(b)) && object.ChecksumCRC32C(b) == part.ChecksumCRC32C {
+		if part, ok := inS3[n]; ok && partHolds(part, b) {
 			kept = append(kept, part)
 		}
 	}
 	return kept, true, nil
+}
+
+// partHolds reports whether the part S3 lists holds b, the part encrypted
+// again. Its ETag decides: the MD5 S3 computed of the bytes it received,
+// which other bytes cannot be made to match. Its CRC-32C can (four bytes
+// chosen anywhere in a part set it to any value), so it decides only where
+// the ETag is no MD5, on buckets that encrypt with SSE-KMS or SSE-C. A part
+// that does not hold b is sent again: the same ciphertext, so no nonce
+// encrypts anything new.
+func partHolds(part object.Part, b []byte) bool {
+	if part.Size != int64(len(b)) {
+		return false
+	}
+	if same, ok := object.MatchETag(part.ETag, [][md5.Size]byte{md5.Sum(b)}); ok {
+		return same
+	}
+	return object.ChecksumCRC32C(b) == part.ChecksumCRC32C
 }
 
 // upload sends the parts that are not kept, Concurrency at a time, each

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -24,6 +25,11 @@ var (
 type Verified struct {
 	Size  int64 // plaintext bytes
 	Parts int   // parts of the object, each compared by its CRC-32C
+	// ByETag is true when the object's ETag, S3's MD5 of the parts it
+	// received, matched too. It is false only where S3's ETags are not MD5s
+	// (SSE-KMS, SSE-C): the CRC-32Cs alone catch accidents, not someone who
+	// replaced the object with other bytes of the same checksums.
+	ByETag bool
 }
 
 // VerifyOptions tune one Verify.
@@ -45,7 +51,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // docs/FORMAT.md, §1.3), so the file that was uploaded gives back the very
 // bytes that were uploaded. It cuts that stream at the sizes of the
 // object's parts and compares each part's CRC-32C with the one S3 stored
-// when the part was uploaded. size is src's length, or -1 for a stream.
+// when the part was uploaded, and the object's ETag, which S3 computed from
+// the MD5s of the parts: anyone can make other bytes match a CRC-32C, not an
+// MD5. size is src's length, or -1 for a stream.
 //
 // A file that differs gives ErrMismatch, naming the first part that differs
 // and the bytes of the file it covers.
@@ -69,6 +77,10 @@ func Verify(ctx context.Context, s object.PartChecksummer, a *Archive, keys cryp
 	if size >= 0 && size != plainSize {
 		return Verified{}, fmt.Errorf("verify %s: %w: the file has %d bytes, the archive %d", a.ID, ErrMismatch, size, plainSize)
 	}
+	info, err := s.Head(ctx, a.ID)
+	if err != nil {
+		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)
+	}
 
 	if o.OnBytes != nil {
 		src = &reportingReader{r: src, report: o.OnBytes}
@@ -81,8 +93,9 @@ func Verify(ctx context.Context, s object.PartChecksummer, a *Archive, keys cryp
 
 	buf := make([]byte, verifyBufferSize)
 	var offset int64
+	md5s := make([][md5.Size]byte, 0, len(parts))
 	for _, p := range parts {
-		sum, n, err := checksumPart(ctx, stream, p.Size, buf)
+		sum, md, n, err := checksumPart(ctx, stream, p.Size, buf)
 		if errors.Is(err, io.EOF) {
 			// The file ended before the archive: counted tells how far.
 			return Verified{}, fmt.Errorf("verify %s: %w: the file has %d bytes, the archive %d", a.ID, ErrMismatch, counted.n, plainSize)
@@ -94,6 +107,7 @@ func Verify(ctx context.Context, s object.PartChecksummer, a *Archive, keys cryp
 			return Verified{}, fmt.Errorf("verify %s: %w: part %d of %d (%s) differs",
 				a.ID, ErrMismatch, p.Number, len(parts), plainRange(offset, offset+n, plainSize))
 		}
+		md5s = append(md5s, md)
 		offset += n
 	}
 	// The archive is complete; the stream must be too.
@@ -103,7 +117,11 @@ func Verify(ctx context.Context, s object.PartChecksummer, a *Archive, keys cryp
 		}
 		return Verified{}, fmt.Errorf("verify %s: %w: the file is longer than the archive's %d bytes", a.ID, ErrMismatch, plainSize)
 	}
-	return Verified{Size: plainSize, Parts: len(parts)}, nil
+	same, byETag := object.MatchETag(info.ETag, md5s)
+	if byETag && !same {
+		return Verified{}, fmt.Errorf("verify %s: %w: every part's CRC-32C matches, but the object's ETag (S3's MD5 of its parts) is not that of this file's encryption: the archive's bytes were replaced", a.ID, ErrMismatch)
+	}
+	return Verified{Size: plainSize, Parts: len(parts), ByETag: byETag}, nil
 }
 
 // reportingReader tells how much of the file was read.
@@ -120,27 +138,31 @@ func (r *reportingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// checksumPart reads exactly size bytes of r and returns their CRC-32C. A
-// stream that ends first gives io.EOF.
-func checksumPart(ctx context.Context, r io.Reader, size int64, buf []byte) (uint32, int64, error) {
+// checksumPart reads exactly size bytes of r and returns their CRC-32C and
+// MD5. A stream that ends first gives io.EOF.
+func checksumPart(ctx context.Context, r io.Reader, size int64, buf []byte) (uint32, [md5.Size]byte, int64, error) {
 	var sum uint32
+	var md [md5.Size]byte
+	h := md5.New()
 	var n int64
 	for n < size {
 		if err := ctx.Err(); err != nil {
-			return 0, n, err
+			return 0, md, n, err
 		}
 		chunk := buf[:min(int64(len(buf)), size-n)]
 		got, err := io.ReadFull(r, chunk)
 		sum = crc32.Update(sum, castagnoli, chunk[:got])
+		h.Write(chunk[:got])
 		n += int64(got)
 		switch {
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-			return 0, n, io.EOF
+			return 0, md, n, io.EOF
 		case err != nil:
-			return 0, n, err
+			return 0, md, n, err
 		}
 	}
-	return sum, n, nil
+	h.Sum(md[:0])
+	return sum, md, n, nil
 }
 
 // plainRange names the bytes of the file that the packages in a range of

@@ -358,7 +358,7 @@ func (o *packageOpener) checkNonce(h []byte) error {
 		o.pinned = true
 	}
 	if h[0]&^finalFlag != o.nonce[0]&^finalFlag || !bytes.Equal(h[1:], o.nonce[1:]) {
-		return fmt.Errorf("package %d: %w: its header does not carry the stream's nonce (relabelled package)", o.next, ErrAuthentication)
+		return fmt.Errorf("package %d: %w: its header nonce is not the stream's (the package was damaged, or moved and relabelled)", o.next, ErrAuthentication)
 	}
 	return nil
 }

@@ -35,6 +35,9 @@ type PartChecksummer interface {
 	// one request is one part holding the whole object and its full-object
 	// checksum. An object without CRC-32C checksums gives ErrNoChecksums.
 	PartChecksums(ctx context.Context, key string) ([]PartChecksum, error)
+	// Head gives the object's ETag, which for S3 without SSE-KMS or SSE-C
+	// is built from the MD5s of the parts.
+	Head(ctx context.Context, key string) (Info, error)
 }
 
 var (

@@ -30,8 +30,12 @@ downloading anything, so it works on archives in Deep Archive and costs no retri
 ogive encrypts the file again with the archive's own keys (a function of its salt, so the
 same file gives the very bytes that were uploaded), cuts the result at the sizes of the
 object's parts and compares each part's CRC-32C with the checksum S3 stored when the part
-was uploaded (GetObjectAttributes). <file> may be a regular file, a block device, or "-"
-for standard input, which then cannot carry the password.
+was uploaded (GetObjectAttributes), and the object's ETag with the one S3 computes from the
+parts' MD5s. A CRC-32C catches accidents, but anyone who can write to the bucket can make
+other bytes match it; the ETag they cannot. On buckets whose ETags are not MD5s (SSE-KMS or
+SSE-C encryption) only the CRC-32Cs are compared, and verify says so. <file> may be a
+regular file, a block device, or "-" for standard input, which then cannot carry the
+password.
 
 Exit status 0 when every part matches, 1 on a mismatch (the message names the first part
 that differs and the bytes of the file it covers) or on any other error. Archives written
@@ -90,6 +94,9 @@ func runVerify(ctx context.Context, f *Factory, g *globalOptions, _ *verifyOptio
 		return err
 	}
 	fmt.Fprintf(f.Out, "verified: %s matches %s (%s, %s, %s)\n", printable(path), id, printable(a.Name), formatSize(v.Size), plural(v.Parts, "part"))
+	if !v.ByETag {
+		fmt.Fprintln(f.Err, "warning: the bucket's ETags are not MD5s (SSE-KMS or SSE-C), so only the parts' CRC-32Cs were compared: they catch damage, not a deliberate replacement; only 'ogive get' proves the archive")
+	}
 	return nil
 }
 

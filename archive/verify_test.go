@@ -157,7 +157,9 @@ func (f fakeChecksums) PartChecksums(context.Context, string) ([]object.PartChec
 	return f.parts, f.err
 }
 
-func (f fakeChecksums) Head(context.Context, string) (object.Info, error) { return object.Info{}, f.err }
+func (f fakeChecksums) Head(context.Context, string) (object.Info, error) {
+	return object.Info{}, f.err
+}
 
 func TestVerifyRefuses(t *testing.T) {
 	s := object.NewMemory(nil, nil, 0)

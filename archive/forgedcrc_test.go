@@ -7,17 +7,16 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"os"
 	"testing"
 
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/internal/crcforge"
 	"github.com/ogive-project/ogive/object"
 )
 
-// forgeCRC32C returns size bytes of junk whose CRC-32C is want (base64 of the
-// big-endian value, as S3 reports it), as anyone can make them: CRC is affine
-// over GF(2), so the last four bytes follow from a 32×32 linear system.
+// forgeCRC32C returns size bytes of junk whose CRC-32C is want, base64 of the
+// big-endian value as S3 reports it.
 func forgeCRC32C(t *testing.T, size int, want string) []byte {
 	t.Helper()
 	raw, err := base64.StdEncoding.DecodeString(want)
@@ -25,45 +24,8 @@ func forgeCRC32C(t *testing.T, size int, want string) []byte {
 		t.Fatalf("bad CRC %q", want)
 	}
 	b := make([]byte, size)
-	rand.Read(b[:size-4])
-	prefix := crc32.Checksum(b[:size-4], castagnoli)
-	crcWith := func(x uint32) uint32 {
-		var tail [4]byte
-		binary.LittleEndian.PutUint32(tail[:], x)
-		return crc32.Update(prefix, castagnoli, tail[:])
-	}
-	base := crcWith(0)
-	// Row r: bit c says whether tail bit c flips CRC bit r; bit 32 is the target.
-	var rows [32]uint64
-	rhs := binary.BigEndian.Uint32(raw) ^ base
-	for r := range 32 {
-		for c := range 32 {
-			if (crcWith(1<<c)^base)>>r&1 == 1 {
-				rows[r] |= 1 << c
-			}
-		}
-		rows[r] |= uint64(rhs>>r&1) << 32
-	}
-	for c := range 32 {
-		p := c
-		for p < 32 && rows[p]>>c&1 == 0 {
-			p++
-		}
-		if p == 32 {
-			t.Fatal("CRC system is singular")
-		}
-		rows[c], rows[p] = rows[p], rows[c]
-		for r := range 32 {
-			if r != c && rows[r]>>c&1 == 1 {
-				rows[r] ^= rows[c]
-			}
-		}
-	}
-	var x uint32
-	for r := range 32 {
-		x |= uint32(rows[r]>>32&1) << r
-	}
-	binary.LittleEndian.PutUint32(b[size-4:], x)
+	rand.Read(b)
+	crcforge.Forge(b, binary.BigEndian.Uint32(raw))
 	if got := object.ChecksumCRC32C(b); got != want {
 		t.Fatalf("forged CRC %s, want %s", got, want)
 	}

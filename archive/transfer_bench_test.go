@@ -75,3 +75,27 @@ func benchArchive(b *testing.B) (object.Store, *crypt.Keys, string, int64) {
 	b.Cleanup(keys.Destroy)
 	return s, keys, id, crypt.EncryptedSize(benchSize)
 }
+
+// BenchmarkVerify checks 64 MiB against its archive in the in-memory store:
+// the file encrypted again, with a CRC-32C and an MD5 of every part.
+func BenchmarkVerify(b *testing.B) {
+	master := bytes.Repeat([]byte{1}, crypt.MasterKeySize)
+	plain := bytes.Repeat([]byte{0x5a}, benchSize)
+	s := object.NewMemory(nil, nil, 0)
+	id, _, err := Put(b.Context(), s, lend(master), Source{R: bytes.NewReader(plain), Name: "bench", Size: benchSize}, PutOptions{StorageClass: "STANDARD"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := &Archive{ID: id, Name: "bench"}
+	keys, err := a.Keys(master)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer keys.Destroy()
+	b.SetBytes(benchSize)
+	for b.Loop() {
+		if _, err := Verify(b.Context(), s, a, keys, bytes.NewReader(plain), benchSize, VerifyOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
@@ -177,8 +178,35 @@ func (w *watchedCreate) CreateUpload(ctx context.Context, key string, o object.P
 		w.release = release
 	}
 	uploadID, err := w.Store.CreateUpload(ctx, key, o)
-	w.created = err == nil
-	return uploadID, err
+	if err != nil {
+		// S3 may have made the upload and lost its answer.
+		abortUploadsAt(ctx, w.Store, key)
+		return "", err
+	}
+	w.created = true
+	return uploadID, nil
+}
+
+// abortTimeout bounds the requests that end an upload, which go out even
+// when the put's context is done.
+const abortTimeout = time.Minute
+
+// abortUploadsAt aborts every multipart upload at key, for a key that this
+// put made from a fresh salt: any upload there is one of ours whose upload ID
+// was lost, which would otherwise be billed unseen until a lifecycle rule
+// ends it. Failures leave it to "ogive uploads" and to that rule.
+func abortUploadsAt(ctx context.Context, s object.Store, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	listed, err := s.ListUploads(ctx)
+	if err != nil {
+		return
+	}
+	for _, u := range listed {
+		if u.Key == key {
+			s.AbortUpload(ctx, key, u.UploadID)
+		}
+	}
 }
 
 // newObjectKeys derives the keys of a new object under a fresh salt, or under fixed (the

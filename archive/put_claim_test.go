@@ -92,3 +92,21 @@ func TestPutAbortedFromElsewhere(t *testing.T) {
 		t.Fatalf("put of an upload aborted meanwhile: %v", err)
 	}
 }
+
+// TestPutLostCreateAnswerLeavesNoUpload: a Put of a stream whose
+// CreateMultipartUpload answer is lost fails and leaves no upload behind.
+func TestPutLostCreateAnswerLeavesNoUpload(t *testing.T) {
+	master := make([]byte, 32)
+	rand.Read(master)
+	data := make([]byte, 17<<20)
+	rand.Read(data)
+	mem := standardStore()
+	_, _, err := Put(context.Background(), &lostCreate{mem}, lend(master),
+		Source{R: bytes.NewReader(data), Name: "s.tar", Size: -1}, PutOptions{})
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("put with a lost create answer: %v", err)
+	}
+	if ups, _ := mem.ListUploads(context.Background()); len(ups) != 0 {
+		t.Fatalf("uploads left: %v", ups)
+	}
+}

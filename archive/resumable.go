@@ -295,31 +295,16 @@ func (r *resumable) start(ctx context.Context, fixed *crypt.Salt) (*resume.Uploa
 // without an upload ID was saved before S3 answered CreateMultipartUpload, and
 // S3 may have made the upload all the same (ogive died before the record was
 // saved again, or the answer was lost): every upload at its key is aborted,
-// and can only be one of ours, the key holding a fresh salt of this master
-// key. Failures are not fatal: the upload then shows in "ogive uploads" and
-// in the lifecycle rule's reach.
+// the record saying the key is ours. Failures are not fatal: the upload then
+// shows in "ogive uploads" and in the lifecycle rule's reach.
 func (r *resumable) abort(ctx context.Context, up *resume.Upload) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-	defer cancel()
-	uploadIDs := []string{up.UploadID}
 	if up.UploadID == "" {
-		uploadIDs = nil
-		listed, _ := r.s.ListUploads(ctx)
-		for _, u := range listed {
-			if u.Key == up.ID {
-				uploadIDs = append(uploadIDs, u.UploadID)
-			}
-		}
-	}
-	for _, id := range uploadIDs {
-		r.s.AbortUpload(ctx, up.ID, id)
+		abortUploadsAt(ctx, r.s, up.ID)
+	} else {
+		r.s.AbortUpload(context.WithoutCancel(ctx), up.ID, up.UploadID)
 	}
 	r.o.States.Remove(r.o.Bucket, r.o.Prefix, up.Source.Path)
 }
-
-// abortTimeout bounds an abort's requests, which go out even when the put's
-// context is done.
-const abortTimeout = time.Minute
 
 // record notes the digest of part n, whose ciphertext is b, in the upload's
 // record on disk before the part is sent. A part recorded already must give

@@ -106,7 +106,7 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 		delete(want, u.uploadID)
 		ended, err := abortUpload(ctx, s, states, u)
 		if errors.Is(err, resume.ErrBusy) {
-			err = fmt.Errorf("not aborting the upload of %s (%s): %w", u.name, u.id, err)
+			err = fmt.Errorf("not aborting the upload of %s (%s): %w", u.name, u.id, &sparedError{err})
 			if busy != nil {
 				fmt.Fprintf(f.Err, "ogive: %s\n", oneLine(busy.Error()))
 			}
@@ -139,6 +139,13 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 	}
 	return nil
 }
+
+// sparedError is the resume.ErrBusy of an upload that --abort leaves to the
+// put sending it: its hint is not the one a second put gets.
+type sparedError struct{ err error }
+
+func (e *sparedError) Error() string { return e.err.Error() }
+func (e *sparedError) Unwrap() error { return e.err }
 
 // abortUpload aborts one unfinished upload and forgets its record; ended
 // says the bucket no longer had it (its put completed or aborted it since it

@@ -123,3 +123,28 @@ func TestRecordWithoutUploadIDIsAborted(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadsAbortOfAnEndedUpload: when S3 answers NoSuchUpload to the abort
+// (the put completed or aborted the upload since it was listed), uploads
+// --abort says the upload had already ended, not that it aborted it.
+func TestUploadsAbortOfAnEndedUpload(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	path := r.write("big.bin", randomBytes(t, 17<<20))
+	secondPart := func(req *http.Request) bool { return isUploadPart(req) && req.URL.Query().Get("partNumber") == "2" }
+	r.proxy.SetRules(fp.Rule{Fault: fp.InternalError, Match: secondPart})
+	if res := r.ogive("", "put", "--password-file", r.pwFile, path); res.code != 1 {
+		t.Fatalf("put with part 2 failing: %s", res)
+	}
+	isAbort := func(req *http.Request) bool {
+		return req.Method == http.MethodDelete && req.URL.Query().Has("uploadId")
+	}
+	r.proxy.SetRules(fp.Rule{Fault: fp.NoSuchUpload, Match: isAbort})
+	res := r.ogive("", "uploads", "--abort", "--password-file", r.pwFile)
+	if res.code != 0 || !strings.Contains(res.stderr, "The upload of big.bin (") ||
+		!strings.Contains(res.stderr, ") had already ended.") || strings.Contains(res.stderr, "Aborted") {
+		t.Fatalf("uploads --abort answered NoSuchUpload: %s", res)
+	}
+	for _, f := range stateFiles(t, r) {
+		t.Errorf("left in the state directory: %s", f)
+	}
+}

@@ -8,14 +8,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
 )
 
-// ErrSourceChanged means the source did not deliver the size it had when
-// the upload started: it was modified while being read.
-var ErrSourceChanged = errors.New("source changed while it was being read")
+var (
+	// ErrSourceChanged means the source did not deliver the size it had when
+	// the upload started: it was modified while being read.
+	ErrSourceChanged = errors.New("source changed while it was being read")
+	// ErrUploadAborted means the multipart upload of a Put was aborted by
+	// someone else (another process, another S3 client, a lifecycle rule)
+	// while it was being sent: nothing was stored.
+	ErrUploadAborted = errors.New("the multipart upload was aborted from elsewhere while it was being sent")
+)
 
 const (
 	// MinPartSize is S3's smallest part but the last.
@@ -81,6 +88,13 @@ type PutOptions struct {
 	Concurrency  int    // parts in flight; 0 means DefaultConcurrency
 	MaxIDLen     int    // longest storage ID the store accepts (1024 less any key prefix)
 	OnPart       func(object.Part)
+	// Claim, if set, is called by Put with the storage ID just before the
+	// multipart upload is created, so that the caller can lock the ID against
+	// whatever aborts unfinished uploads. An error stops the Put before any
+	// upload exists. release is called once the upload is completed or
+	// aborted. A stream that fits in one request creates no upload and never
+	// calls it. PutResumable, which locks its source, ignores it.
+	Claim func(id string) (release func(), err error)
 }
 
 // MasterKey lends the master key to use for the length of the call only; the caller
@@ -130,11 +144,69 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 	} else {
 		uo.PartSizes = streamPartSize
 	}
-	_, err = object.Upload(ctx, s, id, enc, uo)
+	w := &watchedCreate{Store: s, claim: o.Claim}
+	_, err = object.Upload(ctx, w, id, enc, uo)
+	if w.release != nil {
+		w.release()
+	}
 	if err != nil {
+		if w.created && errors.Is(err, object.ErrNotFound) && !errors.Is(err, context.Canceled) {
+			// S3 answers NoSuchUpload: the upload we created is gone. The
+			// cause stays as text: the storage ID is not what is missing.
+			return "", 0, fmt.Errorf("upload %s: %w (%v)", src.Name, ErrUploadAborted, err)
+		}
 		return "", 0, fmt.Errorf("upload %s: %w", src.Name, err)
 	}
 	return id, counted.n, nil
+}
+
+// watchedCreate is the store of one Put: it calls the Put's Claim before the
+// multipart upload is created, and notes whether it was.
+type watchedCreate struct {
+	object.Store
+	claim   func(id string) (func(), error)
+	release func()
+	created bool
+}
+
+func (w *watchedCreate) CreateUpload(ctx context.Context, key string, o object.PutOptions) (string, error) {
+	if w.claim != nil {
+		release, err := w.claim(key)
+		if err != nil {
+			return "", err
+		}
+		w.release = release
+	}
+	uploadID, err := w.Store.CreateUpload(ctx, key, o)
+	if err != nil {
+		// S3 may have made the upload and lost its answer.
+		abortUploadsAt(ctx, w.Store, key)
+		return "", err
+	}
+	w.created = true
+	return uploadID, nil
+}
+
+// abortTimeout bounds the requests that end an upload, which go out even
+// when the put's context is done.
+const abortTimeout = time.Minute
+
+// abortUploadsAt aborts every multipart upload at key, for a key that this
+// put made from a fresh salt: any upload there is one of ours whose upload ID
+// was lost, which would otherwise be billed unseen until a lifecycle rule
+// ends it. Failures leave it to "ogive uploads" and to that rule.
+func abortUploadsAt(ctx context.Context, s object.Store, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	listed, err := s.ListUploads(ctx)
+	if err != nil {
+		return
+	}
+	for _, u := range listed {
+		if u.Key == key {
+			s.AbortUpload(ctx, key, u.UploadID)
+		}
+	}
 }
 
 // newObjectKeys derives the keys of a new object under a fresh salt, or under fixed (the

@@ -277,7 +277,8 @@ func (r *resumable) start(ctx context.Context, fixed *crypt.Salt) (*resume.Uploa
 	up.UploadID, err = r.s.CreateUpload(ctx, id, object.PutOptions{StorageClass: r.o.StorageClass})
 	if err != nil {
 		keys.Destroy()
-		r.o.States.Remove(r.o.Bucket, r.o.Prefix, r.src.Identity.Path)
+		// S3 may have made the upload and lost its answer.
+		r.abort(ctx, up)
 		return nil, nil, nil, fmt.Errorf("upload %s: %w", r.src.Name, err)
 	}
 	// Recorded before any part is sent, so even a SIGKILL leaves nothing
@@ -291,11 +292,16 @@ func (r *resumable) start(ctx context.Context, fixed *crypt.Salt) (*resume.Uploa
 	return up, keys, nil, nil
 }
 
-// abort ends a recorded upload of this profile and forgets it. Failures are
-// not fatal: the upload then shows in "ogive uploads" and in the lifecycle
-// rule's reach.
+// abort ends a recorded upload of this profile and forgets it. A record
+// without an upload ID was saved before S3 answered CreateMultipartUpload, and
+// S3 may have made the upload all the same (ogive died before the record was
+// saved again, or the answer was lost): every upload at its key is aborted,
+// the record saying the key is ours. Failures are not fatal: the upload then
+// shows in "ogive uploads" and in the lifecycle rule's reach.
 func (r *resumable) abort(ctx context.Context, up *resume.Upload) {
-	if up.UploadID != "" {
+	if up.UploadID == "" {
+		abortUploadsAt(ctx, r.s, up.ID)
+	} else {
 		r.s.AbortUpload(context.WithoutCancel(ctx), up.ID, up.UploadID)
 	}
 	r.o.States.Remove(r.o.Bucket, r.o.Prefix, up.Source.Path)

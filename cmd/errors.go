@@ -89,6 +89,7 @@ func explain(err error) (msg, hint string) {
 	var netErr *net.OpError
 	var pwPerm *input.PermissionError
 	var unsafeDir *resume.UnsafeDirError
+	var spared *sparedError
 	switch {
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
@@ -134,6 +135,8 @@ func explain(err error) (msg, hint string) {
 		hint = "run 'ogive restore ID' and wait until 'ogive head ID' prints READY"
 	case errors.Is(err, object.ErrExists):
 		hint = "another object already holds this storage ID and was left as it is; run the put again"
+	case errors.Is(err, archive.ErrUploadAborted):
+		hint = "nothing was stored: run the put again, and see what aborts unfinished uploads (another S3 client, a lifecycle rule, an 'ogive uploads --abort' that cannot see this machine's state directory)"
 	case errors.Is(err, object.ErrNotFound):
 		hint = "check the storage ID with 'ogive list'"
 	case errors.Is(err, object.ErrCredentials):
@@ -164,6 +167,8 @@ func explain(err error) (msg, hint string) {
 		hint = fmt.Sprintf("if it is yours, chown -R %d %s; if not, set XDG_STATE_HOME to a directory of your own", unsafeDir.You, unsafeDir.Dir)
 	case errors.As(err, &unsafeDir):
 		hint = "make it private: chmod 700 " + unsafeDir.Dir
+	case errors.As(err, &spared):
+		hint = "a put is sending it: let it finish, or stop that put first (a file's put then resumes when run again, stdin's does not)"
 	case errors.Is(err, resume.ErrBusy):
 		hint = "wait until it is done, or stop it: the same command then resumes where it stopped"
 	case errors.Is(err, object.ErrInvalidStorageClass):

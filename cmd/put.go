@@ -41,13 +41,16 @@ Uploads of files and block devices resume: if one is interrupted (Ctrl-C, a lost
 a crash, a reboot), running the same command again continues it, after checking that the
 parts already sent match the file. A file that changed in between is uploaded afresh under
 a new key. --no-resume starts afresh anyway; "ogive uploads" lists and aborts unfinished
-uploads. Standard input cannot resume.
+uploads. Standard input cannot resume; while it is sent, its storage ID is locked in the
+state directory (below), so that "ogive uploads --abort" leaves it alone.
 
 Each upload of a file is recorded in $XDG_STATE_HOME/ogive/uploads (by default
-~/.local/state/ogive/uploads), which must belong to you and be writable by nobody else;
-without HOME or XDG_STATE_HOME a file cannot be put. Records are authenticated with your
-master key: one that does not authenticate is ignored. One put of a file runs at a time: a
-second one stops at once with "another ogive (pid N) is uploading FILE".
+~/.local/state/ogive/uploads), which must belong to you and be writable by nobody else.
+Without it (neither HOME nor XDG_STATE_HOME is set, or the directory is refused) a file
+cannot be put, and standard input is put with a warning that nothing keeps "ogive uploads
+--abort" from aborting it. Records are authenticated with your master key: one that does
+not authenticate is ignored. One put of a file runs at a time: a second one stops at once
+with "another ogive (pid N) is uploading FILE".
 
 On a terminal, a bar on stderr shows the encrypted bytes S3 has acknowledged, the rate and
 the time left; elsewhere put prints one summary line per file when it is uploaded. Once per
@@ -110,13 +113,17 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 		return err
 	}
 	// Files record their uploads in the state directory: a put without a
-	// safe one fails here, before the password and before any request.
-	var states *resume.Store
-	if len(args) > 1 || !stdin {
-		var err error
-		if states, err = f.openStates(); err != nil {
-			return err
-		}
+	// safe one fails here, before the password and before any request. Stdin
+	// only locks its storage ID there, against "ogive uploads --abort": a put
+	// of stdin alone goes without, unprotected, rather than fail.
+	states, err := f.openStates()
+	switch {
+	case err != nil && (len(args) > 1 || !stdin):
+		return err
+	case err != nil:
+		fmt.Fprintf(f.Err, "warning: %s; this put of stdin takes no lock, so an 'ogive uploads --abort' meanwhile would abort it\n", oneLine(err.Error()))
+		states = nil
+	default:
 		defer states.Close()
 	}
 
@@ -190,6 +197,22 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	var n int64
 	var err error
 	if file == nil {
+		if states != nil {
+			// Held from before the multipart upload exists until it is
+			// completed or aborted: "ogive uploads --abort" takes the same
+			// lock before it aborts anything.
+			opts.Claim = func(id string) (func(), error) {
+				lock, err := states.LockID(s.profile.Bucket, s.profile.Prefix, id, name)
+				if err != nil {
+					return nil, err
+				}
+				return func() {
+					if err := lock.Release(); err != nil && !g.quiet {
+						tr.Println(err.Error())
+					}
+				}, nil
+			}
+		}
 		id, n, err = archive.Put(ctx, s.store, s.withMasterKey, archive.Source{R: f.In, Name: name, Size: -1}, opts)
 	} else {
 		var src archive.SeekableSource

@@ -31,7 +31,9 @@ S3 bills their parts as stored data until they are completed or aborted. Running
 
 With --abort, abort the given uploads (by storage ID or upload ID), or all of them when none
 is given, and forget their resume state. An upload that another ogive on this machine is
-sending is not aborted.`,
+sending, of a file or of standard input, is not aborted: each put locks its upload in the
+state directory, and --abort takes the same lock first. (A put of standard input run
+without a state directory, which it warns about, cannot be told apart.)`,
 		Example: `  ogive uploads
   ogive uploads --abort
   ogive uploads --abort Am2PwO56QfQt-4bZGxAtD2Amt9qL6CQuZlCauhR8HazZpwrbqQuby0fj`,
@@ -102,9 +104,9 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 		}
 		delete(want, u.id)
 		delete(want, u.uploadID)
-		err := abortUpload(ctx, s, states, u)
+		ended, err := abortUpload(ctx, s, states, u)
 		if errors.Is(err, resume.ErrBusy) {
-			err = fmt.Errorf("not aborting the upload of %s (%s): %w", u.name, u.id, err)
+			err = fmt.Errorf("not aborting the upload of %s (%s): %w", u.name, u.id, &sparedError{err})
 			if busy != nil {
 				fmt.Fprintf(f.Err, "ogive: %s\n", oneLine(busy.Error()))
 			}
@@ -115,7 +117,11 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 			return err
 		}
 		aborted++
-		fmt.Fprintf(f.Err, "Aborted the upload of %s (%s).\n", printable(u.name), printable(u.id))
+		if ended {
+			fmt.Fprintf(f.Err, "The upload of %s (%s) had already ended.\n", printable(u.name), printable(u.id))
+		} else {
+			fmt.Fprintf(f.Err, "Aborted the upload of %s (%s).\n", printable(u.name), printable(u.id))
+		}
 	}
 	if len(want) > 0 {
 		missing := make([]string, 0, len(want))
@@ -134,26 +140,46 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 	return nil
 }
 
-// abortUpload aborts one unfinished upload and forgets its record. An upload
-// recorded here is aborted only under its source's lock, so never while
-// another ogive is sending it (resume.ErrBusy).
-func abortUpload(ctx context.Context, s *session, states *resume.Store, u unfinished) error {
-	if u.source != "" {
-		lock, err := states.Lock(s.profile.Bucket, s.profile.Prefix, u.source)
+// sparedError is the resume.ErrBusy of an upload that --abort leaves to the
+// put sending it: its hint is not the one a second put gets.
+type sparedError struct{ err error }
+
+func (e *sparedError) Error() string { return e.err.Error() }
+func (e *sparedError) Unwrap() error { return e.err }
+
+// abortUpload aborts one unfinished upload and forgets its record; ended
+// says the bucket no longer had it (its put completed or aborted it since it
+// was listed). It takes the lock of the upload's source, if recorded here,
+// and of its storage ID, which a put of stdin holds: so it never aborts an
+// upload that another ogive with this state directory is sending
+// (resume.ErrBusy). Without a state directory there is no lock to take.
+func abortUpload(ctx context.Context, s *session, states *resume.Store, u unfinished) (ended bool, err error) {
+	if states != nil {
+		if u.source != "" {
+			lock, err := states.Lock(s.profile.Bucket, s.profile.Prefix, u.source)
+			if err != nil {
+				return false, err
+			}
+			defer lock.Release()
+		}
+		lock, err := states.LockID(s.profile.Bucket, s.profile.Prefix, u.id, u.name)
 		if err != nil {
-			return err
+			return false, err
 		}
 		defer lock.Release()
 	}
 	if u.inBucket {
-		if err := s.store.AbortUpload(ctx, u.id, u.uploadID); err != nil && !errors.Is(err, object.ErrNotFound) {
-			return fmt.Errorf("abort upload of %s: %w", u.name, err)
+		err := s.store.AbortUpload(ctx, u.id, u.uploadID)
+		if errors.Is(err, object.ErrNotFound) {
+			ended = true
+		} else if err != nil {
+			return false, fmt.Errorf("abort upload of %s: %w", u.name, err)
 		}
 	}
 	if u.source != "" {
-		return states.Remove(s.profile.Bucket, s.profile.Prefix, u.source)
+		return ended, states.Remove(s.profile.Bucket, s.profile.Prefix, u.source)
 	}
-	return nil
+	return ended, nil
 }
 
 // findUploads merges the bucket's unfinished uploads of this profile's

@@ -14,10 +14,10 @@ import (
 // ErrBusy means another process holds the lock of a source's upload.
 var ErrBusy = errors.New("another ogive is uploading this source")
 
-// BusyError says who holds the lock of a source's upload.
+// BusyError says who holds the lock of an upload.
 type BusyError struct {
-	PID  int // 0 if the lock file did not say
-	Path string
+	PID  int    // 0 if the lock file did not say
+	Path string // the source's path, or the name given to LockID
 }
 
 func (e *BusyError) Error() string {
@@ -33,8 +33,8 @@ func (e *BusyError) Unwrap() error { return ErrBusy }
 // its locking, which needs another process to release the lock at that very moment.
 const lockAttempts = 100
 
-// Lock is the exclusive right to work on the upload of one source: to read its record,
-// send its parts, save, complete or abort it.
+// Lock is the exclusive right to work on the upload of one source (to read its record,
+// send its parts, save, complete or abort it), or on the upload of one storage ID.
 type Lock struct {
 	s    *Store
 	name string
@@ -45,28 +45,40 @@ type Lock struct {
 // *BusyError. The lock is flock(2) on a file beside the record that holds the holder's
 // pid; the kernel drops it when its holder exits, however it exits.
 func (s *Store) Lock(bucket, prefix, path string) (*Lock, error) {
-	name := base(bucket, prefix, path) + ".lock"
+	return s.lock(base(bucket, prefix, path)+".lock", path)
+}
+
+// LockID takes the lock of the upload to storage ID id in bucket/prefix, or fails at once
+// with a *BusyError that says name is being uploaded. A put of a stream, which has no
+// source path and no record, holds it from before its multipart upload is created until
+// the upload is completed or aborted; "ogive uploads --abort" takes it before aborting.
+func (s *Store) LockID(bucket, prefix, id, name string) (*Lock, error) {
+	return s.lock(base(bucket, prefix, id)+".id.lock", name)
+}
+
+// lock takes the lock file name; what names the upload in messages.
+func (s *Store) lock(name, what string) (*Lock, error) {
 	for range lockAttempts {
 		fd, err := unix.Openat(s.fd, name, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
 		if err != nil {
-			return nil, fmt.Errorf("lock the upload of %s: %w", path, err)
+			return nil, fmt.Errorf("lock the upload of %s: %w", what, err)
 		}
 		f := os.NewFile(uintptr(fd), s.path(name))
 		var held unix.Stat_t
 		if err := unix.Fstat(fd, &held); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("lock the upload of %s: %w", path, err)
+			return nil, fmt.Errorf("lock the upload of %s: %w", what, err)
 		}
 		if held.Mode&unix.S_IFMT != unix.S_IFREG || int(held.Uid) != os.Geteuid() {
 			f.Close()
-			return nil, fmt.Errorf("lock the upload of %s: %s is not a regular file of yours", path, s.path(name))
+			return nil, fmt.Errorf("lock the upload of %s: %s is not a regular file of yours", what, s.path(name))
 		}
 		if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			defer f.Close()
 			if errors.Is(err, unix.EWOULDBLOCK) {
-				return nil, &BusyError{PID: readPID(f), Path: path}
+				return nil, &BusyError{PID: readPID(f), Path: what}
 			}
-			return nil, fmt.Errorf("lock the upload of %s: %w", path, err)
+			return nil, fmt.Errorf("lock the upload of %s: %w", what, err)
 		}
 		// The holder before us may have removed the file after we opened it: then we
 		// hold a lock on a file nobody else will ever open, and must start again.
@@ -75,7 +87,7 @@ func (s *Store) Lock(bucket, prefix, path string) (*Lock, error) {
 		if err != nil || now.Dev != held.Dev || now.Ino != held.Ino {
 			f.Close()
 			if err != nil && !errors.Is(err, unix.ENOENT) {
-				return nil, fmt.Errorf("lock the upload of %s: %w", path, err)
+				return nil, fmt.Errorf("lock the upload of %s: %w", what, err)
 			}
 			continue
 		}
@@ -86,7 +98,7 @@ func (s *Store) Lock(bucket, prefix, path string) (*Lock, error) {
 		}
 		return &Lock{s: s, name: name, f: f}, nil
 	}
-	return nil, fmt.Errorf("lock the upload of %s: the lock file keeps changing", path)
+	return nil, fmt.Errorf("lock the upload of %s: the lock file keeps changing", what)
 }
 
 // Release removes the lock file while it still holds the lock, so that nobody is left

@@ -128,3 +128,42 @@ func TestLockExcludesUnderChurn(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestLockIDIsExclusive: the lock of a storage ID excludes a second taker, whose error
+// names the upload as the second taker called it, is distinct from the lock of a source
+// whose path is the same text, and leaves no file once released.
+func TestLockIDIsExclusive(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "ogive", "uploads"))
+	l, err := s.LockID("b", "p/", "Aid", "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(s.Dir(), base("b", "p/", "Aid")+".id.lock")); err != nil {
+		t.Fatalf("lock file: %v", err)
+	}
+	_, err = s.LockID("b", "p/", "Aid", "nightly.tar")
+	var busy *BusyError
+	if !errors.As(err, &busy) || busy.PID != os.Getpid() {
+		t.Fatalf("second LockID: %v", err)
+	}
+	if err.Error() != "another ogive (pid "+itoa(os.Getpid())+") is uploading nightly.tar" {
+		t.Errorf("message %q", err)
+	}
+	for _, other := range []func() (*Lock, error){
+		func() (*Lock, error) { return s.LockID("b", "p/", "Aother", "x") },
+		func() (*Lock, error) { return s.LockID("b", "q/", "Aid", "x") },
+		func() (*Lock, error) { return s.Lock("b", "p/", "Aid") },
+	} {
+		o, err := other()
+		if err != nil {
+			t.Fatalf("another lock: %v", err)
+		}
+		o.Release()
+	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if names := dirNames(t, s.Dir()); len(names) != 0 {
+		t.Errorf("left after Release: %v", names)
+	}
+}

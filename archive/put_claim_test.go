@@ -110,3 +110,18 @@ func TestPutLostCreateAnswerLeavesNoUpload(t *testing.T) {
 		t.Fatalf("uploads left: %v", ups)
 	}
 }
+
+// TestResumableUploadAbortedFromElsewhere: the upload of a file aborted by
+// someone else mid-way fails with ErrUploadAborted, not a missing storage ID,
+// and the same call then starts afresh and stores the file.
+func TestResumableUploadAbortedFromElsewhere(t *testing.T) {
+	r := newResumeRig(t, 40<<20)
+	mem := standardStore()
+	if _, err := r.putStandard(&abortingStore{mem}, nil); !errors.Is(err, ErrUploadAborted) || errors.Is(err, object.ErrNotFound) {
+		t.Fatalf("put of an upload aborted meanwhile: %v", err)
+	}
+	res, err := r.putStandard(mem, nil)
+	if err != nil || res.ResumedFrom != 0 {
+		t.Fatalf("the next put: %+v, %v", res, err)
+	}
+}

@@ -137,6 +137,11 @@ func (r *resumable) run(ctx context.Context) (PutResult, error) {
 	}
 	parts, err := r.upload(ctx, p, up, kept)
 	if err != nil {
+		if errors.Is(err, object.ErrNotFound) && ctx.Err() == nil {
+			// NoSuchUpload: the upload recorded is gone, aborted by someone else;
+			// the next run finds it gone and starts afresh.
+			return PutResult{}, fmt.Errorf("upload %s (run the same command again to start it afresh): %w (%v)", r.src.Name, ErrUploadAborted, err)
+		}
 		return PutResult{}, fmt.Errorf("upload %s (resumable: run the same command again): %w", r.src.Name, err)
 	}
 	if r.src.Recheck != nil {

@@ -58,6 +58,7 @@ type Target struct {
 	force   bool
 	f       *os.File
 	device  bool
+	size    int64          // the plaintext's size, from Resume; -1 before
 	record  *partialRecord // the progress record of a resumable file download; nil otherwise
 	existed bool           // the temporary file was left by an earlier run
 	suspect *Suspect
@@ -92,7 +93,7 @@ func NewTarget(path string, force bool) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{final: path, force: force, f: c.f, existed: c.existed, suspect: c.suspect}
+	t := &Target{final: path, force: force, f: c.f, size: -1, existed: c.existed, suspect: c.suspect}
 	if c.resumable {
 		p := c.f.Name()
 		t.record = &partialRecord{path: p + recordSuffix, tmp: p + recordTmpSuffix}
@@ -112,7 +113,7 @@ func openDevice(path string) (*Target, error) {
 		f.Close()
 		return nil, fmt.Errorf("open block device %s: it changed while being opened", path)
 	}
-	return &Target{final: path, f: f, device: true}, nil
+	return &Target{final: path, f: f, size: -1, device: true}, nil
 }
 
 // kind names a file type that get does not write to.
@@ -139,6 +140,9 @@ var (
 	// ErrTempReplaced means the download's temporary file was moved or
 	// replaced by someone else while it was being written.
 	ErrTempReplaced = errors.New("temporary file was replaced during the download")
+	// ErrTempChanged means the download's temporary file does not hold what
+	// was downloaded into it: something else wrote to it, or cut it.
+	ErrTempChanged = errors.New("temporary file changed during the download")
 )
 
 // Device reports whether the target is a block device.
@@ -172,13 +176,16 @@ func (t *Target) File() io.WriterAt { return t.f }
 // the temporary file (for DownloadOptions.Skip), and the function that
 // records each chunk this run completes (DownloadOptions.Done). A chunk is
 // resumed only if its bytes in the file carry the range MAC recorded for it.
+// A file download must call it before writing: Commit gives the final name
+// only to a file of the plaintext size it learns here.
 func (t *Target) Resume(keys crypt.Decrypter, info object.Info, chunkPackages int) (skip func(int) bool, done func(int), err error) {
-	if t.record == nil {
-		return nil, nil, nil // a device, or a one-off file, is written from the start
-	}
 	plainSize, err := keys.PlainSize(info.Size)
 	if err != nil {
 		return nil, nil, err
+	}
+	t.size = plainSize
+	if t.record == nil {
+		return nil, nil, nil // a device, or a one-off file, is written from the start
 	}
 	if t.record.mac == nil {
 		if t.record.mac, err = keys.RangeMAC(); err != nil {
@@ -197,10 +204,16 @@ func (t *Target) Resume(keys crypt.Decrypter, info object.Info, chunkPackages in
 		had = t.record.load(key, chunks)
 		valid = verify(t.f, had, span, t.record.mac, chunkPackages)
 	}
+	// The tags prove the resumed ranges, and nothing past the archive's end:
+	// the file cut there cannot keep a tail that was never in it (another of
+	// the user's own private files renamed over the partial passes every
+	// check of claimPartial). A file that resumes nothing starts empty.
+	keep := plainSize
 	if len(valid) == 0 {
-		if err := t.f.Truncate(0); err != nil {
-			return nil, nil, fmt.Errorf("reset %s: %w", t.f.Name(), err)
-		}
+		keep = 0
+	}
+	if err := t.f.Truncate(keep); err != nil {
+		return nil, nil, fmt.Errorf("reset %s: %w", t.f.Name(), err)
 	}
 	if err := t.record.start(key, had, valid); err != nil {
 		// Another user's file under the record's name in a sticky directory,
@@ -233,6 +246,10 @@ func (t *Target) Commit() error {
 		return fmt.Errorf("sync %s: %w", t.final, err)
 	}
 	tmp := t.f.Name()
+	if err := t.checkSize(); err != nil {
+		t.Abort()
+		return err
+	}
 	ours, err := t.holds(tmp)
 	if err != nil {
 		t.Abort()
@@ -274,6 +291,25 @@ func (t *Target) Commit() error {
 	}
 	t.record.remove()
 	return syncDir(filepath.Dir(t.final))
+}
+
+// checkSize fails unless the open file, a file download's, holds exactly
+// the plaintext's size: the bytes the download wrote, no more, no fewer.
+func (t *Target) checkSize() error {
+	if t.device {
+		return nil
+	}
+	if t.size < 0 {
+		return fmt.Errorf("commit %s: the archive's size is unknown (Resume was not called)", t.f.Name())
+	}
+	fi, err := t.f.Stat()
+	if err != nil {
+		return fmt.Errorf("check %s: %w", t.f.Name(), err)
+	}
+	if fi.Size() != t.size {
+		return fmt.Errorf("%s holds %d bytes, the archive %d: %w", t.f.Name(), fi.Size(), t.size, ErrTempChanged)
+	}
+	return nil
 }
 
 // holds reports whether the name path still holds the target's open file.

@@ -238,59 +238,118 @@ func (t *Target) Resumed() int {
 	return t.record.resumed
 }
 
-// Commit makes the download durable and, for a file, gives it its final name.
+// Commit makes the download durable and, for a file, gives it its final
+// name. The file stays open until then, and the name is given to the open
+// file (linkOpen), not to its temporary name, which anyone who can write the
+// directory may swap at any instant. Commit succeeds only if, with the file
+// still open, the final name holds it, and no other name does.
 func (t *Target) Commit() error {
-	defer t.record.close()
-	if err := t.f.Sync(); err != nil {
-		t.Abort()
-		return fmt.Errorf("sync %s: %w", t.final, err)
-	}
-	tmp := t.f.Name()
-	if err := t.checkSize(); err != nil {
-		t.Abort()
-		return err
-	}
-	ours, err := t.holds(tmp)
-	if err != nil {
-		t.Abort()
-		return fmt.Errorf("check %s: %w", tmp, err)
-	}
-	if err := t.f.Close(); err != nil {
-		if ours && !t.device {
-			os.Remove(tmp)
-			t.record.remove()
-		}
-		return fmt.Errorf("close %s: %w", t.final, err)
-	}
 	if t.device {
+		err := t.f.Sync()
+		if cerr := t.f.Close(); err == nil && cerr != nil {
+			return fmt.Errorf("close %s: %w", t.final, cerr)
+		}
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", t.final, err)
+		}
 		return nil
 	}
+	defer t.record.close()
+	// The data is synced before the file gets a name: closing it reports
+	// nothing that matters after that.
+	defer t.f.Close()
+	if err := t.f.Sync(); err != nil {
+		t.discard()
+		return fmt.Errorf("sync %s: %w", t.final, err)
+	}
+	if err := t.checkSize(); err != nil {
+		t.discard()
+		return err
+	}
+	tmp := t.f.Name()
+	ours, err := t.holds(tmp)
+	if err != nil {
+		t.discard()
+		return fmt.Errorf("check %s: %w", tmp, err)
+	}
 	if !ours {
-		// Someone moved the file away, or put another in its place: what
-		// is under that name now is not what was downloaded and checked.
+		// Someone moved the file away, or put another in its place: a
+		// download that ends like this gets no final name.
 		return fmt.Errorf("%s: %w", tmp, ErrTempReplaced)
 	}
-	if t.force {
+	name, err := t.link()
+	if err != nil {
+		return err
+	}
+	t.removeIfHeld(tmp)
+	if fi, err := t.f.Stat(); err != nil || links(fi) != 1 {
+		// The temporary file was moved to another name before it was
+		// linked: a name someone else chose would hold the plaintext as
+		// long as the final one. The name just linked goes; the other one
+		// is out of reach.
+		t.removeIfHeld(name)
+		t.record.remove()
+		return fmt.Errorf("%s has a name besides %s: %w", tmp, name, ErrTempReplaced)
+	}
+	if name != t.final {
 		// Rename replaces a file, or a symbolic link itself, at the final name.
-		err := os.Rename(tmp, t.final)
-		if err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("rename to %s: %w", t.final, err)
-		}
-	} else {
-		// Link refuses to replace a file that appeared during the download.
-		err := os.Link(tmp, t.final)
-		os.Remove(tmp)
-		if errors.Is(err, os.ErrExist) {
+		if err := os.Rename(name, t.final); err != nil {
+			t.removeIfHeld(name)
 			t.record.remove()
-			return fmt.Errorf("%s: %w", t.final, ErrExists)
-		}
-		if err != nil {
-			return fmt.Errorf("link to %s: %w", t.final, err)
+			return fmt.Errorf("rename to %s: %w", t.final, err)
 		}
 	}
 	t.record.remove()
+	// Someone could have put another file at the final name since.
+	if ours, err := t.holds(t.final); err != nil || !ours {
+		return fmt.Errorf("%s does not hold the download: %w", t.final, ErrTempReplaced)
+	}
 	return syncDir(filepath.Dir(t.final))
+}
+
+// link gives the open file a second name beside its temporary one, and
+// returns it: the final name, with a link, which never replaces anything;
+// or with force a fresh random name, which Commit renames over the final one.
+func (t *Target) link() (string, error) {
+	if !t.force {
+		err := linkOpen(t.f, t.final)
+		if errors.Is(err, os.ErrExist) {
+			// A file appeared at the final name during the download.
+			t.discard()
+			return "", fmt.Errorf("%s: %w", t.final, ErrExists)
+		}
+		return t.final, t.linkFailed(err)
+	}
+	for range 3 {
+		fresh := filepath.Join(filepath.Dir(t.final), hashedPrefix+randomHex(16))
+		if err := linkOpen(t.f, fresh); !errors.Is(err, os.ErrExist) {
+			return fresh, t.linkFailed(err)
+		}
+	}
+	return "", t.linkFailed(os.ErrExist)
+}
+
+// linkFailed says why the open file could not be linked: most likely its
+// temporary name no longer holds it (a file that no name holds cannot be
+// linked again); otherwise the download is discarded.
+func (t *Target) linkFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	if ours, _ := t.holds(t.f.Name()); !ours {
+		return fmt.Errorf("%s: %w", t.f.Name(), ErrTempReplaced)
+	}
+	t.discard()
+	return fmt.Errorf("link to %s: %w", t.final, err)
+}
+
+// links is how many names a file has.
+func links(fi os.FileInfo) uint64 {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0
+	}
+	return uint64(st.Nlink)
 }
 
 // checkSize fails unless the open file, a file download's, holds exactly
@@ -335,14 +394,23 @@ func (t *Target) holds(path string) (bool, error) {
 // no longer holds the download's file is left alone.
 func (t *Target) Abort() {
 	defer t.record.close()
-	tmp := t.f.Name()
-	ours, _ := t.holds(tmp)
-	t.f.Close()
+	defer t.f.Close()
 	if !t.device {
-		if ours {
-			os.Remove(tmp)
-		}
-		t.record.remove()
+		t.discard()
+	}
+}
+
+// discard removes a file download's temporary file, if its name still holds
+// it, and its record.
+func (t *Target) discard() {
+	t.removeIfHeld(t.f.Name())
+	t.record.remove()
+}
+
+// removeIfHeld removes the name path if it holds the target's open file.
+func (t *Target) removeIfHeld(path string) {
+	if ours, _ := t.holds(path); ours {
+		os.Remove(path)
 	}
 }
 

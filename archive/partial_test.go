@@ -689,17 +689,7 @@ func TestStickyDirectory(t *testing.T) {
 		return
 	}
 	requireRoot(t)
-	root := t.TempDir()
-	for p := root; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
-		must(t, os.Chmod(p, 0o755)) // reachable by the child
-	}
-	self, err := os.Executable()
-	must(t, err)
-	bin := filepath.Join(root, "archive.test")
-	b, err := os.ReadFile(self)
-	must(t, err)
-	must(t, os.WriteFile(bin, b, 0o755))
-
+	root, bin := childBinary(t)
 	for _, planted := range []string{"", recordSuffix, recordTmpSuffix} {
 		t.Run("planted"+planted, func(t *testing.T) {
 			shared := filepath.Join(root, "shared"+planted)

@@ -239,6 +239,10 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 	if err := pinNonce(ctx, s, keys, id, count, o); err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
+	// No goroutine outlives the download, cancelled first on an error: the
+	// caller destroys the keys once it returns.
+	var running sync.WaitGroup
+	defer running.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -259,7 +263,7 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 	// free recycles the buffers of written ranges: with slots, it keeps the
 	// memory to Concurrency ranges and the garbage to none.
 	free := make(chan *buffer, o.Concurrency)
-	go func() {
+	running.Go(func() {
 		for i := range count {
 			select {
 			case slots <- struct{}{}:
@@ -273,14 +277,14 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 				b = &buffer{}
 			}
 			c := l.chunk(i)
-			go func() {
+			running.Go(func() {
 				// The buffer grows once the range's body arrives, not for a
 				// GET that fails.
 				_, err := fetchChunk(ctx, s, keys, id, c, func() io.Writer { b.grow(int(c.n)); return b.reset() }, o)
 				results[i%len(results)] <- result{b, err}
-			}()
+			})
 		}
-	}()
+	})
 	var total int64
 	for i := range count {
 		var r result

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -213,5 +214,63 @@ func TestDownloadStreamInOrder(t *testing.T) {
 		if !bytes.Equal(got.Bytes(), plain) {
 			t.Errorf("concurrency %d: streamed bytes differ from the file", concurrency)
 		}
+	}
+}
+
+// lingeringGets fails the GET of range 0 once another range's GET has
+// answered, and serves the others through bodies that read slowly and
+// count themselves while open.
+type lingeringGets struct {
+	object.Store
+	open     atomic.Int32
+	answered chan struct{}
+	once     sync.Once
+}
+
+func (s *lingeringGets) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	if off == 0 {
+		select {
+		case <-s.answered:
+		case <-time.After(5 * time.Second):
+		}
+		return nil, fmt.Errorf("get %s: %w", key, object.ErrNotFound)
+	}
+	body, err := s.Store.Get(ctx, key, off, n)
+	if err != nil {
+		return nil, err
+	}
+	s.open.Add(1)
+	s.once.Do(func() { close(s.answered) })
+	return &slowBody{ReadCloser: body, open: &s.open}, nil
+}
+
+type slowBody struct {
+	io.ReadCloser
+	open *atomic.Int32
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	time.Sleep(20 * time.Millisecond)
+	return b.ReadCloser.Read(p)
+}
+
+func (b *slowBody) Close() error {
+	b.open.Add(-1)
+	return b.ReadCloser.Close()
+}
+
+// TestDownloadStreamEndsItsWork: when a range fails, DownloadStream returns
+// only after every range in flight has stopped using the keys and the
+// store, since the caller destroys the keys then (get's deferred Destroy).
+func TestDownloadStreamEndsItsWork(t *testing.T) {
+	plain := randomPlain(t, 8*crypt.PackageSize)
+	s, id, keys, cipher := stored(t, plain)
+	ls := &lingeringGets{Store: s, answered: make(chan struct{})}
+	o := DownloadOptions{Concurrency: 4, ChunkPackages: 1}
+	if _, err := DownloadStream(t.Context(), ls, keys, id, int64(len(cipher)), io.Discard, o); !errors.Is(err, object.ErrNotFound) {
+		t.Fatalf("DownloadStream: %v, want ErrNotFound", err)
+	}
+	if n := ls.open.Load(); n != 0 {
+		t.Errorf("DownloadStream returned with %d ranges still being read", n)
 	}
 }

@@ -58,23 +58,40 @@ type chunk struct {
 	final    bool
 }
 
-func chunks(cipherSize int64, perChunk int) []chunk {
+// layout cuts an object into chunks of perChunk packages, each computed from
+// its index when it is needed: the object's size comes from a HEAD answer,
+// and the largest the format allows makes 33.5 million 8 MiB chunks, too
+// many to hold at once.
+type layout struct {
+	cipherSize int64
+	perChunk   int64
+	packages   int64
+}
+
+func newLayout(cipherSize int64, perChunk int) layout {
 	pkg := int64(crypt.MaxPackageLen)
-	packages := (cipherSize + pkg - 1) / pkg
-	var cs []chunk
-	for first := int64(0); first < packages; first += int64(perChunk) {
-		last := min(first+int64(perChunk), packages)
-		off := first * pkg
-		cs = append(cs, chunk{
-			index:    len(cs),
-			first:    uint64(first),
-			off:      off,
-			n:        min(cipherSize, last*pkg) - off,
-			plainOff: first * crypt.PackageSize,
-			final:    last == packages,
-		})
+	return layout{cipherSize: cipherSize, perChunk: int64(perChunk), packages: (cipherSize + pkg - 1) / pkg}
+}
+
+// count is how many chunks there are.
+func (l layout) count() int {
+	return int((l.packages + l.perChunk - 1) / l.perChunk)
+}
+
+// chunk is chunk i, for 0 ≤ i < count().
+func (l layout) chunk(i int) chunk {
+	pkg := int64(crypt.MaxPackageLen)
+	first := int64(i) * l.perChunk
+	last := min(first+l.perChunk, l.packages)
+	off := first * pkg
+	return chunk{
+		index:    i,
+		first:    uint64(first),
+		off:      off,
+		n:        min(l.cipherSize, last*pkg) - off,
+		plainOff: first * crypt.PackageSize,
+		final:    last == l.packages,
 	}
-	return cs
 }
 
 // DownloadAt downloads object id, cipherSize bytes long, with parallel
@@ -87,19 +104,20 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 	if err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
-	cs := chunks(cipherSize, o.ChunkPackages)
-	if err := pinNonce(ctx, s, keys, id, len(cs), o); err != nil {
+	l := newLayout(cipherSize, o.ChunkPackages)
+	count := l.count()
+	if err := pinNonce(ctx, s, keys, id, count, o); err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	wb := newWriteback(w, len(cs))
+	wb := newWriteback(w, min(count, maxWriteback))
 	defer wb.close()
 	work := make(chan chunk)
 	errs := make(chan error, o.Concurrency)
 	var wg sync.WaitGroup
-	for range min(o.Concurrency, len(cs)) {
+	for range min(o.Concurrency, count) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -121,7 +139,8 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 		}()
 	}
 feed:
-	for _, c := range cs {
+	for i := range count {
+		c := l.chunk(i)
 		if o.Skip != nil && o.Skip(c.index) {
 			if o.OnBytes != nil {
 				o.OnBytes(min(plain, c.plainOff+int64(o.ChunkPackages)*crypt.PackageSize) - c.plainOff)
@@ -159,7 +178,12 @@ type writeback struct {
 	done   chan struct{}
 }
 
+// maxWriteback bounds the ranges queued for writeback: the kernel makes
+// writers wait long before so many dirty ranges pile up.
+const maxWriteback = 1024
+
 // newWriteback returns nil, which does nothing, for a w that is not a file.
+// It queues up to ranges ranges.
 func newWriteback(w io.WriterAt, ranges int) *writeback {
 	f, ok := w.(syscall.Conn)
 	if !ok {
@@ -210,10 +234,15 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 	if _, err := keys.PlainSize(cipherSize); err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
-	cs := chunks(cipherSize, o.ChunkPackages)
-	if err := pinNonce(ctx, s, keys, id, len(cs), o); err != nil {
+	l := newLayout(cipherSize, o.ChunkPackages)
+	count := l.count()
+	if err := pinNonce(ctx, s, keys, id, count, o); err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
+	// No goroutine outlives the download, cancelled first on an error: the
+	// caller destroys the keys once it returns.
+	var running sync.WaitGroup
+	defer running.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -221,7 +250,12 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 		buf *buffer
 		err error
 	}
-	results := make([]chan result, len(cs))
+	// Range i reports in results[i % len(results)]. A range starts only when
+	// one of the Concurrency slots is free, and the slot of range
+	// i-Concurrency is freed only after its result was taken: so the
+	// channel is empty, and nobody waits on it for another range, when
+	// range i starts.
+	results := make([]chan result, min(o.Concurrency, count))
 	for i := range results {
 		results[i] = make(chan result, 1)
 	}
@@ -229,8 +263,8 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 	// free recycles the buffers of written ranges: with slots, it keeps the
 	// memory to Concurrency ranges and the garbage to none.
 	free := make(chan *buffer, o.Concurrency)
-	go func() {
-		for i, c := range cs {
+	running.Go(func() {
+		for i := range count {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
@@ -242,18 +276,20 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 			default:
 				b = &buffer{}
 			}
-			go func() {
-				b.grow(int(c.n))
-				_, err := fetchChunk(ctx, s, keys, id, c, b.reset, o)
-				results[i] <- result{b, err}
-			}()
+			c := l.chunk(i)
+			running.Go(func() {
+				// The buffer grows once the range's body arrives, not for a
+				// GET that fails.
+				_, err := fetchChunk(ctx, s, keys, id, c, func() io.Writer { b.grow(int(c.n)); return b.reset() }, o)
+				results[i%len(results)] <- result{b, err}
+			})
 		}
-	}()
+	})
 	var total int64
-	for i := range cs {
+	for i := range count {
 		var r result
 		select {
-		case r = <-results[i]:
+		case r = <-results[i%len(results)]:
 		case <-ctx.Done():
 			return total, ctx.Err()
 		}
@@ -322,7 +358,7 @@ func fetchChunk(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 			o.sleep(retryWait(attempt))
 		}
 		var n int64
-		n, err = fetchOnce(ctx, s, keys, id, c, destination{dst()})
+		n, err = fetchOnce(ctx, s, keys, id, c, dst)
 		if err == nil || !transient(ctx, err) {
 			return n, err
 		}
@@ -357,7 +393,9 @@ func (d destination) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func fetchOnce(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, c chunk, w io.Writer) (int64, error) {
+// fetchOnce makes one attempt at chunk c, into the writer dst gives once the
+// GET has answered.
+func fetchOnce(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, c chunk, dst func() io.Writer) (int64, error) {
 	body, err := s.Get(ctx, id, c.off, c.n)
 	if err != nil {
 		return 0, err
@@ -366,7 +404,7 @@ func fetchOnce(ctx context.Context, s object.Store, keys crypt.Decrypter, id str
 	// A range that authenticates but is short would be caught by the
 	// package count; make a short body an error of its own for retries.
 	lr := &exactReader{r: body, left: c.n}
-	return keys.DecryptPackages(w, lr, c.first, c.final)
+	return keys.DecryptPackages(destination{dst()}, lr, c.first, c.final)
 }
 
 // errShortBody means a range ended early, typically a dropped connection.

@@ -302,13 +302,8 @@ func TestTargetNeverLeavesAPartialFile(t *testing.T) {
 		t.Fatalf("Abort left %v", es)
 	}
 
-	tg, err = NewTarget(final, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tg.File().WriteAt([]byte("downloaded"), 0); err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDownload(t)
+	tg = d.downloaded(t, final, false)
 	if err := os.WriteFile(final, []byte("appeared meanwhile"), 0o644); err != nil {
 		t.Fatal(err)
 	}

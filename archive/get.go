@@ -58,6 +58,7 @@ type Target struct {
 	force   bool
 	f       *os.File
 	device  bool
+	size    int64          // the plaintext's size, from Resume; -1 before
 	record  *partialRecord // the progress record of a resumable file download; nil otherwise
 	existed bool           // the temporary file was left by an earlier run
 	suspect *Suspect
@@ -92,7 +93,7 @@ func NewTarget(path string, force bool) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{final: path, force: force, f: c.f, existed: c.existed, suspect: c.suspect}
+	t := &Target{final: path, force: force, f: c.f, size: -1, existed: c.existed, suspect: c.suspect}
 	if c.resumable {
 		p := c.f.Name()
 		t.record = &partialRecord{path: p + recordSuffix, tmp: p + recordTmpSuffix}
@@ -112,7 +113,7 @@ func openDevice(path string) (*Target, error) {
 		f.Close()
 		return nil, fmt.Errorf("open block device %s: it changed while being opened", path)
 	}
-	return &Target{final: path, f: f, device: true}, nil
+	return &Target{final: path, f: f, size: -1, device: true}, nil
 }
 
 // kind names a file type that get does not write to.
@@ -139,6 +140,9 @@ var (
 	// ErrTempReplaced means the download's temporary file was moved or
 	// replaced by someone else while it was being written.
 	ErrTempReplaced = errors.New("temporary file was replaced during the download")
+	// ErrTempChanged means the download's temporary file does not hold what
+	// was downloaded into it: something else wrote to it, or cut it.
+	ErrTempChanged = errors.New("temporary file changed during the download")
 )
 
 // Device reports whether the target is a block device.
@@ -172,13 +176,16 @@ func (t *Target) File() io.WriterAt { return t.f }
 // the temporary file (for DownloadOptions.Skip), and the function that
 // records each chunk this run completes (DownloadOptions.Done). A chunk is
 // resumed only if its bytes in the file carry the range MAC recorded for it.
+// A file download must call it before writing: Commit gives the final name
+// only to a file of the plaintext size it learns here.
 func (t *Target) Resume(keys crypt.Decrypter, info object.Info, chunkPackages int) (skip func(int) bool, done func(int), err error) {
-	if t.record == nil {
-		return nil, nil, nil // a device, or a one-off file, is written from the start
-	}
 	plainSize, err := keys.PlainSize(info.Size)
 	if err != nil {
 		return nil, nil, err
+	}
+	t.size = plainSize
+	if t.record == nil {
+		return nil, nil, nil // a device, or a one-off file, is written from the start
 	}
 	if t.record.mac == nil {
 		if t.record.mac, err = keys.RangeMAC(); err != nil {
@@ -197,10 +204,16 @@ func (t *Target) Resume(keys crypt.Decrypter, info object.Info, chunkPackages in
 		had = t.record.load(key, chunks)
 		valid = verify(t.f, had, span, t.record.mac, chunkPackages)
 	}
+	// The tags prove the resumed ranges, and nothing past the archive's end:
+	// the file cut there cannot keep a tail that was never in it (another of
+	// the user's own private files renamed over the partial passes every
+	// check of claimPartial). A file that resumes nothing starts empty.
+	keep := plainSize
 	if len(valid) == 0 {
-		if err := t.f.Truncate(0); err != nil {
-			return nil, nil, fmt.Errorf("reset %s: %w", t.f.Name(), err)
-		}
+		keep = 0
+	}
+	if err := t.f.Truncate(keep); err != nil {
+		return nil, nil, fmt.Errorf("reset %s: %w", t.f.Name(), err)
 	}
 	if err := t.record.start(key, had, valid); err != nil {
 		// Another user's file under the record's name in a sticky directory,
@@ -225,55 +238,137 @@ func (t *Target) Resumed() int {
 	return t.record.resumed
 }
 
-// Commit makes the download durable and, for a file, gives it its final name.
+// Commit makes the download durable and, for a file, gives it its final
+// name. The file stays open until then, and the name is given to the open
+// file (linkOpen), not to its temporary name, which anyone who can write the
+// directory may swap at any instant. Commit succeeds only if, with the file
+// still open, the final name holds it, and no other name does.
 func (t *Target) Commit() error {
+	if t.device {
+		err := t.f.Sync()
+		if cerr := t.f.Close(); err == nil && cerr != nil {
+			return fmt.Errorf("close %s: %w", t.final, cerr)
+		}
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", t.final, err)
+		}
+		return nil
+	}
 	defer t.record.close()
+	// The data is synced before the file gets a name: closing it reports
+	// nothing that matters after that.
+	defer t.f.Close()
 	if err := t.f.Sync(); err != nil {
-		t.Abort()
+		t.discard()
 		return fmt.Errorf("sync %s: %w", t.final, err)
+	}
+	if err := t.checkSize(); err != nil {
+		t.discard()
+		return err
 	}
 	tmp := t.f.Name()
 	ours, err := t.holds(tmp)
 	if err != nil {
-		t.Abort()
+		t.discard()
 		return fmt.Errorf("check %s: %w", tmp, err)
 	}
-	if err := t.f.Close(); err != nil {
-		if ours && !t.device {
-			os.Remove(tmp)
-			t.record.remove()
-		}
-		return fmt.Errorf("close %s: %w", t.final, err)
-	}
-	if t.device {
-		return nil
-	}
 	if !ours {
-		// Someone moved the file away, or put another in its place: what
-		// is under that name now is not what was downloaded and checked.
+		// Someone moved the file away, or put another in its place: a
+		// download that ends like this gets no final name.
 		return fmt.Errorf("%s: %w", tmp, ErrTempReplaced)
 	}
-	if t.force {
+	name, err := t.link()
+	if err != nil {
+		return err
+	}
+	t.removeIfHeld(tmp)
+	if fi, err := t.f.Stat(); err != nil || links(fi) != 1 {
+		// The temporary file was moved to another name before it was
+		// linked: a name someone else chose would hold the plaintext as
+		// long as the final one. The name just linked goes; the other one
+		// is out of reach.
+		t.removeIfHeld(name)
+		t.record.remove()
+		return fmt.Errorf("%s has a name besides %s: %w", tmp, name, ErrTempReplaced)
+	}
+	if name != t.final {
 		// Rename replaces a file, or a symbolic link itself, at the final name.
-		err := os.Rename(tmp, t.final)
-		if err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("rename to %s: %w", t.final, err)
-		}
-	} else {
-		// Link refuses to replace a file that appeared during the download.
-		err := os.Link(tmp, t.final)
-		os.Remove(tmp)
-		if errors.Is(err, os.ErrExist) {
+		if err := os.Rename(name, t.final); err != nil {
+			t.removeIfHeld(name)
 			t.record.remove()
-			return fmt.Errorf("%s: %w", t.final, ErrExists)
-		}
-		if err != nil {
-			return fmt.Errorf("link to %s: %w", t.final, err)
+			return fmt.Errorf("rename to %s: %w", t.final, err)
 		}
 	}
 	t.record.remove()
+	// Someone could have put another file at the final name since.
+	if ours, err := t.holds(t.final); err != nil || !ours {
+		return fmt.Errorf("%s does not hold the download: %w", t.final, ErrTempReplaced)
+	}
 	return syncDir(filepath.Dir(t.final))
+}
+
+// link gives the open file a second name beside its temporary one, and
+// returns it: the final name, with a link, which never replaces anything;
+// or with force a fresh random name, which Commit renames over the final one.
+func (t *Target) link() (string, error) {
+	if !t.force {
+		err := linkOpen(t.f, t.final)
+		if errors.Is(err, os.ErrExist) {
+			// A file appeared at the final name during the download.
+			t.discard()
+			return "", fmt.Errorf("%s: %w", t.final, ErrExists)
+		}
+		return t.final, t.linkFailed(err)
+	}
+	for range 3 {
+		fresh := filepath.Join(filepath.Dir(t.final), hashedPrefix+randomHex(16))
+		if err := linkOpen(t.f, fresh); !errors.Is(err, os.ErrExist) {
+			return fresh, t.linkFailed(err)
+		}
+	}
+	return "", t.linkFailed(os.ErrExist)
+}
+
+// linkFailed says why the open file could not be linked: most likely its
+// temporary name no longer holds it (a file that no name holds cannot be
+// linked again); otherwise the download is discarded.
+func (t *Target) linkFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	if ours, _ := t.holds(t.f.Name()); !ours {
+		return fmt.Errorf("%s: %w", t.f.Name(), ErrTempReplaced)
+	}
+	t.discard()
+	return fmt.Errorf("link to %s: %w", t.final, err)
+}
+
+// links is how many names a file has.
+func links(fi os.FileInfo) uint64 {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0
+	}
+	return uint64(st.Nlink)
+}
+
+// checkSize fails unless the open file, a file download's, holds exactly
+// the plaintext's size: the bytes the download wrote, no more, no fewer.
+func (t *Target) checkSize() error {
+	if t.device {
+		return nil
+	}
+	if t.size < 0 {
+		return fmt.Errorf("commit %s: the archive's size is unknown (Resume was not called)", t.f.Name())
+	}
+	fi, err := t.f.Stat()
+	if err != nil {
+		return fmt.Errorf("check %s: %w", t.f.Name(), err)
+	}
+	if fi.Size() != t.size {
+		return fmt.Errorf("%s holds %d bytes, the archive %d: %w", t.f.Name(), fi.Size(), t.size, ErrTempChanged)
+	}
+	return nil
 }
 
 // holds reports whether the name path still holds the target's open file.
@@ -299,14 +394,23 @@ func (t *Target) holds(path string) (bool, error) {
 // no longer holds the download's file is left alone.
 func (t *Target) Abort() {
 	defer t.record.close()
-	tmp := t.f.Name()
-	ours, _ := t.holds(tmp)
-	t.f.Close()
+	defer t.f.Close()
 	if !t.device {
-		if ours {
-			os.Remove(tmp)
-		}
-		t.record.remove()
+		t.discard()
+	}
+}
+
+// discard removes a file download's temporary file, if its name still holds
+// it, and its record.
+func (t *Target) discard() {
+	t.removeIfHeld(t.f.Name())
+	t.record.remove()
+}
+
+// removeIfHeld removes the name path if it holds the target's open file.
+func (t *Target) removeIfHeld(path string) {
+	if ours, _ := t.holds(path); ours {
+		os.Remove(path)
 	}
 }
 

@@ -569,6 +569,21 @@ func TestFinalNameSymlink(t *testing.T) {
 	}
 }
 
+// downloaded downloads the archive into a new target for final, all but
+// its Commit.
+func (d *testDownload) downloaded(t *testing.T, final string, force bool) *Target {
+	t.Helper()
+	tg, err := NewTarget(final, force)
+	must(t, err)
+	skip, done, err := tg.Resume(d.keys, d.info, testChunkPackages)
+	must(t, err)
+	o := DownloadOptions{ChunkPackages: testChunkPackages, Skip: skip, Done: done}
+	if _, err := DownloadAt(t.Context(), d.s, d.keys, d.id, d.info.Size, tg.File(), o); err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
 // TestCommitRefusesAReplacedTemporaryFile: if the temporary name no longer
 // holds the file that was downloaded when the download ends (someone with
 // write access to the directory swapped it), nothing gets the final name,
@@ -577,14 +592,7 @@ func TestCommitRefusesAReplacedTemporaryFile(t *testing.T) {
 	d := newTestDownload(t)
 	dir := t.TempDir()
 	final := filepath.Join(dir, "out.bin")
-	tg, err := NewTarget(final, false)
-	must(t, err)
-	skip, done, err := tg.Resume(d.keys, d.info, testChunkPackages)
-	must(t, err)
-	o := DownloadOptions{ChunkPackages: testChunkPackages, Skip: skip, Done: done}
-	if _, err := DownloadAt(t.Context(), d.s, d.keys, d.id, d.info.Size, tg.File(), o); err != nil {
-		t.Fatal(err)
-	}
+	tg := d.downloaded(t, final, false)
 	swapped := filepath.Join(dir, "swapped")
 	must(t, os.WriteFile(swapped, []byte("not what was downloaded"), 0o600))
 	must(t, os.Rename(swapped, PartialPath(final)))
@@ -596,6 +604,75 @@ func TestCommitRefusesAReplacedTemporaryFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(PartialPath(final)); string(b) != "not what was downloaded" {
 		t.Errorf("the file under the temporary name was changed")
+	}
+}
+
+// TestResumeCutsAForeignTail: the user's own private file that begins with
+// the archive's plaintext and goes on (an earlier copy with data after it, a
+// growing tar) takes the place of an interrupted download's temporary file,
+// renamed there by anyone who can write the directory. It passes every check
+// of the temporary file, and the recorded ranges verify, since their bytes
+// are the archive's: they are resumed, but the tail past the archive's end
+// is cut, and the final file is exactly the plaintext.
+func TestResumeCutsAForeignTail(t *testing.T) {
+	d := newTestDownload(t)
+	dir := t.TempDir()
+	final := filepath.Join(dir, "x.bin")
+	d.interrupted(t, final)
+	other := filepath.Join(dir, "y.bin")
+	tail := []byte("\n--- y.bin goes on: never in the archive ---\n")
+	must(t, os.WriteFile(other, append(bytes.Clone(d.plain), tail...), 0o600))
+	must(t, os.Rename(other, PartialPath(final)))
+
+	tg, fetched, err := d.get(t, final, false, -1)
+	if err != nil {
+		t.Fatalf("resumed get: %v", err)
+	}
+	if tg.Resumed() != testChunks/2 || fetched != testChunks-testChunks/2 {
+		t.Errorf("resumed %d ranges and fetched %d, want %d and %d", tg.Resumed(), fetched, testChunks/2, testChunks-testChunks/2)
+	}
+	d.checkFinal(t, final)
+	if got := entries(t, dir); len(got) != 1 {
+		t.Errorf("left %q", got)
+	}
+}
+
+// TestCommitRefusesAFileOfAnotherSize: whatever made the temporary file
+// longer or shorter than the plaintext after the download wrote it, Commit
+// gives it no final name, reports it, and removes it; and a file download
+// whose size Resume never learnt is not committed at all.
+func TestCommitRefusesAFileOfAnotherSize(t *testing.T) {
+	d := newTestDownload(t)
+	for _, tc := range []struct {
+		name   string
+		change func(f *os.File) error
+	}{
+		{"longer", func(f *os.File) error { _, err := f.WriteAt([]byte("!"), int64(len(d.plain))); return err }},
+		{"shorter", func(f *os.File) error { return f.Truncate(int64(len(d.plain)) - 1) }},
+		{"empty", func(f *os.File) error { return f.Truncate(0) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			final := filepath.Join(dir, "out.bin")
+			tg := d.downloaded(t, final, false)
+			must(t, tc.change(tg.f))
+			if err := tg.Commit(); !errors.Is(err, ErrTempChanged) {
+				t.Fatalf("Commit: %v, want ErrTempChanged", err)
+			}
+			if got := entries(t, dir); len(got) != 0 {
+				t.Errorf("a refused Commit left %q", got)
+			}
+		})
+	}
+
+	dir := t.TempDir()
+	tg, err := NewTarget(filepath.Join(dir, "out.bin"), false)
+	must(t, err)
+	if err := tg.Commit(); err == nil {
+		t.Error("Commit without Resume succeeded")
+	}
+	if got := entries(t, dir); len(got) != 0 {
+		t.Errorf("a refused Commit left %q", got)
 	}
 }
 
@@ -612,17 +689,7 @@ func TestStickyDirectory(t *testing.T) {
 		return
 	}
 	requireRoot(t)
-	root := t.TempDir()
-	for p := root; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
-		must(t, os.Chmod(p, 0o755)) // reachable by the child
-	}
-	self, err := os.Executable()
-	must(t, err)
-	bin := filepath.Join(root, "archive.test")
-	b, err := os.ReadFile(self)
-	must(t, err)
-	must(t, os.WriteFile(bin, b, 0o755))
-
+	root, bin := childBinary(t)
 	for _, planted := range []string{"", recordSuffix, recordTmpSuffix} {
 		t.Run("planted"+planted, func(t *testing.T) {
 			shared := filepath.Join(root, "shared"+planted)

@@ -1,0 +1,18 @@
+//go:build !linux
+
+package archive
+
+import "os"
+
+// linkOpen gives the file f holds open the new name path, and fails, with an
+// error matching fs.ErrExist, if something is there.
+//
+// This fallback links the name f was opened under, not the open file: someone
+// who can write the directory may swap that name between Commit's check and
+// the link. Commit's check of the final name afterwards then fails the
+// download, but the swapped-in file stays under the final name. Ports (issue
+// 17) should link the open file where the system can: linkat with
+// AT_EMPTY_PATH, or an equivalent.
+func linkOpen(f *os.File, path string) error {
+	return os.Link(f.Name(), path)
+}

@@ -151,6 +151,8 @@ func explain(err error) (msg, hint string) {
 		hint = "--force replaces the link itself with the file, --output chooses another name; to write into a block device, name the device, not a link to it"
 	case errors.Is(err, archive.ErrSpecialFile):
 		hint = "choose another name with --output; get writes into block devices only (for a tape or other character device: ogive get ID - > DEVICE)"
+	case errors.Is(err, archive.ErrTempChanged):
+		hint = "something else wrote to the hidden temporary file during the download; nothing was written under the final name: run get again, into a directory only you can write"
 	case errors.Is(err, archive.ErrTempReplaced):
 		hint = "someone else can write to this directory: download into a directory only you can write; nothing was written under the final name"
 	case errors.Is(err, archive.ErrUnsafeName):

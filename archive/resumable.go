@@ -64,7 +64,7 @@ type PutResult struct {
 // digest, and every part S3 lists must have one: otherwise the source changed
 // without its metadata showing it, and the upload starts again under a new
 // salt, so that no nonce ever encrypts two plaintexts. Parts in S3 whose
-// CRC-32C matches are kept; the rest are sent.
+// ETag is the MD5 of the part encrypted again are kept; the rest are sent.
 //
 // One upload of a source runs at a time: a second one fails at once with a
 // *resume.BusyError. The master key is opened only to derive keys. On
@@ -152,9 +152,10 @@ func (r *resumable) run(ctx context.Context) (PutResult, error) {
 		}
 	}
 	if err := object.Complete(ctx, r.s, up.ID, up.UploadID, parts, r.cipherSize); err != nil {
-		if errors.Is(err, object.ErrExists) {
-			// Another object took the key: this upload can never complete,
-			// and the next run must start under a new salt.
+		if errors.Is(err, object.ErrExists) || errors.Is(err, object.ErrUnconfirmed) {
+			// Another object took the key, or one that cannot be told to
+			// be this upload's: the upload cannot complete, and the next
+			// run must start under a new salt.
 			r.abort(ctx, up)
 		}
 		return PutResult{}, fmt.Errorf("upload %s: %w", r.src.Name, err)
@@ -395,8 +396,8 @@ func (p *partPlan) encrypt(n int32, buf []byte) ([]byte, error) {
 // the digests; same is false if one differs, or if S3 lists a part that was
 // never recorded (its record may be lost, or it is not ours): either way the
 // upload must start again under a new salt. It keeps the parts in S3 whose
-// size and CRC-32C match the part encrypted again; the others are sent again,
-// which is safe since they encrypt the same plaintext.
+// size and ETag (S3's MD5) match the part encrypted again (partHolds); the
+// others are sent again, which is safe since they encrypt the same plaintext.
 func (p *partPlan) check(rec *resume.Upload, listed []object.Part) (kept []object.Part, same bool, err error) {
 	inS3 := map[int32]object.Part{}
 	for _, part := range listed {
@@ -434,20 +435,18 @@ func (p *partPlan) check(rec *resume.Upload, listed []object.Part) (kept []objec
 }
 
 // partHolds reports whether the part S3 lists holds b, the part encrypted
-// again. Its ETag decides: the MD5 S3 computed of the bytes it received,
-// which other bytes cannot be made to match. Its CRC-32C can (four bytes
-// chosen anywhere in a part set it to any value), so it decides only where
-// the ETag is no MD5, on buckets that encrypt with SSE-KMS or SSE-C. A part
-// that does not hold b is sent again: the same ciphertext, so no nonce
+// again. Only its ETag can tell: the MD5 S3 computed of the bytes it
+// received, which other bytes cannot be made to match. Its CRC-32C cannot
+// (four bytes chosen anywhere in a part set it to any value), so it never
+// decides. Where ETags are not MD5s (SSE-KMS, SSE-C), no part is kept. A
+// part that is not kept is sent again: the same ciphertext, so no nonce
 // encrypts anything new.
 func partHolds(part object.Part, b []byte) bool {
 	if part.Size != int64(len(b)) {
 		return false
 	}
-	if same, ok := object.MatchETag(part.ETag, [][md5.Size]byte{md5.Sum(b)}); ok {
-		return same
-	}
-	return object.ChecksumCRC32C(b) == part.ChecksumCRC32C
+	same, ok := object.MatchETag(part.ETag, [][md5.Size]byte{md5.Sum(b)})
+	return ok && same
 }
 
 // upload sends the parts that are not kept, Concurrency at a time, each

@@ -27,8 +27,9 @@ type Verified struct {
 	Parts int   // parts of the object, each compared by its CRC-32C
 	// ByETag is true when the object's ETag, S3's MD5 of the parts it
 	// received, matched too. It is false only where S3's ETags are not MD5s
-	// (SSE-KMS, SSE-C): the CRC-32Cs alone catch accidents, not someone who
-	// replaced the object with other bytes of the same checksums.
+	// (the HEAD says SSE-KMS or SSE-C): the CRC-32Cs alone catch accidents,
+	// not someone who replaced the object with other bytes of the same
+	// checksums.
 	ByETag bool
 }
 
@@ -118,6 +119,7 @@ func Verify(ctx context.Context, s object.PartChecksummer, a *Archive, keys cryp
 		return Verified{}, fmt.Errorf("verify %s: %w: the file is longer than the archive's %d bytes", a.ID, ErrMismatch, plainSize)
 	}
 	same, byETag := object.MatchETag(info.ETag, md5s)
+	byETag = byETag && info.ETagIsMD5()
 	if byETag && !same {
 		return Verified{}, fmt.Errorf("verify %s: %w: every part's CRC-32C matches, but the object's ETag (S3's MD5 of its parts) is not that of this file's encryption: the archive's bytes were replaced", a.ID, ErrMismatch)
 	}

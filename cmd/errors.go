@@ -135,6 +135,8 @@ func explain(err error) (msg, hint string) {
 		hint = "run 'ogive restore ID' and wait until 'ogive head ID' prints READY"
 	case errors.Is(err, object.ErrExists):
 		hint = "another object already holds this storage ID and was left as it is; run the put again"
+	case errors.Is(err, object.ErrUnconfirmed):
+		hint = "the archive may well be stored under the ID in the message: check with 'ogive list' (and 'ogive verify') before putting the file again, which would store a second copy"
 	case errors.Is(err, archive.ErrUploadAborted):
 		hint = "nothing was stored: run the put again, and see what aborts unfinished uploads (another S3 client, a lifecycle rule, an 'ogive uploads --abort' that cannot see this machine's state directory)"
 	case errors.Is(err, object.ErrNotFound):

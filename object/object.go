@@ -86,6 +86,10 @@ type Info struct {
 	ContentType  string            // only from Head
 	Metadata     map[string]string // only from Head; keys lowercased
 	Status       RestoreStatus
+	// Encryption is how the store encrypts the object at rest, only from a
+	// Head: "" or "AES256" (SSE-S3), "aws:kms", "aws:kms:dsse", or "SSE-C".
+	// Only the first two give ETags that are MD5s of the data (ETagIsMD5).
+	Encryption string
 }
 
 // Tier is the speed (and price) of a restore.
@@ -201,4 +205,12 @@ type Store interface {
 // restored before they can be read.
 func isArchiveClass(class string) bool {
 	return class == "GLACIER" || class == "DEEP_ARCHIVE"
+}
+
+// ETagIsMD5 reports whether the store's ETag for the object is built from
+// MD5s of its data, which AWS documents for objects stored in plaintext or
+// with SSE-S3. With SSE-KMS or SSE-C the ETag looks the same, 32 hex digits,
+// but is not an MD5, so it proves nothing.
+func (i Info) ETagIsMD5() bool {
+	return i.Encryption == "" || i.Encryption == "AES256"
 }

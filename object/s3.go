@@ -689,10 +689,19 @@ func (s *S3) Head(ctx context.Context, key string) (Info, error) {
 		LastModified: aws.ToTime(out.LastModified),
 		StorageClass: class,
 		ETag:         aws.ToString(out.ETag),
+		Encryption:   encryption(out.ServerSideEncryption, out.SSECustomerAlgorithm),
 		ContentType:  aws.ToString(out.ContentType),
 		Metadata:     lowerKeys(out.Metadata),
 		Status:       status,
 	}, nil
+}
+
+// encryption names how S3 says it encrypts an object at rest (Info.Encryption).
+func encryption(sse types.ServerSideEncryption, customerAlgorithm *string) string {
+	if aws.ToString(customerAlgorithm) != "" {
+		return "SSE-C"
+	}
+	return string(sse)
 }
 
 func (s *S3) Restore(ctx context.Context, key string, days int32, tier Tier) (RestoreResult, error) {

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/awnumar/memguard"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -143,5 +145,25 @@ func TestStaticCredentials(t *testing.T) {
 	}
 	if _, err := StaticCredentials(nil, nil).Retrieve(t.Context()); !errors.Is(err, ErrCredentials) {
 		t.Errorf("Retrieve without enclaves: %v, want ErrCredentials", err)
+	}
+}
+
+func TestEncryption(t *testing.T) {
+	for _, c := range []struct {
+		sse      types.ServerSideEncryption
+		customer *string
+		want     string
+		md5      bool
+	}{
+		{"", nil, "", true},
+		{types.ServerSideEncryptionAes256, nil, "AES256", true},
+		{types.ServerSideEncryptionAwsKms, nil, "aws:kms", false},
+		{types.ServerSideEncryptionAwsKmsDsse, nil, "aws:kms:dsse", false},
+		{"", aws.String("AES256"), "SSE-C", false},
+	} {
+		got := encryption(c.sse, c.customer)
+		if got != c.want || (Info{Encryption: got}).ETagIsMD5() != c.md5 {
+			t.Errorf("encryption(%q, %v) = %q (ETag an MD5: %t), want %q (%t)", c.sse, c.customer, got, (Info{Encryption: got}).ETagIsMD5(), c.want, c.md5)
+		}
 	}
 }

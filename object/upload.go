@@ -112,7 +112,9 @@ func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptio
 		// The caller's ctx may be what failed; the abort must still go out.
 		abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 		defer cancel()
-		if abortErr := s.AbortUpload(abortCtx, key, uploadID); abortErr != nil {
+		// NotFound: the upload already ended, completed by a lost answer's
+		// Complete, or aborted by someone else; nothing is left to abort.
+		if abortErr := s.AbortUpload(abortCtx, key, uploadID); abortErr != nil && !errors.Is(abortErr, ErrNotFound) {
 			err = fmt.Errorf("%w; abort: %w", err, abortErr)
 		}
 		return 0, fmt.Errorf("upload %s: %w", key, err)
@@ -220,28 +222,44 @@ func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n i
 // When the answer to a CompleteMultipartUpload is lost, the SDK sends it
 // again, and S3 may answer the repeat 200, NoSuchUpload (the upload is
 // completed) or, since the request says If-None-Match: *, 412 (the key
-// holds the object it made). Complete takes ErrNotFound and ErrExists for
-// success only if key now holds this upload's object: size bytes, and the
-// ETag S3 computes from the parts' ETags. An object that someone else put
-// under the key is not taken for this one: the error stays, and the upload,
-// which S3 keeps after a 412, is the caller's to abort. When the parts'
-// ETags are not MD5s (SSE-KMS, SSE-C), nothing proves whose the object is,
-// and the error stays too: a put must never report an archive it cannot
-// vouch for.
+// holds the object it made). Complete then looks at the key:
+//   - it holds this upload's object (size bytes, and the ETag S3 computes
+//     from the parts' MD5s): success;
+//   - it holds nothing, or another object: the error stays (ErrNotFound: the
+//     upload is gone, nothing was stored; ErrExists: someone else's object
+//     took the key). The upload, which S3 keeps after a 412, is the caller's
+//     to abort;
+//   - it holds an object of this size whose ETag proves nothing either way
+//     (SSE-KMS, SSE-C), or it cannot be looked at: ErrUnconfirmed, naming
+//     the key, for the archive may well be stored.
 func Complete(ctx context.Context, s Store, key, uploadID string, parts []Part, size int64) error {
 	err := s.CompleteUpload(ctx, key, uploadID, parts)
 	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) {
 		return err
 	}
+	info, herr := s.Head(ctx, key)
+	switch {
+	case errors.Is(herr, ErrNotFound):
+		return err
+	case herr != nil:
+		return fmt.Errorf("complete upload %s: %w: after %v, the key could not be looked at: %v", key, ErrUnconfirmed, err, herr)
+	case info.Size != size:
+		return err
+	}
 	etag, ok := multipartETag(parts)
-	if !ok {
-		return fmt.Errorf("%w (the parts' ETags are not MD5s, so the object under the key cannot be told to be this upload's)", err)
+	if ok && info.ETagIsMD5() {
+		if sameETag(info.ETag, etag) {
+			return nil
+		}
+		return err
 	}
-	if holds(ctx, s, key, size, etag) {
-		return nil
-	}
-	return err
+	return fmt.Errorf("complete upload %s: %w: after %v, an object of this upload's size holds the key, but its ETag is no MD5 and cannot tell whose it is", key, ErrUnconfirmed, err)
 }
+
+// ErrUnconfirmed means a multipart upload may or may not have been completed:
+// its Complete failed in a way a lost answer also causes, and the object now
+// under the key cannot be told to be the upload's or another's.
+var ErrUnconfirmed = errors.New("the upload's completion cannot be confirmed")
 
 // holds reports whether key holds an object of size bytes and that ETag.
 func holds(ctx context.Context, s Store, key string, size int64, etag string) bool {

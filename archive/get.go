@@ -274,7 +274,9 @@ func (t *Target) Commit() error {
 	}
 	if !ours {
 		// Someone moved the file away, or put another in its place: a
-		// download that ends like this gets no final name.
+		// download that ends like this gets no final name, and its
+		// plaintext is wiped from under whatever name now holds it.
+		t.wipe()
 		return fmt.Errorf("%s: %w", tmp, ErrTempReplaced)
 	}
 	name, err := t.link()
@@ -289,6 +291,7 @@ func (t *Target) Commit() error {
 		// is out of reach.
 		t.removeIfHeld(name)
 		t.record.remove()
+		t.wipe()
 		return fmt.Errorf("%s has a name besides %s: %w", tmp, name, ErrTempReplaced)
 	}
 	if name != t.final {
@@ -300,8 +303,12 @@ func (t *Target) Commit() error {
 		}
 	}
 	t.record.remove()
-	// Someone could have put another file at the final name since.
+	// Someone could have put another file at the final name since, and
+	// moved the download to a name of their choosing.
 	if ours, err := t.holds(t.final); err != nil || !ours {
+		if err == nil {
+			t.wipe()
+		}
 		return fmt.Errorf("%s does not hold the download: %w", t.final, ErrTempReplaced)
 	}
 	return syncDir(filepath.Dir(t.final))
@@ -402,6 +409,14 @@ func (t *Target) Abort() {
 
 // discard removes a file download's temporary file, if its name still holds
 // it, and its record.
+// wipe empties the open file when a name someone else chose may hold it, so
+// that no plaintext stays behind under that name. The user keeps nothing of
+// such a download: it is run again.
+func (t *Target) wipe() {
+	_ = t.f.Truncate(0)
+	_ = t.f.Sync()
+}
+
 func (t *Target) discard() {
 	t.removeIfHeld(t.f.Name())
 	t.record.remove()

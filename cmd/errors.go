@@ -156,7 +156,7 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, archive.ErrTempChanged):
 		hint = "something else wrote to the hidden temporary file during the download; nothing was written under the final name: run get again, into a directory only you can write"
 	case errors.Is(err, archive.ErrTempReplaced):
-		hint = "someone else can write to this directory: download into a directory only you can write; nothing was written under the final name"
+		hint = "someone else changed names in this directory during the download, so the final name may hold their file, not the download (which was emptied): download into a directory only you can write"
 	case errors.Is(err, archive.ErrUnsafeName):
 		hint = "choose a name to write it under with --output"
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):

@@ -9,6 +9,7 @@ package archive
 // one without the master key can compute. docs/FORMAT.md §5 describes the record.
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,8 +18,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -233,40 +237,60 @@ type partialKey struct {
 	ChunkPackages int       `json:"chunk_packages"`
 }
 
-// partialRecord is the progress record beside a download's temporary file:
-// for each chunk written after it authenticated, the range MAC of its
-// plaintext as written. The record is saved after every chunk without an
-// fsync (cheap, and enough to survive SIGKILL, as the page cache survives
-// the process); after a crash of the machine, the data may lag behind the
-// record, so a resumed download checks every recorded chunk against the
-// file and fetches again any that does not match.
+// partialRecord is the progress record beside a download's temporary file
+// (docs/FORMAT.md §5.3): a header line that says which download it is, then
+// one line per range written after it authenticated, with the range MAC of
+// its plaintext as written. start writes the header and the ranges a resume
+// kept through a new file renamed over the record, and keeps that file open;
+// done appends one line to it. So recording a range costs one short write
+// whatever the number of ranges before it: rewriting the whole record each
+// time made a get of a terabyte spend hours on it.
+//
+// Nothing is fsynced: the page cache survives a SIGKILL of the process, and
+// after a crash of the machine the record may lag or lead the data, or end in
+// a torn line, so a resume checks every recorded range against the file and
+// fetches again any that does not match.
 type partialRecord struct {
 	path, tmp string
 	mac       *crypt.RangeMAC // nil until Resume
+	key       partialKey      // set by start, before any done
+	resumed   int
 
-	mu      sync.Mutex // guards key, tags
-	key     partialKey
-	tags    map[int][]byte
-	resumed int
-
-	writeMu sync.Mutex // one writer at a time: concurrent chunks finish together
+	mu sync.Mutex // guards f: concurrent ranges finish together
+	f  *os.File   // the record, to append to; nil before start, after close, or after a failed append
 }
 
-type partialFile struct {
+// recordHeader is a record's first line.
+type recordHeader struct {
+	Format string `json:"format"`
 	partialKey
-	Done map[int][]byte `json:"done"` // chunk index → range MAC of its plaintext (base64)
 }
 
-// recordEntryMax bounds one chunk's entry in a record, `"4294967295":"<24 base64>",`, and
-// recordFixedMax the rest, an ID of crypt.MaxIDLen characters included.
+// recordFormat names the record's format: an earlier one (a single JSON
+// object, with no newline) has no header line, and is ignored.
+const recordFormat = "ogive partial download 1"
+
+// recordEntryMax bounds one range's line, "4294967295 <32 hex digits>\n", and
+// recordFixedMax the header, an ID of crypt.MaxIDLen characters included.
 const (
-	recordEntryMax = 48
+	recordIndexMax = 10 // decimal digits
+	recordEntryMax = recordIndexMax + 1 + 2*crypt.RangeMACSize + 1
 	recordFixedMax = 4096
 )
 
-// load returns the chunks recorded for key, of the chunks chunks, or none if
+// appendEntry appends the line that records range i with tag.
+func appendEntry(b []byte, i int, tag []byte) []byte {
+	b = strconv.AppendInt(b, int64(i), 10)
+	b = append(b, ' ')
+	b = hex.AppendEncode(b, tag)
+	return append(b, '\n')
+}
+
+// load returns the ranges recorded for key, of the chunks ranges, or none if
 // the record is missing, unreadable, not this user's own regular file, larger
-// than a record of that many chunks can be, or about another download.
+// than a record of that many ranges can be, or about another download. A
+// line it cannot parse, a torn one, or one about a range past the last, is
+// skipped; of two lines about one range, the later one counts.
 func (r *partialRecord) load(key partialKey, chunks int) map[int][]byte {
 	f, err := os.OpenFile(r.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
@@ -285,21 +309,57 @@ func (r *partialRecord) load(key partialKey, chunks int) map[int][]byte {
 	if err != nil || int64(len(b)) > limit {
 		return nil
 	}
-	var pf partialFile
-	if json.Unmarshal(b, &pf) != nil || pf.ID != key.ID || pf.Size != key.Size ||
-		!pf.Modified.Equal(key.Modified) || pf.ChunkPackages != key.ChunkPackages {
+	line, rest, ok := bytes.Cut(b, []byte{'\n'})
+	var h recordHeader
+	if !ok || json.Unmarshal(line, &h) != nil || h.Format != recordFormat || h.ID != key.ID ||
+		h.Size != key.Size || !h.Modified.Equal(key.Modified) || h.ChunkPackages != key.ChunkPackages {
 		return nil
 	}
-	for i, tag := range pf.Done {
-		if i < 0 || i >= chunks || len(tag) != crypt.RangeMACSize {
-			delete(pf.Done, i)
+	done := map[int][]byte{}
+	for {
+		// What follows the last newline is a line torn by a crash mid-append.
+		line, rest, ok = bytes.Cut(rest, []byte{'\n'})
+		if !ok {
+			return done
+		}
+		if i, tag, ok := parseEntry(line, chunks); ok {
+			done[i] = tag
 		}
 	}
-	return pf.Done
+}
+
+// parseEntry reads a range's line, without its newline: the range's index i,
+// 0 ≤ i < chunks, in decimal without leading zeros, a space, and its tag in
+// lowercase hex.
+func parseEntry(line []byte, chunks int) (int, []byte, bool) {
+	index, digits, ok := bytes.Cut(line, []byte{' '})
+	if !ok || len(index) == 0 || len(index) > recordIndexMax || index[0] == '0' && len(index) > 1 ||
+		len(digits) != 2*crypt.RangeMACSize {
+		return 0, nil, false
+	}
+	i := 0
+	for _, c := range index {
+		if c < '0' || c > '9' {
+			return 0, nil, false
+		}
+		if i = i*10 + int(c-'0'); i >= chunks {
+			return 0, nil, false
+		}
+	}
+	for _, c := range digits {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return 0, nil, false
+		}
+	}
+	tag := make([]byte, crypt.RangeMACSize)
+	if _, err := hex.Decode(tag, digits); err != nil {
+		return 0, nil, false
+	}
+	return i, tag, true
 }
 
 // ownRegular reports whether fi is a regular file of this user: the record
-// proves its chunks itself, but nothing else's bytes are worth parsing.
+// proves its ranges itself, but nothing else's bytes are worth parsing.
 func ownRegular(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return fi.Mode().IsRegular() && ok && int(st.Uid) == os.Geteuid()
@@ -329,19 +389,50 @@ func verify(f io.ReaderAt, had map[int][]byte, span func(int) (int64, int64), ma
 	return ok
 }
 
-// start records that a download of key begins with the chunks in had.
+// start begins the record of a download of key, with the ranges in valid,
+// whose tags are in had. It writes them to a new file that only this call
+// created and renames it over the record: whatever sat at either name, a
+// symbolic link included, is replaced, never written through. The file stays
+// open for done to append to, and is never opened by its name again.
 func (r *partialRecord) start(key partialKey, had map[int][]byte, valid map[int]bool) error {
-	r.mu.Lock()
-	r.key, r.tags, r.resumed = key, map[int][]byte{}, len(valid)
-	for i := range valid {
-		r.tags[i] = had[i]
+	r.closeFile()
+	r.key, r.resumed = key, len(valid)
+	b, err := json.Marshal(recordHeader{Format: recordFormat, partialKey: key})
+	if err != nil {
+		return err
 	}
+	b = append(b, '\n')
+	for _, i := range slices.Sorted(maps.Keys(valid)) {
+		b = appendEntry(b, i, had[i])
+	}
+	f, err := createPrivate(r.tmp)
+	if errors.Is(err, fs.ErrExist) {
+		// Left by a run that was killed mid-write, or planted: the download's
+		// lock rules out another ogive writing it now.
+		os.Remove(r.tmp)
+		f, err = createPrivate(r.tmp)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = os.Rename(r.tmp, r.path)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(r.tmp)
+		return err
+	}
+	r.mu.Lock()
+	r.f = f
 	r.mu.Unlock()
-	return r.write()
+	return nil
 }
 
-// done records chunk i, whose plaintext in f has the given span. Errors
-// are not fatal: a record that could not be written costs a re-download.
+// done records chunk i, whose plaintext in f has the given span, with one
+// line appended to the record in a single write. Errors are not fatal: a
+// range that could not be recorded costs a re-download.
 func (r *partialRecord) done(f io.ReaderAt, i int, off, n int64) {
 	bp := readBack.Get().(*[]byte)
 	defer readBack.Put(bp)
@@ -356,58 +447,40 @@ func (r *partialRecord) done(f io.ReaderAt, i int, off, n int64) {
 	if err != nil {
 		return
 	}
+	var line [recordEntryMax]byte
+	entry := appendEntry(line[:0], i, tag[:])
 	r.mu.Lock()
-	r.tags[i] = tag[:]
-	r.mu.Unlock()
-	r.write()
+	defer r.mu.Unlock()
+	if r.f == nil {
+		return
+	}
+	if _, err := r.f.Write(entry); err != nil {
+		// Part of the line may be written (a full disk): the next line would
+		// run into it, so the record stops here, and a resume fetches the
+		// ranges after it again.
+		r.f.Close()
+		r.f = nil
+	}
 }
 
-// write replaces the record through a temporary file that only this call
-// created: whatever sits at either name, a symbolic link included, is
-// replaced, never written through.
-func (r *partialRecord) write() error {
+// closeFile closes the record's file, if open: nothing more is recorded.
+func (r *partialRecord) closeFile() {
 	r.mu.Lock()
-	pf := partialFile{partialKey: r.key, Done: make(map[int][]byte, len(r.tags))}
-	for i, tag := range r.tags {
-		pf.Done[i] = tag
+	defer r.mu.Unlock()
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
 	}
-	r.mu.Unlock()
-	b, err := json.Marshal(pf)
-	if err != nil {
-		return err
-	}
-	r.writeMu.Lock()
-	defer r.writeMu.Unlock()
-	f, err := createPrivate(r.tmp)
-	if errors.Is(err, fs.ErrExist) {
-		// Left by a run that was killed mid-write, or planted: the download's
-		// lock rules out another ogive writing it now.
-		os.Remove(r.tmp)
-		f, err = createPrivate(r.tmp)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(r.tmp, r.path)
-	}
-	if err != nil {
-		os.Remove(r.tmp)
-	}
-	return err
 }
 
 // readBack holds the buffers that completed chunks are read back into, one
 // per download worker at most, rather than a new one per chunk.
 var readBack = sync.Pool{New: func() any { return new([]byte) }}
 
-// close wipes the record's key.
+// close closes the record and wipes its key.
 func (r *partialRecord) close() {
 	if r != nil {
+		r.closeFile()
 		r.mac.Destroy()
 	}
 }

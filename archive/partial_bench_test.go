@@ -1,8 +1,12 @@
 package archive
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ogive-project/ogive/crypt"
 )
@@ -37,29 +41,55 @@ func BenchmarkDownloadTarget(b *testing.B) {
 }
 
 // BenchmarkRecordRange is the record's share of BenchmarkDownloadTarget:
-// one 8 MiB range read back from the file, proved and recorded.
+// one 8 MiB range read back from the file, proved and recorded, when 100
+// ranges (800 MiB) or 100,000 ranges (781 GiB) are recorded already. The two
+// must cost the same: a download records every range it fetches.
 func BenchmarkRecordRange(b *testing.B) {
-	s, keys, id, _ := benchArchive(b)
-	info, err := s.Head(b.Context(), id)
+	for _, recorded := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("recorded=%d", recorded), func(b *testing.B) {
+			const n = DefaultChunkPackages * crypt.PackageSize
+			r, f := recordWith(b, recorded, n)
+			b.SetBytes(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				r.done(f, recorded, 0, n)
+			}
+		})
+	}
+}
+
+// recordWith starts a record in a new directory, of a download of which
+// ranges 0 to recorded-1 are done, and returns it with its temporary file,
+// which holds n bytes.
+func recordWith(tb testing.TB, recorded int, n int64) (*partialRecord, *os.File) {
+	tb.Helper()
+	keys, err := crypt.DeriveKeys(bytes.Repeat([]byte{7}, crypt.MasterKeySize), crypt.Salt{7})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	tg, err := NewTarget(filepath.Join(b.TempDir(), "out"), false)
+	tb.Cleanup(keys.Destroy)
+	mac, err := keys.RangeMAC()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer tg.Abort()
-	_, done, err := tg.Resume(keys, info, DefaultChunkPackages)
+	p := filepath.Join(tb.TempDir(), ".out"+partialSuffix)
+	f, err := createPrivate(p)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	const n = DefaultChunkPackages * crypt.PackageSize
-	if _, err := tg.File().WriteAt(make([]byte, n), 0); err != nil {
-		b.Fatal(err)
+	tb.Cleanup(func() { f.Close() })
+	if err := f.Truncate(n); err != nil {
+		tb.Fatal(err)
 	}
-	b.SetBytes(n)
-	b.ReportAllocs()
-	for b.Loop() {
-		done(0)
+	r := &partialRecord{path: p + recordSuffix, tmp: p + recordTmpSuffix, mac: mac}
+	tb.Cleanup(r.close)
+	had, valid := map[int][]byte{}, map[int]bool{}
+	for i := range recorded {
+		had[i], valid[i] = bytes.Repeat([]byte{byte(i)}, crypt.RangeMACSize), true
 	}
+	key := partialKey{ID: "AAAA", Size: 1 << 40, Modified: time.Unix(1700000000, 0).UTC(), ChunkPackages: DefaultChunkPackages}
+	if err := r.start(key, had, valid); err != nil {
+		tb.Fatal(err)
+	}
+	return r, f
 }

@@ -3,17 +3,20 @@ package archive
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -210,7 +213,10 @@ func TestResumeAfterInterruption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteAt([]byte{0xff}, testChunkPackages*crypt.PackageSize+5); err != nil { // in range 1
+	// A byte of range 1 changed: one written as 0xff kept a range whose byte
+	// was 0xff already, one run in 256.
+	const damaged = testChunkPackages*crypt.PackageSize + 5
+	if _, err := f.WriteAt([]byte{d.plain[damaged] ^ 0xff}, damaged); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -226,17 +232,37 @@ func TestResumeAfterInterruption(t *testing.T) {
 
 // forgedRecord writes, beside a partial file holding forged bytes, a
 // record whose tags for the forged ranges are what the forger can compute.
-func forgedRecord(t *testing.T, d *testDownload, final string, done any) {
+func forgedRecord(t *testing.T, d *testDownload, final string, tags map[int][]byte) {
 	t.Helper()
-	rec := map[string]any{"id": d.info.Key, "size": d.info.Size, "modified": d.info.LastModified.UTC(),
-		"chunk_packages": testChunkPackages, "done": done}
-	b, err := json.Marshal(rec)
+	key := partialKey{ID: d.info.Key, Size: d.info.Size, Modified: d.info.LastModified.UTC(), ChunkPackages: testChunkPackages}
+	must(t, os.WriteFile(PartialPath(final)+recordSuffix, recordText(t, key, tags), 0o600))
+}
+
+// oldRecord writes a record in the format of before issue 13, one JSON
+// object, in which a CRC-32C proved each range: anyone could compute it.
+func oldRecord(t *testing.T, d *testDownload, final string, crcs map[string]uint32) {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"id": d.info.Key, "size": d.info.Size, "modified": d.info.LastModified.UTC(),
+		"chunk_packages": testChunkPackages, "done": crcs})
+	must(t, err)
+	must(t, os.WriteFile(PartialPath(final)+recordSuffix, b, 0o600))
+}
+
+// recordText is a record of the download key with the ranges in tags, as
+// docs/FORMAT.md §5.3 spells it: written here without the code that writes
+// records, so that a change of the format fails the tests.
+func recordText(tb testing.TB, key partialKey, tags map[int][]byte) []byte {
+	tb.Helper()
+	header, err := json.Marshal(map[string]any{"format": "ogive partial download 1", "id": key.ID,
+		"size": key.Size, "modified": key.Modified.UTC().Format(time.RFC3339Nano), "chunk_packages": key.ChunkPackages})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	if err := os.WriteFile(PartialPath(final)+recordSuffix, b, 0o600); err != nil {
-		t.Fatal(err)
+	b := append(header, '\n')
+	for _, i := range slices.Sorted(maps.Keys(tags)) {
+		b = fmt.Appendf(b, "%d %x\n", i, tags[i])
 	}
+	return b
 }
 
 // TestForgedRecordIsNotResumed: a partial file that passes every check of
@@ -260,36 +286,30 @@ func TestForgedRecordIsNotResumed(t *testing.T) {
 	const rangeLen = testChunkPackages * crypt.PackageSize
 	forged := bytes.Repeat([]byte("forged! "), 3*rangeLen/8) // three ranges
 	castagnoli := crc32.MakeTable(crc32.Castagnoli)
-	tags := func(f func(i int, b []byte) []byte) map[string]string {
-		m := map[string]string{}
+	tags := func(f func(i int, b []byte) []byte) map[int][]byte {
+		m := map[int][]byte{}
 		for i := range 3 {
-			m[fmt.Sprint(i)] = base64.StdEncoding.EncodeToString(f(i, forged[i*rangeLen:(i+1)*rangeLen]))
+			m[i] = f(i, forged[i*rangeLen:(i+1)*rangeLen])
 		}
 		return m
 	}
 	for _, tc := range []struct {
 		name string
-		done func() any
+		tags func() map[int][]byte // nil: the record is in the format of before
 	}{
-		{"crc32c-as-before", func() any {
-			m := map[string]uint32{}
-			for i := range 3 {
-				m[fmt.Sprint(i)] = crc32.Checksum(forged[i*rangeLen:(i+1)*rangeLen], castagnoli)
-			}
-			return m
-		}},
-		{"crc32c-in-a-tag", func() any {
+		{"crc32c-as-before", nil},
+		{"crc32c-in-a-tag", func() map[int][]byte {
 			return tags(func(_ int, b []byte) []byte {
 				return binary.BigEndian.AppendUint32(make([]byte, 12), crc32.Checksum(b, castagnoli))
 			})
 		}},
-		{"mac-under-another-archive's-key", func() any {
+		{"mac-under-another-archive's-key", func() map[int][]byte {
 			return tags(func(i int, b []byte) []byte {
 				tag, _ := otherMAC.Sum(testChunkPackages, uint64(i), b)
 				return tag[:]
 			})
 		}},
-		{"mac-of-another-range", func() any {
+		{"mac-of-another-range", func() map[int][]byte {
 			// Genuine tags of the archive's own ranges 2–4, claimed for 0–2
 			// where the same plaintext is copied.
 			return tags(func(i int, _ []byte) []byte {
@@ -308,7 +328,15 @@ func TestForgedRecordIsNotResumed(t *testing.T) {
 			if err := os.WriteFile(PartialPath(final), partial, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			forgedRecord(t, d, final, tc.done())
+			if tc.tags != nil {
+				forgedRecord(t, d, final, tc.tags())
+			} else {
+				crcs := map[string]uint32{}
+				for i := range 3 {
+					crcs[fmt.Sprint(i)] = crc32.Checksum(forged[i*rangeLen:(i+1)*rangeLen], castagnoli)
+				}
+				oldRecord(t, d, final, crcs)
+			}
 			tg, fetched, err := d.get(t, final, false, -1)
 			if err != nil {
 				t.Fatal(err)
@@ -371,7 +399,7 @@ func TestPlantedPartialIsSetAside(t *testing.T) {
 			if before.Mode().IsRegular() {
 				b, _ = os.ReadFile(partial)
 			}
-			forgedRecord(t, d, final, map[string]uint32{"0": crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))})
+			oldRecord(t, d, final, map[string]uint32{"0": crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))})
 
 			done := make(chan struct{})
 			var tg *Target
@@ -760,4 +788,193 @@ func entries(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// TestRecordingARangeWritesOneLine: recording a range costs the same
+// whatever the number of ranges recorded before it, so that a get of a
+// terabyte (131,072 ranges) is not slowed by its own record: it writes one
+// short line, counted by the kernel (wchar, the bytes this process passed to
+// write and its kin), never the ranges recorded before.
+func TestRecordingARangeWritesOneLine(t *testing.T) {
+	for _, recorded := range []int{100, 100_000} {
+		const n = 4096
+		r, f := recordWith(t, recorded, n)
+		before := writtenBytes(t)
+		r.done(f, recorded, 0, n)
+		written := writtenBytes(t) - before
+		if written > recordEntryMax {
+			t.Errorf("with %d ranges recorded, recording one more wrote %d bytes, want at most %d", recorded, written, recordEntryMax)
+		}
+		if got := r.load(r.key, recorded+1); len(got) != recorded+1 || got[recorded] == nil {
+			t.Errorf("with %d ranges recorded and one more, the record holds %d", recorded, len(got))
+		}
+	}
+}
+
+// writtenBytes is how many bytes this process has written, to any file,
+// since it began.
+func writtenBytes(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			var n int64
+			if _, err := fmt.Sscan(v, &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("/proc/self/io has no wchar")
+	return 0
+}
+
+// TestRecordKnownAnswer: the record of docs/FORMAT.md §5.3's example, byte
+// for byte, as a download writes it and as a resume writes it again.
+func TestRecordKnownAnswer(t *testing.T) {
+	master, _ := hex.DecodeString("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	var salt crypt.Salt
+	hex.Decode(salt[:], []byte("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"))
+	keys, err := crypt.DeriveKeys(master, salt)
+	must(t, err)
+	defer keys.Destroy()
+	mac, err := keys.RangeMAC()
+	must(t, err)
+	p := filepath.Join(t.TempDir(), ".hello.txt"+partialSuffix)
+	f, err := createPrivate(p)
+	must(t, err)
+	defer f.Close()
+	_, err = f.WriteString("hello, world\n")
+	must(t, err)
+	r := &partialRecord{path: p + recordSuffix, tmp: p + recordTmpSuffix, mac: mac}
+	defer r.close()
+	key := partialKey{ID: "AqChoqOkpaanqKmqq6ytrq-nOOjwhJEzx5x_zzkmYVepEwVVxJr6rf1I", Size: 46,
+		Modified: time.Date(2026, 11, 29, 15, 43, 57, 0, time.UTC), ChunkPackages: 128}
+	const want = `{"format":"ogive partial download 1","id":"AqChoqOkpaanqKmqq6ytrq-nOOjwhJEzx5x_zzkmYVepEwVVxJr6rf1I","size":46,"modified":"2026-11-29T15:43:57Z","chunk_packages":128}` + "\n" +
+		"0 0b201dfccdda0ecfb7abf388a11e5f05\n"
+
+	must(t, r.start(key, nil, nil))
+	r.done(f, 0, 0, 13)
+	if got, _ := os.ReadFile(r.path); string(got) != want {
+		t.Errorf("the record is\n%s\nwant\n%s", got, want)
+	}
+	had := r.load(key, 1)
+	valid := verify(f, had, func(int) (int64, int64) { return 0, 13 }, mac, 128)
+	must(t, r.start(key, had, valid))
+	if got, _ := os.ReadFile(r.path); string(got) != want {
+		t.Errorf("the record resumed is\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestRecordSkipsWhatItCannotParse: a reader takes each well-formed line
+// of a record whose header is this download's, and skips the rest: the last
+// line torn by a crash mid-append, zeros a crash of the machine left, lines
+// about ranges past the last or spelt otherwise than a writer spells them. A
+// later line about a range counts over an earlier one. A record without a
+// whole header line of this download gives nothing.
+func TestRecordSkipsWhatItCannotParse(t *testing.T) {
+	const chunks = 5
+	key := partialKey{ID: "AAAA", Size: 1 << 20, Modified: time.Unix(1700000000, 0).UTC(), ChunkPackages: testChunkPackages}
+	tag := func(b byte) []byte { return bytes.Repeat([]byte{b}, crypt.RangeMACSize) }
+	all := map[int][]byte{0: tag(0), 1: tag(1), 2: tag(2), 3: tag(3), 4: tag(4)}
+	genuine := recordText(t, key, all)
+	line2 := bytes.Index(genuine, []byte("\n2 ")) + 1
+	only0 := recordText(t, key, map[int][]byte{0: tag(0)})
+	other := key
+	other.ID = "BBBB"
+	for _, tc := range []struct {
+		name   string
+		record []byte
+		want   map[int][]byte
+	}{
+		{"as-written", genuine, all},
+		{"last-line-torn", genuine[:len(genuine)-7], map[int][]byte{0: tag(0), 1: tag(1), 2: tag(2), 3: tag(3)}},
+		{"last-line-without-its-newline", genuine[:len(genuine)-1], map[int][]byte{0: tag(0), 1: tag(1), 2: tag(2), 3: tag(3)}},
+		{"zeros-before-a-line", slices.Concat(genuine[:line2], make([]byte, 30), genuine[line2:]),
+			map[int][]byte{0: tag(0), 1: tag(1), 3: tag(3), 4: tag(4)}},
+		{"lines-spelt-otherwise", slices.Concat(only0, []byte(
+			"5 05050505050505050505050505050505\n"+ // past the last range
+				"+1 01010101010101010101010101010101\n"+
+				"01 01010101010101010101010101010101\n"+
+				"-0 01010101010101010101010101010101\n"+
+				"2 0202020202020202020202020202020A\n"+ // uppercase
+				"3 030303030303030303030303030303\n"+ // a short tag
+				"3 0303030303030303030303030303030303\n"+ // a long one
+				"4  04040404040404040404040404040404\n"+
+				"4 04040404040404040404040404040404 \n"+
+				"4 04040404040404040404040404040404\r\n"+
+				"99999999999 04040404040404040404040404040404\n"+
+				"\n")), map[int][]byte{0: tag(0)}},
+		{"a-later-line-counts", slices.Concat(only0, []byte("0 0909090909090909090909090909090a\n")),
+			map[int][]byte{0: slices.Concat(tag(9)[:15], []byte{0x0a})}},
+		{"header-torn", genuine[:bytes.IndexByte(genuine, '\n')], nil},
+		{"header-of-another-download", recordText(t, other, all), nil},
+		{"header-without-format", genuine[bytes.Index(genuine, []byte(`"id"`))-1:], nil},
+		{"format-of-before", []byte(`{"id":"AAAA","size":1048576,"modified":"2023-11-14T22:13:20Z","chunk_packages":2,"done":{"0":"AAAAAAAAAAAAAAAAAAAAAA=="}}`), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "record")
+			must(t, os.WriteFile(path, tc.record, 0o600))
+			got := (&partialRecord{path: path}).load(key, chunks)
+			if len(got) != len(tc.want) {
+				t.Fatalf("load gives ranges %v, want %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(tc.want)))
+			}
+			for i, tag := range tc.want {
+				if !bytes.Equal(got[i], tag) {
+					t.Errorf("range %d has tag %x, want %x", i, got[i], tag)
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrentRangesAreRecordedWhole: ranges that finish together, as
+// the download's workers finish them, are each recorded on a line of their
+// own, with their tag.
+func TestConcurrentRangesAreRecordedWhole(t *testing.T) {
+	const chunks, n = 64, 4096
+	r, f := recordWith(t, 0, chunks*n)
+	var wg sync.WaitGroup
+	for i := range chunks {
+		wg.Go(func() { r.done(f, i, int64(i)*n, n) })
+	}
+	wg.Wait()
+	had := r.load(r.key, chunks)
+	if ok := verify(f, had, func(i int) (int64, int64) { return int64(i) * n, n }, r.mac, r.key.ChunkPackages); len(ok) != chunks {
+		t.Errorf("%d ranges recorded, %d with their tag; want %d", len(had), len(ok), chunks)
+	}
+}
+
+// TestRecordAppendsNeverFollowTheName: a record is appended to through the
+// file its download created, never by its name: a symbolic link put there
+// during the download is not written through.
+func TestRecordAppendsNeverFollowTheName(t *testing.T) {
+	const n = 4096
+	r, f := recordWith(t, 3, n)
+	victim := writeVictim(t, t.TempDir())
+	must(t, os.Remove(r.path))
+	must(t, os.Symlink(victim, r.path))
+	r.done(f, 3, 0, n)
+	checkVictim(t, victim)
+}
+
+// TestResumeAfterATornRecord: a download killed as it appended a range to
+// its record resumes every range recorded whole, and fetches the rest.
+func TestResumeAfterATornRecord(t *testing.T) {
+	d := newTestDownload(t)
+	final := filepath.Join(t.TempDir(), "out.bin")
+	d.interrupted(t, final)
+	record := PartialPath(final) + recordSuffix
+	b, err := os.ReadFile(record)
+	must(t, err)
+	must(t, os.WriteFile(record, b[:len(b)-10], 0o600))
+	tg, fetched, err := d.get(t, final, false, -1)
+	must(t, err)
+	if tg.Resumed() != testChunks/2-1 || fetched != testChunks-testChunks/2+1 {
+		t.Errorf("resumed %d ranges and fetched %d, want %d and %d", tg.Resumed(), fetched, testChunks/2-1, testChunks-testChunks/2+1)
+	}
+	d.checkFinal(t, final)
 }

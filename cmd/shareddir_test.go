@@ -3,7 +3,6 @@ package cmd_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -93,20 +92,25 @@ func TestSharedDirectory(t *testing.T) {
 	// forged writes a partial file of bytes never in the archive and a
 	// record claiming them as its one range, with tags the forger can compute.
 	forged := bytes.Repeat([]byte("forged! "), len(plain)/8+1)[:len(plain)]
-	forge := func(t *testing.T, out string, done any, uid int, mode os.FileMode) {
+	forge := func(t *testing.T, out string, rec []byte, uid int, mode os.FileMode) {
 		t.Helper()
 		partial := archive.PartialPath(filepath.Join(out, "a.bin"))
 		must(t, os.WriteFile(partial, forged, 0o600))
 		must(t, os.Lchown(partial, uid, uid))
 		must(t, os.Chmod(partial, mode))
-		rec, err := json.Marshal(map[string]any{"id": info.Key, "size": info.Size,
-			"modified": info.LastModified.UTC(), "chunk_packages": archive.DefaultChunkPackages, "done": done})
-		must(t, err)
 		must(t, os.WriteFile(partial+".json", rec, 0o644))
 		must(t, os.Lchown(partial+".json", uid, uid))
 	}
-	castagnoli := crc32.MakeTable(crc32.Castagnoli)
-	crcs := map[string]uint32{"0": crc32.Checksum(forged, castagnoli)}
+	// A record as ogive wrote them before issue 13, one JSON object with a
+	// CRC-32C per range, and one as now (docs/FORMAT.md §5.3), whose tag
+	// for range 0 is given.
+	crcs, err := json.Marshal(map[string]any{"id": info.Key, "size": info.Size, "modified": info.LastModified.UTC(),
+		"chunk_packages": archive.DefaultChunkPackages, "done": map[string]uint32{"0": crc32.Checksum(forged, crc32.MakeTable(crc32.Castagnoli))}})
+	must(t, err)
+	header, err := json.Marshal(map[string]any{"format": "ogive partial download 1", "id": info.Key, "size": info.Size,
+		"modified": info.LastModified.UTC(), "chunk_packages": archive.DefaultChunkPackages})
+	must(t, err)
+	record := func(tag []byte) []byte { return fmt.Appendf(header, "\n0 %x\n", tag) }
 
 	t.Run("final-name/symlink-to-a-file", func(t *testing.T) {
 		out := setup(t, func(out string) { must(t, os.Symlink(victim, filepath.Join(out, "a.bin"))) })
@@ -245,19 +249,18 @@ func TestSharedDirectory(t *testing.T) {
 	defer otherMAC.Destroy()
 	tag, err := otherMAC.Sum(archive.DefaultChunkPackages, 0, forged)
 	must(t, err)
-	b64 := map[string]string{"0": base64.StdEncoding.EncodeToString(tag[:])}
 	for _, tc := range []struct {
 		name string
-		done any
+		rec  []byte
 		uid  int
 		mode os.FileMode
 	}{
 		{"forged/another-user's-partial-and-record-with-crcs", crcs, 65534, 0o644},
 		{"forged/own-private-partial-and-record-with-crcs", crcs, 0, 0o600},
-		{"forged/own-private-partial-and-record-with-macs-under-another-key", b64, 0, 0o600},
+		{"forged/own-private-partial-and-record-with-macs-under-another-key", record(tag[:]), 0, 0o600},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := setup(t, func(out string) { forge(t, out, tc.done, tc.uid, tc.mode) })
+			out := setup(t, func(out string) { forge(t, out, tc.rec, tc.uid, tc.mode) })
 			res := get("--concurrency", "1", id, out)
 			ok(t, res, out)
 		})

@@ -22,15 +22,35 @@ func bodyETag(body []byte) string {
 // of parts. ok is false when a part's ETag is not a hex MD5, as some
 // servers make them; nothing can then be computed.
 func multipartETag(parts []Part) (etag string, ok bool) {
-	h := md5.New()
-	for _, p := range parts {
+	sums, ok := partMD5s(parts)
+	if !ok {
+		return "", false
+	}
+	return `"` + compositeMD5(sums) + "-" + strconv.Itoa(len(parts)) + `"`, true
+}
+
+// partMD5s reads the parts' ETags as the MD5s of their bodies; ok is false
+// when one is not a hex MD5.
+func partMD5s(parts []Part) (sums [][md5.Size]byte, ok bool) {
+	sums = make([][md5.Size]byte, len(parts))
+	for i, p := range parts {
 		sum, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
 		if err != nil || len(sum) != md5.Size {
-			return "", false
+			return nil, false
 		}
-		h.Write(sum)
+		copy(sums[i][:], sum)
 	}
-	return `"` + hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(parts)) + `"`, true
+	return sums, true
+}
+
+// compositeMD5 is the hex MD5 of the parts' binary MD5s one after the other,
+// the first half of a multipart ETag.
+func compositeMD5(sums [][md5.Size]byte) string {
+	h := md5.New()
+	for _, sum := range sums {
+		h.Write(sum[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // sameETag compares two ETags, quoted or not, hex in either case.
@@ -57,9 +77,5 @@ func MatchETag(etag string, partMD5s [][md5.Size]byte) (same, ok bool) {
 	if n, err := strconv.Atoi(count); err != nil || n != len(partMD5s) {
 		return false, true
 	}
-	h := md5.New()
-	for _, sum := range partMD5s {
-		h.Write(sum[:])
-	}
-	return hexPart == hex.EncodeToString(h.Sum(nil)), true
+	return hexPart == compositeMD5(partMD5s), true
 }

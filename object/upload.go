@@ -246,9 +246,8 @@ func Complete(ctx context.Context, s Store, key, uploadID string, parts []Part, 
 	case info.Size != size:
 		return err
 	}
-	etag, ok := multipartETag(parts)
-	if ok && info.ETagIsMD5() {
-		if sameETag(info.ETag, etag) {
+	if sums, ok := partMD5s(parts); ok && info.ETagIsMD5() {
+		if same, _ := MatchETag(info.ETag, sums); same {
 			return nil
 		}
 		return err

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -235,17 +237,32 @@ func diskFull(t *testing.T, r *rig, id string, data []byte) {
 }
 
 // buildOgive builds the ogive binary, signal handling and all, for tests
-// that need a process of its own.
+// that need a process of its own. It is built once per test process.
 func buildOgive(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
+	built.Do(func() {
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
+		}
+		if built.dir, built.err = os.MkdirTemp("", "ogive-bin-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "ogive")
+		out, err := exec.Command(goBin, "build", "-o", built.path, "github.com/ogive-project/ogive").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	bin := filepath.Join(t.TempDir(), "ogive")
-	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/ogive-project/ogive").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return built.path
+}
+
+// built is the binary buildOgive made; TestMain removes its directory.
+var built struct {
+	sync.Once
+	dir, path string
+	err       error
 }

@@ -24,13 +24,24 @@ import (
 var testKDF = profile.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupAfter{m}, map[string]func(){
 		"ogive": func() {
 			f := cmd.SystemFactory()
 			f.KDF = testKDF
 			os.Exit(cmd.Main(context.Background(), f))
 		},
 	})
+}
+
+// cleanupAfter removes the binary buildOgive made once the tests have run.
+type cleanupAfter struct{ m *testing.M }
+
+func (c cleanupAfter) Run() int {
+	code := c.m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	return code
 }
 
 // TestScripts drives the CLI as a user types it, against the real local Deep

@@ -5,14 +5,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
 
 	"github.com/ogive-project/ogive/cmd"
 )
@@ -42,6 +45,33 @@ func generate(dir string) error {
 	root := cmd.NewRootCmd(f)
 	root.InitDefaultCompletionCmd()
 	prepare(root)
+	return writePages(root, dir)
+}
+
+// writePages writes the page of c and of every command below it, as
+// cobra's GenManTree names them (ogive-profile-show.1), each with the
+// sections of cmd.ManualSections added.
+func writePages(c *cobra.Command, dir string) error {
+	for _, sub := range c.Commands() {
+		if !sub.IsAvailableCommand() || sub.IsAdditionalHelpTopicCommand() {
+			continue
+		}
+		if err := writePages(sub, dir); err != nil {
+			return err
+		}
+	}
+	page, err := manPage(c)
+	if err != nil {
+		return err
+	}
+	name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
+	return os.WriteFile(filepath.Join(dir, name), page, 0o644)
+}
+
+// manPage is c's page: what cobra makes of it, with the sections of
+// cmd.ManualSections before the examples (or, without examples, before
+// SEE ALSO), where man-pages(7) puts them.
+func manPage(c *cobra.Command) ([]byte, error) {
 	header := &doc.GenManHeader{
 		Title:   "OGIVE",
 		Section: "1",
@@ -49,7 +79,55 @@ func generate(dir string) error {
 		Source:  "ogive",
 		Manual:  "ogive manual",
 	}
-	return doc.GenManTree(root, header, dir)
+	var b bytes.Buffer
+	if err := doc.GenMan(c, header, &b); err != nil {
+		return nil, err
+	}
+	page := b.String()
+	extra := roffSections(cmd.ManualSections(c))
+	at := len(page)
+	for _, next := range []string{"\n.SH EXAMPLE\n", "\n.SH SEE ALSO\n"} {
+		if i := strings.Index(page, next); i >= 0 {
+			at = i + 1
+			break
+		}
+	}
+	return []byte(page[:at] + extra + page[at:]), nil
+}
+
+// roffSections renders sections as man(7) markup: paragraphs, then a
+// tagged paragraph (.TP) per item.
+func roffSections(secs []cmd.Section) string {
+	var b strings.Builder
+	for _, s := range secs {
+		fmt.Fprintf(&b, ".SH %s\n", roffText(s.Title))
+		for i, p := range strings.Split(s.Text, "\n\n") {
+			if p == "" {
+				continue
+			}
+			if i > 0 {
+				b.WriteString(".PP\n")
+			}
+			b.WriteString(roffText(p) + "\n")
+		}
+		for _, it := range s.Items {
+			fmt.Fprintf(&b, ".TP\n\\fB%s\\fR\n%s\n", roffText(it.Tag), roffText(it.Text))
+		}
+		b.WriteString("\n\n")
+	}
+	return b.String()
+}
+
+// roffText makes text safe as the text of a man page: one line, with
+// backslashes and hyphens escaped (so that options print as the ASCII
+// minus one types), and no control character at its start.
+func roffText(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	text = strings.NewReplacer(`\`, `\e`, "-", `\-`).Replace(text)
+	if strings.HasPrefix(text, ".") || strings.HasPrefix(text, "'") {
+		text = `\&` + text
+	}
+	return text
 }
 
 // placeholders escapes what the Markdown-to-man step would take for HTML
@@ -68,12 +146,20 @@ func placeholders(text string) string {
 
 // prepare readies every page of the tree: it drops Cobra's "Auto generated
 // by" line, which carries today's date, and escapes the placeholders.
-// Examples are left alone: they become literal blocks.
+// Examples are left alone: they become literal blocks. A flag that points
+// to the README for its JSON points to the page's own section instead.
 func prepare(c *cobra.Command) {
 	c.DisableAutoGenTag = true
 	c.Use = placeholders(c.Use)
 	c.Short = placeholders(c.Short)
 	c.Long = placeholders(c.Long)
+	for _, s := range cmd.ManualSections(c) {
+		if s.Title == cmd.SectionJSON {
+			c.Flags().VisitAll(func(fl *pflag.Flag) {
+				fl.Usage = strings.ReplaceAll(fl.Usage, "(see the README)", "(see JSON OUTPUT below)")
+			})
+		}
+	}
 	for _, sub := range c.Commands() {
 		prepare(sub)
 	}

@@ -12,8 +12,9 @@ import (
 
 // With --json, commands print JSON Lines: one object per line, one line per
 // archive, so that a listing streams and `jq` reads it as it comes. The
-// field names below are a stable interface documented in the README:
-// add fields if needed, never rename or remove one.
+// field names below are a stable interface documented in the README and on
+// the man pages (jsonMeanings in manual.go, which a test holds to these
+// structs): add fields if needed, never rename or remove one.
 
 // archiveJSON is an archive as list, head and restore print it.
 type archiveJSON struct {

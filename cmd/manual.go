@@ -126,7 +126,10 @@ var (
 		"standard AWS chain (these variables, the shared config and credentials files, SSO, " +
 		"instance roles). Keys stored in the profile always win."}
 	envAWSRegion = Item{"AWS_REGION", "The region, for a profile that names none."}
-	envCABundle  = Item{"AWS_CA_BUNDLE", "A file of extra certificate authorities to trust for the " +
+	envEndpoint  = Item{"AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3", "The endpoint, for a profile that names " +
+		"none (one of the 2019 ogive, say). init always stores an endpoint in the profile, and these do " +
+		"not override it."}
+	envCABundle = Item{"AWS_CA_BUNDLE", "A file of extra certificate authorities to trust for the " +
 		"endpoint's TLS certificate."}
 	envProxy = Item{"HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "The proxy to reach the endpoint through, as " +
 		"for other programs. The proxy sees the requests of an http endpoint; an https one it only relays."}
@@ -136,7 +139,7 @@ var (
 var envPassword = []Item{envProfile, envHome, envPasswordFile, envPasswordCommand}
 
 // envS3 is what every command that reaches the bucket reads as well.
-var envS3 = []Item{envAWSChain, envAWSRegion, envCABundle, envProxy}
+var envS3 = []Item{envAWSChain, envAWSRegion, envEndpoint, envCABundle, envProxy}
 
 // envPrices describes the variables of settings, with their defaults.
 func envPrices(settings []priceSetting) []Item {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -173,6 +175,51 @@ func TestRoffText(t *testing.T) {
 	} {
 		if got := roffText(in); got != want {
 			t.Errorf("roffText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The pages read as a person reads them, through groff: no warning, every
+// added section there, and no roff escape left showing. Without groff on
+// the machine there is nothing to render with.
+func TestPagesRenderWithGroff(t *testing.T) {
+	groff, err := exec.LookPath("groff")
+	if err != nil {
+		t.Skip("groff is not installed")
+	}
+	dir := t.TempDir()
+	if err := generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{"ogive.1", "ogive-get.1", "ogive-list.1", "ogive-put.1", "ogive-completion-bash.1"} {
+		var out, errb bytes.Buffer
+		c := exec.Command(groff, "-man", "-Tutf8", "-ww", "-P", "-cbou", filepath.Join(dir, page))
+		c.Stdout, c.Stderr = &out, &errb
+		c.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+		if err := c.Run(); err != nil {
+			t.Fatalf("groff %s: %v: %s", page, err, errb.String())
+		}
+		if errb.Len() > 0 {
+			t.Errorf("groff warns about %s: %s", page, errb.String())
+		}
+		text := out.String()
+		if !strings.Contains(text, "\nEXIT STATUS\n") {
+			t.Errorf("%s renders without EXIT STATUS", page)
+		}
+		for _, leak := range []string{`\f`, `\-`, `\e`, `\&`, ".TP", ".PP", ".SH"} {
+			if strings.Contains(text, leak) {
+				t.Errorf("%s shows %q as it renders", page, leak)
+			}
+		}
+		if page == "ogive.1" {
+			for _, want := range []string{"\nENVIRONMENT\n", "\nFILES\n", "\nSECURITY\n", "OGIVE_PASSWORD_FILE", `(\x1b,`, `\u202e`, `\\)`} {
+				if !strings.Contains(text, want) {
+					t.Errorf("ogive.1 renders without %q", want)
+				}
+			}
+		}
+		if page == "ogive-list.1" && !strings.Contains(text, "restore_expiry (string or null)") {
+			t.Errorf("ogive-list.1 renders without restore_expiry")
 		}
 	}
 }

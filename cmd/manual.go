@@ -294,8 +294,8 @@ var manuals = map[string]manual{
 		env:     concat(envPassword, envS3),
 		files:   []Item{fileProfile},
 		json:    archiveJSON{},
-		notes: "Objects in the bucket that are not archives of this profile's master key are skipped " +
-			"silently: a listing shows only what this profile can decrypt.",
+		notes: "Objects in the bucket that are not archives of this profile's master key are skipped: " +
+			"a listing shows only what this profile can decrypt.",
 	},
 
 	"ogive restore": {
@@ -361,7 +361,8 @@ var manuals = map[string]manual{
 			exitOKItem("Every archive was deleted."),
 			exitErrorItem("An error. Every ID is checked before anything is deleted: if one is not an " +
 				"archive of this profile, or is younger than its storage class's minimum duration and " +
-				"--force was not given, nothing is deleted."),
+				"--force was not given, nothing is deleted. A deletion that fails stops rm; the archives " +
+				"before it are deleted."),
 			exitInterrupt,
 		},
 		envText: passwordText + "\n\n" + pricesText,
@@ -374,7 +375,9 @@ var manuals = map[string]manual{
 	"ogive uploads": {
 		exit: []Item{
 			exitOKItem("The unfinished uploads were listed, or those asked for aborted."),
-			exitErrorItem(""),
+			exitErrorItem("An error. With --abort, also an upload left alone because another ogive on " +
+				"this machine is sending it, or an ID that names no unfinished upload; the other uploads " +
+				"asked for were aborted all the same."),
 			exitInterrupt,
 		},
 		envText: passwordText,

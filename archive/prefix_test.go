@@ -29,7 +29,7 @@ func TestShortIDs(t *testing.T) {
 		"AgAAAAAAAAAAAAAAAAAAAAAA",
 		"AgAAAAAAAAAAAAAAZAAAAAAA", // shares 16 characters with the first
 		"AhBBBBBBBBBBBBBBBBBBBBBB",
-		"AhBBB",                    // the beginning of the one above: stays whole
+		"AhBBB", // the beginning of the one above: stays whole
 	}
 	got := ShortIDs(ids, 12)
 	want := map[string]string{

@@ -99,6 +99,8 @@ func explain(err error) (msg, hint string) {
 	switch {
 	case errors.As(err, &dest):
 		hint = dest.hint()
+	case errors.Is(err, errTerminalOut):
+		hint = "redirect stdout (ogive get ID - > file), or give a directory to write into"
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
 	case errors.Is(err, profile.ErrPermissions):

@@ -185,7 +185,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 func checkDestination(f *Factory, o *getOptions, id, dir string) error {
 	if dir == "-" {
 		if f.OutIsTerminal {
-			return usagef("refusing to write binary data to a terminal: redirect stdout (ogive get ID - > file) or give a directory")
+			return errTerminalOut
 		}
 		return nil
 	}
@@ -200,6 +200,10 @@ func checkDestination(f *Factory, o *getOptions, id, dir string) error {
 	}
 	return nil
 }
+
+// errTerminalOut is get's refusal to write an archive to a terminal, as gpg
+// and age refuse: binary data there garbles the screen and is lost.
+var errTerminalOut = errors.New("refusing to write binary data to a terminal")
 
 // destinationError is a destination that is not a directory: most likely
 // the name the file was meant to get, which --output gives.

@@ -84,7 +84,7 @@ func TestGetRefusesTerminalStdout(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, tm.ScreenText())
 	}
 	screen := tm.ScreenText()
-	if !strings.Contains(screen, "refusing to write binary data to a terminal") || strings.Contains(screen, "password") {
+	if !strings.Contains(screen, "ogive: refusing to write binary data to a terminal\nhint: redirect stdout (ogive get ID - > file)") || strings.Contains(screen, "password") {
 		t.Errorf("get ID - at a terminal:\n%s", screen)
 	}
 

@@ -25,7 +25,7 @@ in full costs no listing.`
 func takeIDs(c *cobra.Command, f *Factory, g *globalOptions, ids ...string) error {
 	for _, id := range ids {
 		if err := archive.CheckPrefix(id); err != nil {
-			return usagef("storage ID %q: %v", id, err)
+			return &badIDError{id: id, err: err}
 		}
 	}
 	if !g.quiet {
@@ -33,6 +33,16 @@ func takeIDs(c *cobra.Command, f *Factory, g *globalOptions, ids ...string) erro
 	}
 	return nil
 }
+
+// badIDError is an argument that cannot be a storage ID or its beginning:
+// no archive of this profile has it, which is what the hint says.
+type badIDError struct {
+	id  string
+	err error
+}
+
+func (e *badIDError) Error() string   { return fmt.Sprintf("storage ID %q: %v", e.id, e.err) }
+func (e *badIDError) Unwrap() []error { return []error{e.err, crypt.ErrNotOgive} }
 
 type idNotesKey struct{}
 

@@ -61,6 +61,11 @@ func TestIDPrefixResolved(t *testing.T) {
 		t.Errorf("no note of the resolution and its cost:\n%s", res.stderr)
 	}
 
+	res = r.ogive("", "head", "--quiet", "--password-file", r.pwFile, ids[0][:12])
+	if res.code != 2 || res.stdout != "DEEPS\n" || res.stderr != "" {
+		t.Errorf("head --quiet with a prefix: %s", res)
+	}
+
 	// Two prefixes, one listing; restore acts on the whole IDs.
 	lists = r.countLists()
 	res = r.ogive("", "restore", "--password-file", r.pwFile, ids[0][:7], ids[1][:20])

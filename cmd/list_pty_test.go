@@ -64,6 +64,9 @@ func TestListFitsTerminal(t *testing.T) {
 					t.Errorf("no time of day in %q", f[2])
 				}
 			}
+			if res := r.ogive("", "head", "--password-file", r.pwFile, strings.Fields(screen[2])[4]); res.code != 2 || res.stdout != "DEEPS\n" {
+				t.Errorf("head with the ID as list shows it: %s", res)
+			}
 			if found != 3 {
 				t.Errorf("shown IDs are not beginnings of the archives' IDs:\n%s", tm.ScreenText())
 			}

@@ -131,7 +131,7 @@ func TestBadInput(t *testing.T) {
 		{"id/too-long", get(strings.Repeat("A", 2000), existing), 1, "storage ID", "not a storage ID of this profile"},
 		{"id/other-profile", get(otherID, existing), 1, otherID, "not a storage ID of this profile"},
 		{"id/other-profile-restore", []string{"restore", "--password-file", r.pwFile, otherID}, 1, otherID, "not a storage ID of this profile"},
-		{"destination/missing", get(id, p("no-such-dir")), 1, "no-such-dir: no such file or directory", ""},
+		{"destination/missing", get(id, p("no-such-dir")), 1, "no-such-dir does not exist", "-o no-such-dir"},
 		{"destination/under-a-file", get(id, notDir+"/sub"), 1, "not a directory", ""},
 		{"destination/is-a-file", get(id, notDir), 1, "is not a directory", ""},
 		{"destination/not-writable", get(id, immutable), 1, "operation not permitted", ""},

@@ -70,6 +70,11 @@ func report(w io.Writer, err error) int {
 		}
 		return exitInterrupted
 	}
+	var ambiguous *ambiguousIDError
+	if errors.As(err, &ambiguous) {
+		reportAmbiguous(w, ambiguous)
+		return exitError
+	}
 	msg, hint := explain(err)
 	// Errors carry text from servers, proxies and file names.
 	fmt.Fprintf(w, "ogive: %s\n", oneLine(msg))
@@ -90,7 +95,12 @@ func explain(err error) (msg, hint string) {
 	var pwPerm *input.PermissionError
 	var unsafeDir *resume.UnsafeDirError
 	var spared *sparedError
+	var dest *destinationError
 	switch {
+	case errors.As(err, &dest):
+		hint = dest.hint()
+	case errors.Is(err, errTerminalOut):
+		hint = "redirect stdout (ogive get ID - > file), or give a directory to write into"
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
 	case errors.Is(err, profile.ErrPermissions):

@@ -29,6 +29,9 @@ type Factory struct {
 	// progress bars are drawn only on a terminal.
 	InIsTerminal  bool
 	ErrIsTerminal bool
+	// OutIsTerminal reports whether stdout is a terminal: list then fits
+	// its width, and get refuses to write binary data there.
+	OutIsTerminal bool
 
 	Getenv func(string) string
 
@@ -51,6 +54,7 @@ func SystemFactory() *Factory {
 		Err:           os.Stderr,
 		InIsTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		Getenv:        os.Getenv,
 		KDF:           profile.DefaultKDF,
 		NewStore:      newS3Store,
@@ -120,6 +124,7 @@ func (f *Factory) prompter(g *globalOptions, stdinData bool) *input.Prompter {
 type session struct {
 	profile *profile.Profile
 	store   object.Store
+	listing *archive.Listing // listed once to resolve shortened IDs (ids.go)
 }
 
 // openProfile asks for the password and opens the profile.
@@ -164,12 +169,18 @@ func (s *session) withMasterKey(fn func(master []byte) error) error {
 	return fn(buf.Bytes())
 }
 
-// identify checks that id is an archive of this profile and decrypts its name.
+// identify checks that id is an archive of this profile and decrypts its
+// name. An ID given in full costs no listing; one that is not an archive's
+// ID may be the beginning of one, and is looked up in a listing of the
+// bucket, made once per command (ids.go).
 func (s *session) identify(ctx context.Context, id string) (*archive.Archive, error) {
 	var a *archive.Archive
 	err := s.withMasterKey(func(master []byte) error {
 		var err error
 		a, err = archive.Identify(ctx, s.store, master, id, s.profile.LegacyArchives)
+		if err != nil && mayBePrefix(err) {
+			a, err = s.resolvePrefix(ctx, master, id, err)
+		}
 		return err
 	})
 	return a, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -35,7 +36,8 @@ every byte has authenticated; until then it is a hidden temporary file in the sa
 directory. An existing file is never replaced without --force. A symbolic link there is
 never written through: get refuses it, and --force replaces the link itself. If the
 destination is a block device, the archive is written into it after checking that it is
-large enough. A directory of "-" writes the plaintext to stdout.
+large enough. A directory of "-" writes the plaintext to stdout, which must then not be a
+terminal: redirect it to a file or a pipe.
 
 An interrupted download resumes: the same command fetches only the ranges not yet in the
 temporary file (mode 0600), after checking each one against the MAC recorded when it was
@@ -47,13 +49,18 @@ not, get exits with status 2. With --wait, get first waits for a restore in prog
 complete, as "ogive head --wait" does, then downloads.
 
 On a terminal, a bar on stderr shows the bytes authenticated so far, the rate and the time
-left; elsewhere get prints one summary line when it is done. --quiet prints neither.`,
+left; elsewhere get prints one summary line when it is done. --quiet prints neither.
+
+` + idHelp,
 		Example: `  ogive get 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD ~/restored
   ogive get ID /dev --output sdg
   ogive get ID - | tar x
   ogive get --wait --timeout 48h ID ~/restored`,
 		Args: exactArgs(2, "a storage ID and a destination directory"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := takeIDs(c, f, g, args[0]); err != nil {
+				return err
+			}
 			return runGet(c.Context(), f, g, o, args[0], args[1])
 		},
 	}
@@ -72,14 +79,8 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	if err := checkWait(o.wait, o.timeout); err != nil {
 		return err
 	}
-	if dir != "-" {
-		st, err := os.Stat(dir)
-		if err != nil {
-			return fmt.Errorf("destination: %w", err)
-		}
-		if !st.IsDir() {
-			return fmt.Errorf("destination %s is not a directory", dir)
-		}
+	if err := checkDestination(f, o, id, dir); err != nil {
+		return err
 	}
 	s, err := f.openSession(ctx, g, false)
 	if err != nil {
@@ -89,6 +90,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	if err != nil {
 		return err
 	}
+	id = a.ID // in full, if a prefix was given
 	name := a.Name
 	var keys crypt.Decrypter
 	if err := s.withMasterKey(func(master []byte) (err error) {
@@ -176,6 +178,62 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	}
 	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", printable(name), printable(path), formatSize(n)))
 	return nil
+}
+
+// checkDestination checks where get is to write before the password is
+// asked for: an existing directory, or stdout when it is not a terminal.
+func checkDestination(f *Factory, o *getOptions, id, dir string) error {
+	if dir == "-" {
+		if f.OutIsTerminal {
+			return errTerminalOut
+		}
+		return nil
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &destinationError{id: id, dir: dir, output: o.output, missing: true}
+	case err != nil:
+		return fmt.Errorf("destination: %w", err)
+	case !st.IsDir():
+		return &destinationError{id: id, dir: dir, output: o.output}
+	}
+	return nil
+}
+
+// errTerminalOut is get's refusal to write an archive to a terminal, as gpg
+// and age refuse: binary data there garbles the screen and is lost.
+var errTerminalOut = errors.New("refusing to write binary data to a terminal")
+
+// destinationError is a destination that is not a directory: most likely
+// the name the file was meant to get, which --output gives.
+type destinationError struct {
+	id, dir, output string
+	missing         bool // else it is not a directory
+}
+
+func (e *destinationError) Error() string {
+	if e.missing {
+		return fmt.Sprintf("directory %s does not exist", printable(e.dir))
+	}
+	return fmt.Sprintf("destination %s is not a directory", printable(e.dir))
+}
+
+// hint says how to get what was probably meant.
+func (e *destinationError) hint() string {
+	parent, base := filepath.Split(filepath.Clean(e.dir))
+	if parent == "" {
+		parent = "."
+	}
+	if e.output != "" || base == "" || base == "." || base == ".." || base == "/" {
+		return "give the directory to write into; --output names the file in it"
+	}
+	if !e.missing {
+		return fmt.Sprintf("give the directory to write into; to replace %s with the archive, run: ogive get %s %s -o %s --force",
+			printable(e.dir), e.id, shellWord(parent), shellWord(base))
+	}
+	return fmt.Sprintf("create it first (mkdir %s), or to save the file as %s, run: ogive get %s %s -o %s",
+		shellWord(e.dir), printable(e.dir), e.id, shellWord(parent), shellWord(base))
 }
 
 // destName is the file name a download gets in its directory.

@@ -32,12 +32,17 @@ interval (from 1 second up to 15 minutes), and then prints READY; --timeout give
 a while with exit status 2. An archive that is archived with no restore requested fails at
 once, as waiting would never end. So a script can run, unattended:
 
-  ogive restore ID && ogive head --wait ID && ogive get ID ~/restored`,
+  ogive restore ID && ogive head --wait ID && ogive get ID ~/restored
+
+` + idHelp,
 		Example: `  ogive head ID
   ogive head --wait --timeout 50h ID
   ogive head --json ID | jq -r .restore_expiry`,
 		Args: exactArgs(1, "one storage ID"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := takeIDs(c, f, g, args[0]); err != nil {
+				return err
+			}
 			return runHead(c.Context(), f, g, o, args[0])
 		},
 	}
@@ -71,6 +76,7 @@ func runHead(ctx context.Context, f *Factory, g *globalOptions, o *headOptions, 
 	if err != nil {
 		return err
 	}
+	id = a.ID // in full, if a prefix was given
 	var info object.Info
 	var waitErr error
 	if o.wait {

@@ -3,11 +3,14 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
-	"sort"
 	"strings"
+	"time"
 
+	"github.com/rivo/uniseg"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/ogive-project/ogive/archive"
 )
@@ -22,15 +25,21 @@ func newListCmd(f *Factory, g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list [name-pattern]",
 		Short: "List archives with their decrypted names and status",
-		Long: `List every archive of this profile in the bucket: plaintext size, upload date, status,
-storage ID and decrypted file name. Objects that are not ogive archives of this profile's
-master key are skipped. One request lists up to 1,000 objects; no object is fetched.
+		Long: `List every archive of this profile in the bucket, oldest first: plaintext size, upload
+date and time (UTC, as 2026-11-29T16:31Z), status, storage ID and decrypted file name.
+Objects that are not ogive archives of this profile's master key are skipped. One request
+lists up to 1,000 objects; no object is fetched.
+
+At a terminal, the table fits its width: storage IDs are shortened to their first 12
+characters, or more where two archives share them, which every command accepts in place of
+the whole ID, and long names are cut with "…" (on a very narrow terminal the time of day is
+left out too). Elsewhere, as in a pipe, IDs and names are printed in full.
 
 Status is one of:
   DEEPS  archived in Deep Archive, no restore requested
   RECOV  a restore is in progress
   READY  restored (or never archived): ready to download
-  ?????  unknown
+  ?????  unknown (--status unknown selects it without quoting)
 
 A name pattern keeps only the archives whose decrypted file name matches it, with shell
 wildcards (*, ?, [a-z]; quote it so that the shell leaves it alone), and --status keeps only
@@ -38,6 +47,7 @@ those in the given statuses. --json prints one JSON object per archive instead o
 		Example: `  ogive list
   ogive list '*.tar'
   ogive list --status RECOV,READY
+  ogive list --status unknown
   ogive list --json --status DEEPS | jq -r .id
   echo "$PASSWORD" | ogive list | awk 'NR>2 && $4 == "DEEPS" {print $5}'`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -54,7 +64,7 @@ those in the given statuses. --json prints one JSON object per archive instead o
 			return runList(c.Context(), f, g, o, pattern)
 		},
 	}
-	c.Flags().StringSliceVar(&o.status, "status", nil, "keep only archives in these statuses: DEEPS, RECOV, READY or ?????, repeated or comma-separated")
+	c.Flags().StringSliceVar(&o.status, "status", nil, "keep only archives in these statuses: DEEPS, RECOV, READY or unknown (?????), repeated or comma-separated")
 	c.Flags().BoolVar(&o.json, "json", false, "print one JSON object per archive (see the README)")
 	return c
 }
@@ -76,8 +86,10 @@ func newListFilter(pattern string, statuses []string) (listFilter, error) {
 		code := strings.ToUpper(strings.TrimSpace(st))
 		switch code {
 		case "DEEPS", "RECOV", "READY", "?????":
+		case "UNKNOWN":
+			code = "?????" // what the table shows, which a shell expands unquoted
 		default:
-			return listFilter{}, usagef("unknown status %q: use DEEPS, RECOV, READY or ?????", st)
+			return listFilter{}, usagef("unknown status %q: use DEEPS, RECOV, READY or unknown", st)
 		}
 		if lf.statuses == nil {
 			lf.statuses = map[string]bool{}
@@ -108,8 +120,10 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, o *listOptions, 
 		return err
 	}
 	var entries []archive.Entry
+	var ids []string // of every archive, which a shortened ID must tell apart
 	err = s.withMasterKey(func(master []byte) error {
 		return archive.List(ctx, s.store, master, s.profile.LegacyArchives, func(e archive.Entry) error {
+			ids = append(ids, e.ID)
 			if filter.keep(e) {
 				entries = append(entries, e)
 			}
@@ -119,12 +133,7 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, o *listOptions, 
 	if err != nil {
 		return fmt.Errorf("list bucket %s: %w", s.profile.Bucket, err)
 	}
-	sort.SliceStable(entries, func(i, j int) bool {
-		if !entries[i].Date.Equal(entries[j].Date) {
-			return entries[i].Date.Before(entries[j].Date)
-		}
-		return entries[i].Name < entries[j].Name
-	})
+	archive.SortEntries(entries)
 	if o.json {
 		for _, e := range entries {
 			if err := writeJSONLine(f.Out, newArchiveJSON(e.ID, e.Name, e.Size, e.Date, e.Class, e.Status)); err != nil {
@@ -133,28 +142,109 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, o *listOptions, 
 		}
 		return nil
 	}
-	printTable(f, entries)
+	printTable(f, entries, ids)
 	return nil
 }
 
 // printTable prints the original ogive's table. Every column before the file
-// name is a fixed number of whitespace-separated fields, so
+// name is a fixed number of whitespace-separated fields (the size is two), so
 // awk 'NR>2 {print $4, $5}' reads status and storage ID, and a name is
-// printable so it cannot start a row of its own.
-func printTable(f *Factory, entries []archive.Entry) {
-	idWidth := len("STORAGE ID")
-	for _, e := range entries {
-		idWidth = max(idWidth, len(e.ID))
+// printable so it cannot start a row of its own. At a terminal, IDs are
+// shortened to what tells them apart among ids and rows are cut to its width.
+func printTable(f *Factory, entries []archive.Entry, ids []string) {
+	width := 0 // no limit
+	var short map[string]string
+	if f.OutIsTerminal {
+		width = outWidth(f)
+		short = archive.ShortIDs(ids, archive.ShortIDLen)
 	}
-	row := "%-10s %-12s %-6s %-*s %s\n"
-	fmt.Fprintf(f.Out, row, "SIZE", "DATE", "STATUS", idWidth, "STORAGE ID", "FILENAME")
-	fmt.Fprintf(f.Out, row, strings.Repeat("-", 10), strings.Repeat("-", 12), strings.Repeat("-", 6),
-		idWidth, strings.Repeat("-", idWidth), strings.Repeat("-", 8))
-	for _, e := range entries {
-		size := "? B"
+	type row struct{ size, date, status, id, name string }
+	rows := make([]row, len(entries))
+	sizeW, dateW, idW := len("SIZE"), len("DATE"), len("STORAGE ID")
+	withTime := true
+	for i, e := range entries {
+		r := row{size: "? B", status: statusCode(e.Status.State), id: e.ID, name: printable(e.Name)}
 		if e.Size >= 0 {
-			size = formatSize(e.Size)
+			r.size = formatSize(e.Size)
 		}
-		fmt.Fprintf(f.Out, row, size, e.Date.UTC().Format(dateLayout), statusCode(e.Status.State), idWidth, e.ID, printable(e.Name))
+		if s, ok := short[e.ID]; ok {
+			r.id = s
+		}
+		sizeW, idW = max(sizeW, len(r.size)), max(idW, len(r.id))
+		rows[i] = r
 	}
+	fixed := func(withTime bool) int {
+		return sizeW + 1 + len(formatListDate(time.Time{}, withTime)) + 1 + 6 + 1 + idW + 1
+	}
+	// A name needs room to be recognised; the time of day gives way first.
+	if width > 0 && width-fixed(true) < minNameWidth {
+		withTime = false
+	}
+	dateW = max(dateW, len(formatListDate(time.Time{}, withTime)))
+	nameW := 0
+	if width > 0 {
+		nameW = max(width-fixed(withTime), 1)
+	}
+	line := func(r row) {
+		s := fmt.Sprintf("%-*s %-*s %-6s %-*s %s", sizeW, r.size, dateW, r.date, r.status, idW, r.id, r.name)
+		if width > 0 {
+			s = cutToWidth(s, width) // only on the narrowest terminals
+		}
+		fmt.Fprintln(f.Out, s)
+	}
+	line(row{"SIZE", "DATE", "STATUS", "STORAGE ID", "FILENAME"})
+	line(row{strings.Repeat("-", sizeW), strings.Repeat("-", dateW), strings.Repeat("-", 6),
+		strings.Repeat("-", idW), strings.Repeat("-", 8)})
+	for i, r := range rows {
+		r.date = formatListDate(entries[i].Date, withTime)
+		if nameW > 0 {
+			r.name = cutToWidth(r.name, nameW)
+		}
+		line(r)
+	}
+}
+
+// minNameWidth is the room list keeps for names at a terminal, if need be
+// by leaving out the time of day.
+const minNameWidth = 12
+
+// formatListDate prints when an archive was uploaded, in UTC, as one field
+// without spaces: 2026-11-29T16:31Z, or 2026-11-29 without the time.
+func formatListDate(t time.Time, withTime bool) string {
+	if !withTime {
+		return t.UTC().Format("2006-01-02")
+	}
+	return t.UTC().Format("2006-01-02T15:04Z")
+}
+
+// outWidth is the width of the terminal on stdout; 80 if it cannot be read.
+func outWidth(f *Factory) int {
+	if file, ok := f.Out.(*os.File); ok {
+		if w, _, err := term.GetSize(int(file.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 80
+}
+
+// cutToWidth cuts s to at most width terminal columns, ending with "…" when
+// it had to cut. Wide characters count as two columns.
+func cutToWidth(s string, width int) string {
+	if uniseg.StringWidth(s) <= width {
+		return s
+	}
+	var b strings.Builder
+	used, state := 0, -1
+	for s != "" {
+		var cluster string
+		var w int
+		cluster, s, w, state = uniseg.FirstGraphemeClusterInString(s, state)
+		if used+w > width-1 {
+			break
+		}
+		b.WriteString(cluster)
+		used += w
+	}
+	b.WriteString("…")
+	return b.String()
 }

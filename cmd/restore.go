@@ -42,13 +42,18 @@ for --lifetime days from now, and charges only the request.
 
 Before sending anything, restore prints on stderr an estimate of the retrieval cost for the
 tier and the bytes involved, from the dated prices in docs/PRICING.md, which the --price
-flags or their environment variables replace.`,
+flags or their environment variables replace.
+
+` + idHelp,
 		Example: `  ogive restore 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD
   ogive restore --tier Standard --lifetime 3 ID1 ID2
   ogive restore --all
   ogive restore --extend --lifetime 5 ID
   ogive restore --json ID | jq -r .restore`,
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := takeIDs(c, f, g, args...); err != nil {
+				return err
+			}
 			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, retrievalPriceSettings); err != nil {
 				return err
 			}
@@ -208,6 +213,7 @@ func lookUpForRestore(ctx context.Context, s *session, id string, withPlain bool
 	if err != nil {
 		return nil, err
 	}
+	id = a.ID // in full, if a prefix was given
 	info, err := s.store.Head(ctx, id)
 	if err != nil {
 		return nil, err // the store names the operation and the ID

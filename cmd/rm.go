@@ -32,11 +32,16 @@ docs/PRICING.md or the --price flag.
 
 Every ID is checked before anything is deleted: if one is not an archive of this profile,
 or needs --force, nothing is deleted. rm needs the s3:DeleteObject permission, which the
-other commands do not.`,
+other commands do not.
+
+` + idHelp,
 		Example: `  ogive rm 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD
   ogive rm --force ID1 ID2`,
 		Args: minArgs(1, "at least one storage ID"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := takeIDs(c, f, g, args...); err != nil {
+				return err
+			}
 			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, storagePriceSettings); err != nil {
 				return err
 			}
@@ -70,6 +75,7 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 		if err != nil {
 			return err
 		}
+		id = a.ID // in full, if a prefix was given
 		info, err := s.store.Head(ctx, id)
 		if err != nil {
 			return err

@@ -40,9 +40,14 @@ password.
 Exit status 0 when every part matches, 1 on a mismatch (the message names the first part
 that differs and the bytes of the file it covers) or on any other error. Archives written
 by the 2019 ogive cannot be verified this way: restore them and compare with
-'ogive get ID - | cmp - FILE'.`,
+'ogive get ID - | cmp - FILE'.
+
+` + idHelp,
 		Args: exactArgs(2, "a storage ID and a file"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := takeIDs(c, f, g, args[0]); err != nil {
+				return err
+			}
 			return runVerify(c.Context(), f, g, o, args[0], args[1])
 		},
 	}
@@ -72,6 +77,7 @@ func runVerify(ctx context.Context, f *Factory, g *globalOptions, _ *verifyOptio
 	if err != nil {
 		return err
 	}
+	id = a.ID // in full, if a prefix was given
 	var keys crypt.Decrypter
 	if err := s.withMasterKey(func(master []byte) (err error) {
 		keys, err = a.Keys(master)

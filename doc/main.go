@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,7 +93,22 @@ func manPage(c *cobra.Command) ([]byte, error) {
 			break
 		}
 	}
-	return []byte(page[:at] + extra + page[at:]), nil
+	return []byte(asciiRoff(page[:at] + extra + page[at:])), nil
+}
+
+// asciiRoff spells every non-ASCII character as a roff Unicode escape
+// (\[u2026] for "…"), which groff and mandoc render in any locale, where
+// raw UTF-8 makes troff warn and print garbage.
+func asciiRoff(page string) string {
+	var b strings.Builder
+	for _, r := range page {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "\\[u%04X]", r)
+	}
+	return b.String()
 }
 
 // roffSections renders sections as man(7) markup: paragraphs, then a

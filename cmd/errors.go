@@ -90,7 +90,18 @@ func explain(err error) (msg, hint string) {
 	var pwPerm *input.PermissionError
 	var unsafeDir *resume.UnsafeDirError
 	var spared *sparedError
+	var check *checkError
+	var connect *object.ConnectError
+	var region *object.RegionError
 	switch {
+	case errors.As(err, &check):
+		hint = check.hint
+	case errors.As(err, &connect):
+		// The operations wrapped around it say nothing a user can act on.
+		msg = connect.Error()
+		hint = connectHint(connect) + " ('ogive profile show' shows the profile's endpoint)"
+	case errors.As(err, &region):
+		hint = "set the bucket's region in the profile: ogive init --reinit --region " + region.Region
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
 	case errors.Is(err, profile.ErrPermissions):

@@ -99,7 +99,7 @@ func explain(err error) (msg, hint string) {
 	case errors.As(err, &connect):
 		// The operations wrapped around it say nothing a user can act on.
 		msg = connect.Error()
-		hint = connectHint(connect) + " ('ogive profile show' shows the profile's endpoint)"
+		hint = connectHint(connect) + "; 'ogive profile show' shows the profile's endpoint"
 	case errors.As(err, &region):
 		hint = "set the bucket's region in the profile: ogive init --reinit --region " + region.Region
 	case errors.Is(err, profile.ErrWrongPassword):

@@ -100,7 +100,7 @@ func connectHint(ce *object.ConnectError) string {
 	case strings.HasPrefix(ce.Reason, "TLS"):
 		return "check the endpoint's host name; for a private CA, set AWS_CA_BUNDLE to its certificate file"
 	case ce.Reason == "no such host":
-		return "check the endpoint's host name (and the bucket name, which is part of the host name outside path style)"
+		return "check the endpoint's host name; outside path style, the bucket name is part of it"
 	}
 	return "check the endpoint (host and port) and that the server is running, then try again"
 }

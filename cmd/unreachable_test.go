@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awnumar/memguard"
+
+	"github.com/ogive-project/ogive/profile"
 )
 
 // closedPort is a TCP port on 127.0.0.1 that nothing listens on.
@@ -73,5 +77,36 @@ func TestUnreachableServerFailsFast(t *testing.T) {
 				t.Errorf("stdout: %q", stdout.String())
 			}
 		})
+	}
+}
+
+// A profile written before init refused endpoints without a scheme is
+// taken as https, as before, but says so; against a plain http server the
+// error then says what is wrong, on one line.
+func TestEndpointWithoutScheme(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	p, err := profile.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := strings.TrimPrefix(r.srv.Endpoint, "http://")
+	p.Bucket, p.Region, p.Endpoint = r.srv.Bucket, r.srv.Region, hostPort
+	p.AccessKeyID = memguard.NewEnclave([]byte(r.srv.AccessKey))
+	p.SecretAccessKey = memguard.NewEnclave([]byte(r.srv.SecretKey))
+	prof := filepath.Join(r.dir, "old.profile")
+	pw := memguard.NewBufferFromBytes([]byte(rigPassword))
+	if err := profile.Create(prof, p, pw, testKDF); err != nil {
+		t.Fatal(err)
+	}
+	res := r.ogive("", "list", "-p", prof, "--password-file", r.pwFile)
+	if res.code != 1 {
+		t.Fatalf("list: %s, want exit 1", res)
+	}
+	want := "warning: endpoint " + hostPort + " has no scheme, so ogive uses https://" + hostPort +
+		"; to change it: ogive init --reinit --endpoint http://… (or https://…)\n" +
+		"ogive: cannot connect to https://" + hostPort + " (the server answers in plain http, not https)\n" +
+		"hint: the endpoint should begin with http://; 'ogive profile show' shows the profile's endpoint\n"
+	if res.stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", res.stderr, want)
 	}
 }

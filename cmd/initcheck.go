@@ -194,7 +194,7 @@ func foreignLines(fg archive.Foreign, p *profile.Profile, atInit bool) []string 
 	if fg.Ogive > 0 {
 		if atInit {
 			lines = append(lines, fmt.Sprintf("warning: %s holds %s ogive archives that this new master key cannot read", where, count(fg.Ogive)),
-				"hint: if they are yours, do not use this profile: rebuild your old one with 'ogive init --recover' and its recovery sheet, or restore its backup copy")
+				"hint: if they are yours, this new profile will never read them: move it aside, then rebuild your old one with 'ogive init --recover' and its recovery sheet, or restore its backup copy")
 		} else {
 			lines = append(lines, fmt.Sprintf("warning: %s holds %s ogive archives of another master key, and none of this profile", where, count(fg.Ogive)),
 				"hint: another profile wrote them; if it was yours, 'ogive init --recover' rebuilds it from its recovery sheet")

@@ -34,7 +34,7 @@ func TestInitWarnsOfArchivesItCannotRead(t *testing.T) {
 	for _, want := range []string{
 		"warning: bucket ogive-reliability under prefix rel/ holds 2 ogive archives that this new master key cannot read\n",
 		"hint: if they are yours, this new profile will never read them: move it aside, then rebuild your old one with 'ogive init --recover'",
-		"note: bucket ogive-reliability under prefix rel/ holds 1 other objects, not ogive archives of this profile\n",
+		"note: bucket ogive-reliability under prefix rel/ holds 1 other object, not ogive archives\n",
 	} {
 		if !strings.Contains(res.stderr, want) {
 			t.Errorf("init on the same prefix: no %q in\n%s", want, res.stderr)

@@ -156,7 +156,7 @@ func warnForeign(ctx context.Context, f *Factory, s object.Store, p *profile.Pro
 		fmt.Fprintf(f.Err, "warning: could not count the objects already in the bucket: %s\n", oneLine(msg))
 		return
 	}
-	for _, line := range foreignLines(fg, p, true) {
+	for _, line := range foreignLines(fg, p) {
 		fmt.Fprintln(f.Err, line)
 	}
 }
@@ -171,11 +171,10 @@ func withKey(p *profile.Profile, fn func(master []byte) error) error {
 	return fn(buf.Bytes())
 }
 
-// foreignLines words what a bucket holds that a profile cannot read: at
-// init (atInit) for a new key, in list for a profile that found nothing of
-// its own. Archives of another key get the strong wording, with the way
-// back to them; other objects a milder one.
-func foreignLines(fg archive.Foreign, p *profile.Profile, atInit bool) []string {
+// foreignLines words what a bucket holds that a new key cannot read.
+// Archives of another key get the strong wording, with the way back to
+// them; other objects a milder one.
+func foreignLines(fg archive.Foreign, p *profile.Profile) []string {
 	n := fg.Unreadable()
 	if n == 0 {
 		return nil
@@ -184,21 +183,10 @@ func foreignLines(fg archive.Foreign, p *profile.Profile, atInit bool) []string 
 	if prefix := object.KeyPrefix(p.Prefix); prefix != "" {
 		where += " under prefix " + oneLine(prefix)
 	}
-	count := func(n int) string {
-		if fg.Capped {
-			return fmt.Sprintf("at least %d", n)
-		}
-		return fmt.Sprint(n)
-	}
 	var lines []string
 	if fg.Ogive > 0 {
-		if atInit {
-			lines = append(lines, fmt.Sprintf("warning: %s holds %s ogive archives that this new master key cannot read", where, count(fg.Ogive)),
-				"hint: if they are yours, this new profile will never read them: move it aside, then rebuild your old one with 'ogive init --recover' and its recovery sheet, or restore its backup copy")
-		} else {
-			lines = append(lines, fmt.Sprintf("warning: %s holds %s ogive archives of another master key, and none of this profile", where, count(fg.Ogive)),
-				"hint: another profile wrote them; if it was yours, 'ogive init --recover' rebuilds it from its recovery sheet")
-		}
+		lines = append(lines, fmt.Sprintf("warning: %s holds %s that this new master key cannot read", where, countOf(fg.Ogive, fg.Capped, "ogive archive")),
+			"hint: if they are yours, this new profile will never read them: move it aside, then rebuild your old one with 'ogive init --recover' and its recovery sheet, or restore its backup copy")
 	}
 	prefixes := slices.Sorted(maps.Keys(fg.Nested))
 	prefixes = slices.DeleteFunc(prefixes, func(k string) bool { return fg.Nested[k] <= 0 })
@@ -209,13 +197,17 @@ func foreignLines(fg archive.Foreign, p *profile.Profile, atInit bool) []string 
 				parts = append(parts, "…")
 				break
 			}
-			parts = append(parts, fmt.Sprintf("%s (%s)", oneLine(k), count(fg.Nested[k])))
+			n := fmt.Sprint(fg.Nested[k])
+			if fg.Capped {
+				n = "at least " + n
+			}
+			parts = append(parts, fmt.Sprintf("%s (%s)", oneLine(k), n))
 		}
 		lines = append(lines, "warning: ogive archives sit under other prefixes in "+where+": "+strings.Join(parts, ", "),
 			"hint: a profile reads only its own prefix: if they are yours, give that prefix with --prefix (to 'ogive init --recover' as well)")
 	}
 	if fg.Other > 0 {
-		lines = append(lines, fmt.Sprintf("note: %s holds %s other objects, not ogive archives of this profile", where, count(fg.Other)))
+		lines = append(lines, fmt.Sprintf("note: %s holds %s, not ogive archives", where, countOf(fg.Other, fg.Capped, "other object")))
 	}
 	return lines
 }
@@ -234,9 +226,17 @@ func noteForeign(f *Factory, p *profile.Profile, fg archive.Foreign) {
 		where += " under prefix " + oneLine(prefix)
 	}
 	ogive := n - fg.Other
-	line := fmt.Sprintf("note: no archive of this profile, but %s holds %d objects it cannot read", where, n)
+	line := fmt.Sprintf("note: no archive of this profile, but %s holds %s it cannot read", where, plural(n, "object"))
 	if ogive > 0 {
 		line += fmt.Sprintf(", %d of them ogive archives of another master key or prefix ('ogive init --recover' rebuilds a lost profile)", ogive)
 	}
 	fmt.Fprintln(f.Err, line)
+}
+
+// countOf is plural's count, as a lower bound when counting stopped early.
+func countOf(n int, capped bool, what string) string {
+	if capped {
+		return "at least " + plural(n, what)
+	}
+	return plural(n, what)
 }

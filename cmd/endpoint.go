@@ -14,7 +14,15 @@ import (
 // sent as UNSIGNED-PAYLOAD and responses are not signed at all, so an
 // on-path attacker can change what is stored (fixing up its CRC-32C) and
 // what ogive is told. Loopback stays quiet: it is the local test server's.
+//
+// An endpoint without a scheme, which init no longer accepts but older
+// profiles may hold, gets a warning too: it is taken as https, silently so
+// far, which fails against a plain http server.
 func warnPlainHTTP(w io.Writer, endpoint string) {
+	if endpoint != "" && !strings.Contains(endpoint, "://") {
+		fmt.Fprintf(w, "warning: endpoint %s has no scheme, so ogive uses https://%s; "+
+			"to change it: ogive init --reinit --endpoint http://… (or https://…)\n", oneLine(endpoint), oneLine(endpoint))
+	}
 	host, plain := plainHTTPHost(endpoint)
 	if !plain {
 		return
@@ -44,4 +52,15 @@ func plainHTTPHost(endpoint string) (string, bool) {
 		return "", false
 	}
 	return u.Host, true
+}
+
+// checkEndpointScheme refuses an endpoint without http:// or https://:
+// taken as https, "127.0.0.1:9000" fails against a local server in a way
+// that does not say why. The empty endpoint is AWS's.
+func checkEndpointScheme(endpoint string) error {
+	if endpoint == "" || strings.Contains(endpoint, "://") {
+		return nil
+	}
+	e := oneLine(endpoint)
+	return usagef("endpoint %s has no scheme: use http://%s or https://%s", e, e, e)
 }

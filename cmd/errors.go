@@ -96,11 +96,22 @@ func explain(err error) (msg, hint string) {
 	var unsafeDir *resume.UnsafeDirError
 	var spared *sparedError
 	var dest *destinationError
+	var check *checkError
+	var connect *object.ConnectError
+	var region *object.RegionError
 	switch {
 	case errors.As(err, &dest):
 		hint = dest.hint()
 	case errors.Is(err, errTerminalOut):
 		hint = "redirect stdout (ogive get ID - > file), or give a directory to write into"
+	case errors.As(err, &check):
+		hint = check.hint
+	case errors.As(err, &connect):
+		// The operations wrapped around it say nothing a user can act on.
+		msg = connect.Error()
+		hint = connectHint(connect) + "; 'ogive profile show' shows the profile's endpoint"
+	case errors.As(err, &region):
+		hint = "set the bucket's region in the profile: ogive init --reinit --region " + region.Region
 	case errors.Is(err, profile.ErrWrongPassword):
 		hint = "the password does not open this profile; check --profile and try again"
 	case errors.Is(err, profile.ErrPermissions):

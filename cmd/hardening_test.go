@@ -204,7 +204,6 @@ func TestPlainHTTPWarning(t *testing.T) {
 		{"http://LocalHost", ""},
 		{"http://[::1]:9000", ""},
 		{"https://s3.example.com", ""},
-		{"s3.example.com", ""}, // no scheme: https
 	} {
 		t.Run(tc.endpoint, func(t *testing.T) {
 			prof := filepath.Join(r.dir, "http"+strconv.Itoa(i)+".profile")

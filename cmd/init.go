@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ogive-project/ogive/input"
-	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/profile"
 )
 
@@ -24,6 +22,7 @@ type initOptions struct {
 	noAWSKeys bool
 	recover   bool   // rebuild a profile from a paper recovery sheet
 	sheet     string // the sheet's file, or "-" for stdin
+	noCheck   bool   // write the profile without checking the bucket first
 }
 
 func newInitCmd(f *Factory, g *globalOptions) *cobra.Command {
@@ -34,8 +33,14 @@ func newInitCmd(f *Factory, g *globalOptions) *cobra.Command {
 		Long: `Create a profile: a new random master key and the S3 bucket to use, sealed with
 a password. The prompts are, in order: password, confirm password, AWS key ID, AWS key
 secret, bucket name, region and endpoint. Every answer can also come from a flag, and the
-AWS keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; leave the key ID empty (or pass
---no-aws-keys) to use the standard AWS credential chain instead.
+AWS keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: the key prompts are then still
+asked, in the same order, and an empty answer takes the environment's keys. Without them,
+leave the key ID empty (or pass --no-aws-keys) to use the standard AWS credential chain.
+
+Before the profile is written, init checks that the bucket answers a listing with these
+keys, in this region, at this endpoint; if not, it says why and writes nothing (--no-check
+writes it without checking). It then warns when the bucket already holds objects the new
+key cannot read: the archives of a lost profile are read again with --recover, not init.
 
 With --reinit, change the password and/or AWS keys of an existing profile. The master key
 stays the same, so every archive remains readable; the old file is kept as <profile>.bak.
@@ -63,6 +68,7 @@ Back up the profile file: without it, no archive can ever be decrypted.`,
 	fl.BoolVar(&o.noAWSKeys, "no-aws-keys", false, "store no AWS keys: use the standard AWS credential chain")
 	fl.BoolVar(&o.recover, "recover", false, "create the profile from a paper recovery sheet (see --sheet)")
 	fl.StringVar(&o.sheet, "sheet", "", "with --recover, the recovery sheet's file, or - for stdin")
+	fl.BoolVar(&o.noCheck, "no-check", false, "write the profile without checking that the bucket is reachable with it")
 	return c
 }
 
@@ -83,6 +89,9 @@ func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, 
 	if !exists && o.reinit {
 		return fmt.Errorf("profile %s: %w", g.profilePath, profile.ErrNotExist)
 	}
+	if err := checkEndpointScheme(o.endpoint); err != nil {
+		return err
+	}
 
 	pr := f.prompter(g, false)
 	var p *profile.Profile
@@ -102,9 +111,11 @@ func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, 
 	}
 	defer pw.Destroy()
 
+	keysBefore := p.AccessKeyID
 	if err := askAWSKeys(f, pr, p, o); err != nil {
 		return err
 	}
+	keysChanged := p.AccessKeyID != keysBefore
 
 	if !o.reinit || changed("bucket") {
 		if p.Bucket, err = answer(pr, o.bucket, "Enter AWS S3 bucket name: ", ""); err != nil {
@@ -124,12 +135,26 @@ func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, 
 		if p.Endpoint, err = answer(pr, o.endpoint, "Enter AWS S3 endpoint (default is "+def+"): ", def); err != nil {
 			return err
 		}
+		if err := checkEndpointScheme(p.Endpoint); err != nil {
+			return err
+		}
 	}
 	if !o.reinit || changed("prefix") {
 		p.Prefix = o.prefix
 	}
 	if !o.reinit || changed("path-style") {
 		p.PathStyle = o.pathStyle
+	}
+
+	// A new profile is checked before it is written; a reinit only when it
+	// changes how the bucket is reached, so that a password can be changed
+	// offline.
+	reached := !o.reinit || keysChanged || changed("bucket") || changed("region") || changed("endpoint") ||
+		changed("prefix") || changed("path-style")
+	if !o.noCheck && reached {
+		if err := verifyBucket(ctx, f, p, !o.reinit); err != nil {
+			return err
+		}
 	}
 
 	if o.reinit {
@@ -146,7 +171,9 @@ func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, 
 		fmt.Fprintf(f.Err, "Profile successfully created: %s\n", g.profilePath)
 		fmt.Fprintln(f.Err, "Keep a copy of it somewhere safe: without it no archive can be decrypted.")
 	}
-	checkBucket(ctx, f, p)
+	if o.noCheck || !reached {
+		warnPlainHTTP(f.Err, p.Endpoint)
+	}
 	return nil
 }
 
@@ -158,25 +185,29 @@ func answer(pr *input.Prompter, flag, prompt, def string) (string, error) {
 	return pr.Line(prompt, def)
 }
 
-// askAWSKeys fills in the profile's AWS keys from the environment or the
-// prompts. An empty key ID means no keys: the AWS credential chain is used.
-// On reinit an empty answer keeps the keys the profile had.
+// askAWSKeys fills in the profile's AWS keys from the prompts. An empty key
+// ID means no keys: the AWS credential chain is used. On reinit an empty
+// answer keeps the keys the profile had. With AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY set, the same two prompts are asked, in the same
+// order, so that answers typed or piped in that order land where they
+// belong; empty answers then take the environment's keys.
 func askAWSKeys(f *Factory, pr *input.Prompter, p *profile.Profile, o *initOptions) error {
 	if o.noAWSKeys {
 		p.AccessKeyID, p.SecretAccessKey = nil, nil
 		return nil
 	}
-	if id, secret := f.Getenv("AWS_ACCESS_KEY_ID"), f.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
-		fmt.Fprintln(f.Err, "Using the AWS keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.")
-		p.AccessKeyID = memguard.NewEnclave([]byte(id))
-		p.SecretAccessKey = memguard.NewEnclave([]byte(secret))
-		return nil
+	envID, envSecret := f.Getenv("AWS_ACCESS_KEY_ID"), f.Getenv("AWS_SECRET_ACCESS_KEY")
+	fromEnv := envID != "" && envSecret != ""
+	idPrompt, secretPrompt := "Enter AWS Key ID: ", "Enter AWS Key Secret: "
+	if fromEnv {
+		idPrompt = "Enter AWS Key ID (default from AWS_ACCESS_KEY_ID" + keyIDHint(envID) + "): "
+		secretPrompt = "Enter AWS Key Secret (default from AWS_SECRET_ACCESS_KEY): "
 	}
-	id, err := pr.Secret("Enter AWS Key ID: ")
+	id, err := pr.Secret(idPrompt)
 	if err != nil {
 		return err
 	}
-	secret, err := pr.Secret("Enter AWS Key Secret: ")
+	secret, err := pr.Secret(secretPrompt)
 	if err != nil {
 		if id != nil {
 			id.Destroy()
@@ -184,6 +215,11 @@ func askAWSKeys(f *Factory, pr *input.Prompter, p *profile.Profile, o *initOptio
 		return err
 	}
 	switch {
+	case id == nil && secret == nil && fromEnv:
+		fmt.Fprintln(f.Err, "Using the AWS keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.")
+		p.AccessKeyID = memguard.NewEnclave([]byte(envID))
+		p.SecretAccessKey = memguard.NewEnclave([]byte(envSecret))
+		return nil
 	case id == nil && secret == nil:
 		if !o.reinit {
 			p.AccessKeyID, p.SecretAccessKey = nil, nil
@@ -203,35 +239,18 @@ func askAWSKeys(f *Factory, pr *input.Prompter, p *profile.Profile, o *initOptio
 	return nil
 }
 
-// checkBucket tells the user right away whether the new profile reaches its
-// bucket, and warns about plain http and a missing lifecycle rule for
-// incomplete uploads.
-// None is fatal: the profile is already saved and may be used elsewhere.
-func checkBucket(ctx context.Context, f *Factory, p *profile.Profile) {
-	warnPlainHTTP(f.Err, p.Endpoint)
-	s, err := f.NewStore(ctx, p)
-	if err == nil {
-		err = object.Probe(ctx, s)
+// keyIDHint shows the last 4 characters of an access key ID from the
+// environment, enough to recognise it and no more; nothing when the ID is
+// short or holds characters that a key ID does not.
+func keyIDHint(id string) string {
+	if len(id) < 12 {
+		return ""
 	}
-	if err != nil {
-		msg, hint := explain(err)
-		fmt.Fprintf(f.Err, "warning: the bucket is not reachable with this profile: %s\n", oneLine(msg))
-		if hint != "" {
-			fmt.Fprintf(f.Err, "hint: %s\n", oneLine(hint))
+	tail := id[len(id)-4:]
+	for _, c := range []byte(tail) {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return ""
 		}
-		return
 	}
-	fmt.Fprintf(f.Err, "Bucket %s is reachable.\n", p.Bucket)
-	lc, ok := s.(object.LifecycleChecker)
-	if !ok {
-		return
-	}
-	aborts, err := lc.AbortsIncompleteUploads(ctx)
-	switch {
-	case err != nil && !errors.Is(err, object.ErrNotSupported):
-		fmt.Fprintf(f.Err, "warning: could not read the bucket's lifecycle rules: %s\n", oneLine(err.Error()))
-	case err == nil && !aborts:
-		fmt.Fprintln(f.Err, "warning: no lifecycle rule aborts incomplete multipart uploads in this bucket;")
-		fmt.Fprintln(f.Err, "hint: interrupted uploads go on costing money until aborted: see 'AWS setup' in the README")
-	}
+	return ", …" + tail
 }

@@ -121,17 +121,22 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, o *listOptions, 
 	}
 	var entries []archive.Entry
 	var ids []string // of every archive, which a shortened ID must tell apart
-	err = s.withMasterKey(func(master []byte) error {
-		return archive.List(ctx, s.store, master, s.profile.LegacyArchives, func(e archive.Entry) error {
+	var foreign archive.Foreign
+	err = s.withMasterKey(func(master []byte) (err error) {
+		foreign, err = archive.ListCounting(ctx, s.store, master, s.profile.LegacyArchives, func(e archive.Entry) error {
 			ids = append(ids, e.ID)
 			if filter.keep(e) {
 				entries = append(entries, e)
 			}
 			return nil
 		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("list bucket %s: %w", s.profile.Bucket, err)
+	}
+	if !g.quiet {
+		noteForeign(f, s.profile, foreign)
 	}
 	archive.SortEntries(entries)
 	if o.json {

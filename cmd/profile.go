@@ -189,12 +189,22 @@ func runRecover(ctx context.Context, f *Factory, g *globalOptions, o *initOption
 	if err := askAWSKeys(f, pr, p, o); err != nil {
 		return err
 	}
+	if err := checkEndpointScheme(o.endpoint); err != nil {
+		return err
+	}
+	if !o.noCheck {
+		if err := verifyBucket(ctx, f, p, false); err != nil {
+			return err
+		}
+	}
 	if err := profile.Create(g.profilePath, p, pw, f.KDF); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.Err, "Profile recovered from the sheet: %s\n", g.profilePath)
 	fmt.Fprintln(f.Err, "Keep a copy of it somewhere safe, and the sheet too.")
-	checkBucket(ctx, f, p)
+	if o.noCheck {
+		warnPlainHTTP(f.Err, p.Endpoint)
+	}
 	return nil
 }
 

@@ -60,7 +60,7 @@ func TestSecretsStayHidden(t *testing.T) {
 	wrong := r.write("wrong.pw", []byte(wrongPassword+"\n"))
 	run("", 1, "list", "--password-file", wrong)
 	run(srv.AccessKey+"\n"+wrongSecret+"\n", 0, with("init", "-p", filepath.Join(r.dir, "wrongkey.profile"),
-		"--bucket", srv.Bucket, "--region", srv.Region, "--endpoint", r.proxy.URL, "--prefix", r.prefix)...)
+		"--bucket", srv.Bucket, "--region", srv.Region, "--endpoint", r.proxy.URL, "--prefix", r.prefix, "--no-check")...)
 	run("", 1, with("list", "-p", filepath.Join(r.dir, "wrongkey.profile"))...)
 	run("", 1, "init", "--password-file", r.pwFile, "--bucket", srv.Bucket) // exists already
 

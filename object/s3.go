@@ -64,6 +64,7 @@ type S3 struct {
 	client *s3.Client
 	bucket string
 	prefix string
+	region string // the region requests are signed for
 
 	// restoreAttr remembers what List learnt about the server's support
 	// of OptionalObjectAttributes=RestoreStatus (see resolveStatuses).
@@ -134,6 +135,7 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 		cfg.Region = "us-east-1"
 	}
 
+	connected := new(atomic.Bool)
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -142,13 +144,15 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 		if c.MaxBackoff > 0 {
 			o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, c.MaxBackoff)
 		}
+		o.Retryer = connectRetryer{Retryer: o.Retryer, connected: connected}
 		if c.HTTPClient != nil {
 			o.HTTPClient = c.HTTPClient
+			connected.Store(true) // its dialer is not ours to watch: retry as the SDK does
 		} else {
-			o.HTTPClient = withIdleTimeout(cfg.HTTPClient, c.IdleTimeout)
+			o.HTTPClient = withIdleTimeout(cfg.HTTPClient, c.IdleTimeout, connected)
 		}
 	})
-	return &S3{client: client, bucket: c.Bucket, prefix: KeyPrefix(c.Prefix)}, nil
+	return &S3{client: client, bucket: c.Bucket, prefix: KeyPrefix(c.Prefix), region: cfg.Region}, nil
 }
 
 // withIdleTimeout returns the SDK's HTTP client with every connection
@@ -156,13 +160,17 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 // exempts S3 and, on a long upload, would fire while the client waits for
 // an answer to a body that is still moving. The client is frozen so that
 // the S3 client does not replace the dialer that does the wrapping.
-func withIdleTimeout(c aws.HTTPClient, idle time.Duration) aws.HTTPClient {
+//
+// The dialer also records in connected that a connection succeeded once
+// (see connectRetryer) and bounds each dial to dialTimeout.
+func withIdleTimeout(c aws.HTTPClient, idle time.Duration, connected *atomic.Bool) aws.HTTPClient {
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
 	}
 	b, ok := c.(*awshttp.BuildableClient)
 	if !ok {
 		if c != nil {
+			connected.Store(true)
 			return c // a client the user configured; keep it as it is
 		}
 		b = awshttp.NewBuildableClient()
@@ -172,6 +180,7 @@ func withIdleTimeout(c aws.HTTPClient, idle time.Duration) aws.HTTPClient {
 		if dial == nil {
 			dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		}
+		dial = dialMarking(dial, connected)
 		t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := dial(ctx, network, addr)
 			if err != nil {

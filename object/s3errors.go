@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -13,6 +14,12 @@ import (
 // s3Error wraps an SDK error with the operation and, when S3's answer
 // means one, a sentinel; the SDK error stays in the chain for its details.
 func s3Error(op string, err error) error {
+	if ce, _ := connectFailure(err); ce != nil {
+		return fmt.Errorf("%s: %w", op, ce)
+	}
+	if region := bucketRegion(err); region != "" {
+		return fmt.Errorf("%s: %w", op, &RegionError{Region: region, err: err})
+	}
 	if sentinel := sentinelFor(err); sentinel != nil {
 		return fmt.Errorf("%s: %w: %w", op, sentinel, err)
 	}
@@ -66,3 +73,51 @@ func apiErrorCode(err error) string {
 	}
 	return ""
 }
+
+// RegionError means the request was signed for another region than the
+// bucket's: S3 answers 301 PermanentRedirect or 400
+// AuthorizationHeaderMalformed, and names the bucket's region.
+type RegionError struct {
+	Region string // the bucket's region, as the server named it
+	err    error
+}
+
+func (e *RegionError) Error() string { return "the bucket is in region " + e.Region }
+func (e *RegionError) Unwrap() error { return e.err }
+
+// regionMessage finds the region AuthorizationHeaderMalformed's message
+// expects: `the region 'us-east-1' is wrong; expecting 'eu-west-1'`.
+var regionMessage = regexp.MustCompile(`expecting ['"]([a-z0-9-]{1,40})['"]`)
+
+// validRegion keeps what a server or proxy wrote to region names' syntax,
+// so that nothing else reaches the user's terminal in its place.
+var validRegion = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
+
+// bucketRegion is the bucket's region when err says the request went to
+// the wrong one: from the x-amz-bucket-region header, or else from the
+// message.
+func bucketRegion(err error) string {
+	code := apiErrorCode(err)
+	var re *awshttp.ResponseError
+	isResp := errors.As(err, &re)
+	if code != "PermanentRedirect" && code != "AuthorizationHeaderMalformed" &&
+		!(isResp && re.HTTPStatusCode() == http.StatusMovedPermanently) {
+		return ""
+	}
+	if isResp && re.Response != nil {
+		if r := re.Response.Header.Get("X-Amz-Bucket-Region"); validRegion.MatchString(r) {
+			return r
+		}
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if m := regionMessage.FindStringSubmatch(ae.ErrorMessage()); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// ErrorCode is S3's error code in err ("AccessDenied", "NotImplemented"),
+// or "" when the server sent none.
+func ErrorCode(err error) string { return apiErrorCode(err) }

@@ -115,6 +115,23 @@ func idRejectedInputs(t *testing.T) []idRejected {
 		{Name: "v2-relabelled-as-v3", Construction: "storage ID of vector hello (version 2) with its first byte set to 03",
 			StorageID: relabelID(t, v2, VersionMeta)},
 	}
+	// Relabellings that would pass without the version byte in the additional data:
+	// the block 01 0141 (mode 0501) reads as the name prefix "\x01\x01A" and back.
+	strip, err := SealNameMeta(testKeys(t, saltFrom(0xf0)), "hello.txt", Meta{HasMode: true, Mode: 0o501}, MaxIDLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add, err := SealName(testKeys(t, saltFrom(0xf1)), "\x01\x01Ahello.txt", MaxIDLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out,
+		idRejected{Name: "v3-block-stripped", Construction: "version 03, salt f0f1…ff, mode 0501, name hello.txt " +
+			"(sealed 010141 ‖ hello.txt), with its first byte set to 02: if the additional data did not hold the version, " +
+			"it would open as the name \"\\x01\\x01Ahello.txt\"", StorageID: relabelID(t, strip, Version)},
+		idRejected{Name: "v2-block-added", Construction: "version 02, salt f1f2…ff00, name \"\\x01\\x01Ahello.txt\", " +
+			"with its first byte set to 03: without the version in the additional data it would open as " +
+			"mode 0501, name hello.txt", StorageID: relabelID(t, add, VersionMeta)})
 	// The rest authenticate: sealed with the right key under a salt of their own.
 	sealed := []struct {
 		name, what string
@@ -356,4 +373,25 @@ func TestOpenIDMetaTamper(t *testing.T) {
 		}
 	}
 	try("extended", append(bytes.Clone(raw), 0))
+}
+
+// TestRelabelledVersionDoesNotAuthenticate: the version byte is in the additional data.
+// Were it not, a bucket writer could strip a block that reads as a valid name
+// (mode 0501 is 01 01 41, "\x01\x01A") by relabelling the ID as version 2, or add one
+// by relabelling a version 2 ID whose name starts with such bytes as version 3: a
+// file restored with a mode of their choosing. Both must fail to authenticate.
+func TestRelabelledVersionDoesNotAuthenticate(t *testing.T) {
+	v3, err := SealNameMeta(testKeys(t, saltFrom(0x60)), "hello.txt", Meta{HasMode: true, Mode: 0o501}, MaxIDLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := SealName(testKeys(t, saltFrom(0x61)), "\x01\x01Ahello.txt", MaxIDLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, id := range map[string]string{"v3 as v2": relabelID(t, v3, Version), "v2 as v3": relabelID(t, v2, VersionMeta)} {
+		if name, meta, k, err := OpenIDMeta(vectorMaster(), id); !errors.Is(err, ErrNotOgive) || k != nil {
+			t.Errorf("%s: OpenIDMeta = %q, %+v, %v; want ErrNotOgive", what, name, meta, err)
+		}
+	}
 }

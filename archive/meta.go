@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"fmt"
 	"io/fs"
 
 	"github.com/ogive-project/ogive/crypt"
@@ -13,29 +12,10 @@ import (
 // may come from another machine whose owners differ.
 const restoredModeBits = 0o777
 
-// statter is an open file: its Stat is an fstat of what is being read.
-type statter interface {
-	Stat() (fs.FileInfo, error)
-}
-
-// sourceMeta is what a put records of its source besides the name: the mode and the
-// modification time of an open regular file, from the fstat of the descriptor being read
-// (never a second lookup of a path, which may name another file by then). A block device,
-// standard input or any other reader records nothing.
-func sourceMeta(r any) (crypt.Meta, error) {
-	s, ok := r.(statter)
-	if !ok {
-		return crypt.Meta{}, nil
-	}
-	fi, err := s.Stat()
-	if err != nil {
-		return crypt.Meta{}, fmt.Errorf("stat source: %w", err)
-	}
-	return FileMeta(fi), nil
-}
-
 // FileMeta is the metadata a version 3 storage ID records of fi: the permission bits as
-// POSIX numbers them and the modification time, for a regular file; nothing otherwise.
+// POSIX numbers them and the modification time, for a regular file; nothing otherwise
+// (a block device). fi should come from the fstat of the file opened for the upload,
+// not from a second lookup of its path, which may name another file by then.
 func FileMeta(fi fs.FileInfo) crypt.Meta {
 	if !fi.Mode().IsRegular() {
 		return crypt.Meta{}

@@ -34,8 +34,8 @@ func TestFileMeta(t *testing.T) {
 	}
 }
 
-// TestPutRecordsSourceMeta: a put of an open regular file seals its mode and time in
-// a version 3 ID; any other reader gives version 2, as before.
+// TestPutRecordsSourceMeta: a put of a regular file seals the mode and time of the
+// fstat of the open file in a version 3 ID; a source without Meta gives version 2.
 func TestPutRecordsSourceMeta(t *testing.T) {
 	master := make([]byte, 32)
 	rand.Read(master)
@@ -51,8 +51,10 @@ func TestPutRecordsSourceMeta(t *testing.T) {
 	// The path now names another file: what is recorded is the open file's.
 	must(t, os.Rename(p, p+".old"))
 	must(t, os.WriteFile(p, []byte("another"), 0o644))
+	fi, err := f.Stat()
+	must(t, err)
 
-	res, err := PutResumable(t.Context(), s, lend(master), SeekableSource{R: f, Name: "notes.txt", Size: 11}, ResumableOptions{})
+	res, err := PutResumable(t.Context(), s, lend(master), SeekableSource{R: f, Name: "notes.txt", Size: 11, Meta: FileMeta(fi)}, ResumableOptions{})
 	must(t, err)
 	name, meta, k, err := crypt.OpenIDMeta(master, res.ID)
 	must(t, err)
@@ -128,14 +130,27 @@ func TestCommitMetaThroughTheDescriptor(t *testing.T) {
 func TestChmodBeforeResumeGetsNewSalt(t *testing.T) {
 	r := newResumeRig(t, 40<<20)
 	mem := standardStore()
+	put := func(s object.Store) (PutResult, error) {
+		src := r.source()
+		fi, err := src.R.(*os.File).Stat()
+		must(t, err)
+		src.Meta = FileMeta(fi)
+		return PutResumable(t.Context(), s, lend(r.master), src, ResumableOptions{
+			PutOptions: PutOptions{Concurrency: 1, StorageClass: "STANDARD"}, States: r.states, Bucket: "b"})
+	}
 	broken := &failingStore{Store: mem, failParts: map[int32]bool{2: true, 3: true}}
-	if _, err := r.putStandard(broken, nil); err == nil {
+	if _, err := put(broken); err == nil {
 		t.Fatal("interrupted put succeeded")
 	}
 	rec, err := r.record()
 	must(t, err)
+	if _, meta, k, err := crypt.OpenIDMeta(r.master, rec.ID); err != nil || meta.Mode != 0o600 {
+		t.Fatalf("the interrupted upload's ID records %+v, %v; want mode 0600", meta, err)
+	} else {
+		k.Destroy()
+	}
 	must(t, os.Chmod(r.path, 0o644))
-	res, err := r.putStandard(mem, nil)
+	res, err := put(mem)
 	must(t, err)
 	if res.ResumedFrom != 0 || res.ID == rec.ID {
 		t.Fatalf("a source with another mode resumed (%d parts) or kept its ID", res.ResumedFrom)

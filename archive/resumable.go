@@ -24,6 +24,9 @@ type SeekableSource struct {
 	Name     string
 	Size     int64
 	Identity resume.Source
+	// Meta is sealed in the storage ID with the name: FileMeta of the open
+	// file for a regular file, nothing for a block device.
+	Meta crypt.Meta
 	// Recheck describes the source again after the upload, to notice a file
 	// modified while it was read; nil skips the check.
 	Recheck func() (resume.Source, error)
@@ -55,9 +58,8 @@ type PutResult struct {
 // interrupted (Ctrl-C, a lost network, SIGKILL, a reboot), the same call
 // continues it.
 //
-// When R is an open regular file (an *os.File), its mode and modification time,
-// from the fstat of R, are sealed in the storage ID with the name
-// (crypt.SealNameMeta); a resumed upload keeps its ID only if they still match.
+// The storage ID seals src.Meta with the name (crypt.SealNameMeta); a resumed
+// upload keeps its ID only if the ID records the same Meta.
 //
 // A record of the upload (resume.Upload) is saved before the upload is
 // created, and again with the digest of each part before the part is sent;
@@ -82,17 +84,13 @@ func PutResumable(ctx context.Context, s object.Store, master MasterKey, src See
 	if BenchmarkPlaintext {
 		cipherSize = src.Size
 	}
-	meta, err := sourceMeta(src.R)
-	if err != nil {
-		return PutResult{}, fmt.Errorf("%s: %w", src.Name, err)
-	}
 	partSize := PartSize(cipherSize)
 	if cipherSize <= partSize {
 		// One part: a single PUT, nothing to resume.
-		id, n, err := put(ctx, s, master, Source{R: io.NewSectionReader(src.R, 0, src.Size), Name: src.Name, Size: src.Size, Meta: meta}, o.PutOptions, o.Salt)
+		id, n, err := put(ctx, s, master, Source{R: io.NewSectionReader(src.R, 0, src.Size), Name: src.Name, Size: src.Size, Meta: src.Meta}, o.PutOptions, o.Salt)
 		return PutResult{ID: id, Size: n, Parts: 1}, err
 	}
-	r := &resumable{s: s, master: master, src: src, meta: meta, o: o, partSize: partSize, cipherSize: cipherSize, notice: o.Notice}
+	r := &resumable{s: s, master: master, src: src, o: o, partSize: partSize, cipherSize: cipherSize, notice: o.Notice}
 	if r.notice == nil {
 		r.notice = func(string) {}
 	}
@@ -122,7 +120,6 @@ type resumable struct {
 	s          object.Store
 	master     MasterKey
 	src        SeekableSource
-	meta       crypt.Meta // recorded in the storage ID
 	o          ResumableOptions
 	partSize   int64
 	cipherSize int64
@@ -214,7 +211,7 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 		return restart("")
 	case !rec.Matches(r.src.Identity) || rec.PartSize != r.partSize:
 		return restart("the source changed since the interrupted upload; starting again with a new salt")
-	case !meta.Equal(r.meta):
+	case !meta.Equal(r.src.Meta):
 		// The ID records the mode and time of the file as it was then.
 		return restart("the source's mode changed since the interrupted upload; starting again with a new salt")
 	case rec.UploadID == "":
@@ -280,7 +277,7 @@ func (r *resumable) start(ctx context.Context, fixed *crypt.Salt) (*resume.Uploa
 	if maxLen <= 0 {
 		maxLen = crypt.MaxIDLen
 	}
-	id, err := crypt.SealNameMeta(keys, r.src.Name, r.meta, maxLen)
+	id, err := crypt.SealNameMeta(keys, r.src.Name, r.src.Meta, maxLen)
 	if err != nil {
 		keys.Destroy()
 		return nil, nil, nil, err

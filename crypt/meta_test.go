@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -393,5 +396,43 @@ func TestRelabelledVersionDoesNotAuthenticate(t *testing.T) {
 		if name, meta, k, err := OpenIDMeta(vectorMaster(), id); !errors.Is(err, ErrNotOgive) || k != nil {
 			t.Errorf("%s: OpenIDMeta = %q, %+v, %v; want ErrNotOgive", what, name, meta, err)
 		}
+	}
+}
+
+// TestDocVersion3Example compares the example of FORMAT.md §1.2, version 3, with what
+// the package computes for vector hello-v3.
+func TestDocVersion3Example(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "FORMAT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(doc, []byte("Example, vector `hello-v3`"))
+	end := bytes.Index(doc, []byte("\n### 1.3 "))
+	if start < 0 || end < start {
+		t.Fatal("FORMAT.md §1.2 has no example of vector hello-v3")
+	}
+	section := string(doc[start:end])
+	m := regexp.MustCompile("(?s)```\nB     = (.*?)\nid    = ([A-Za-z0-9_-]+)\n```").FindStringSubmatch(section)
+	if m == nil {
+		t.Fatal("the hello-v3 example has no block and id")
+	}
+	var block string
+	for _, line := range strings.Split(m[1], "\n") {
+		block += strings.Fields(line)[0]
+	}
+	in := idInputs()[0]
+	id, err := SealNameMeta(testKeys(t, in.salt), in.filename, in.meta, MaxIDLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := hex.EncodeToString(in.meta.appendBlock(nil)); block != want {
+		t.Errorf("§1.2 B:\n  doc: %s\n code: %s", block, want)
+	}
+	if m[2] != id {
+		t.Errorf("§1.2 id:\n  doc: %s\n code: %s", m[2], id)
+	}
+	raw, _ := idEncoding.DecodeString(id)
+	if want := fmt.Sprintf("The ID is %d characters for %d raw bytes", len(id), len(raw)); !strings.Contains(section, want) {
+		t.Errorf("§1.2 does not say %q", want)
 	}
 }

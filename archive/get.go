@@ -62,6 +62,7 @@ type Target struct {
 	record  *partialRecord // the progress record of a resumable file download; nil otherwise
 	existed bool           // the temporary file was left by an earlier run
 	suspect *Suspect
+	meta    crypt.Meta // applied by Commit to a file
 }
 
 // NewTarget prepares to write path. An existing regular file is refused
@@ -144,6 +145,36 @@ var (
 	// was downloaded into it: something else wrote to it, or cut it.
 	ErrTempChanged = errors.New("temporary file changed during the download")
 )
+
+// SetMeta makes Commit give a file download the mode and modification time meta
+// records (the archive's, from its storage ID). Only the permission bits 0777 are
+// applied, never setuid, setgid or sticky; a block device gets nothing.
+func (t *Target) SetMeta(meta crypt.Meta) { t.meta = meta }
+
+// applyMeta gives the open file, complete and synced, the archive's mode and time,
+// through its descriptor: fchmod and futimens act on the file written, whatever
+// its name holds by now. It runs before the file has its final name, so that the
+// name never shows it with another mode; until then the file is 0600.
+func (t *Target) applyMeta() error {
+	if t.meta.HasMode {
+		if err := t.f.Chmod(os.FileMode(t.meta.Mode & restoredModeBits)); err != nil {
+			return fmt.Errorf("set the mode of %s: %w", t.f.Name(), err)
+		}
+	}
+	if t.meta.HasMTime {
+		if err := setMTime(t.f, t.meta.MTime); err != nil {
+			return err
+		}
+	}
+	if t.meta.Empty() {
+		return nil
+	}
+	// The mode and time are as durable as the data before the name appears.
+	if err := t.f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", t.final, err)
+	}
+	return nil
+}
 
 // Device reports whether the target is a block device.
 func (t *Target) Device() bool { return t.device }
@@ -263,6 +294,10 @@ func (t *Target) Commit() error {
 		return fmt.Errorf("sync %s: %w", t.final, err)
 	}
 	if err := t.checkSize(); err != nil {
+		t.discard()
+		return err
+	}
+	if err := t.applyMeta(); err != nil {
 		t.discard()
 		return err
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,6 +36,31 @@ func linkOpen(f *os.File, path string) error {
 	}
 	if lerr != nil {
 		return &os.LinkError{Op: "link", Old: f.Name(), New: path, Err: lerr}
+	}
+	return nil
+}
+
+// setMTime sets the modification time of the file f holds open, through its descriptor
+// (utimensat with no path, that is futimens), to the nanosecond, and leaves its access
+// time alone.
+func setMTime(f *os.File, mtime time.Time) error {
+	ts, err := unix.TimeToTimespec(mtime)
+	if err != nil {
+		return fmt.Errorf("set the modification time of %s: %w", f.Name(), err)
+	}
+	times := [2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, ts}
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var errno syscall.Errno
+	if err := raw.Control(func(fd uintptr) {
+		_, _, errno = unix.Syscall6(unix.SYS_UTIMENSAT, fd, 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0)
+	}); err != nil {
+		return err
+	}
+	if errno != 0 {
+		return fmt.Errorf("set the modification time of %s: %w", f.Name(), errno)
 	}
 	return nil
 }

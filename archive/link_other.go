@@ -2,7 +2,13 @@
 
 package archive
 
-import "os"
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // linkOpen gives the file f holds open the new name path, and fails, with an
 // error matching fs.ErrExist, if something is there.
@@ -15,4 +21,14 @@ import "os"
 // AT_EMPTY_PATH, or an equivalent.
 func linkOpen(f *os.File, path string) error {
 	return os.Link(f.Name(), path)
+}
+
+// setMTime sets the modification time of the file f holds open, through its descriptor,
+// to the microsecond (futimes); the access time becomes the same.
+func setMTime(f *os.File, mtime time.Time) error {
+	tv := unix.NsecToTimeval(mtime.UnixNano())
+	if err := unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv}); err != nil {
+		return fmt.Errorf("set the modification time of %s: %w", f.Name(), err)
+	}
+	return nil
 }

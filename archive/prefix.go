@@ -12,8 +12,8 @@ import (
 )
 
 // MinPrefixLen is the shortest beginning of a storage ID that is looked up
-// in a listing. Every v2 ID begins with "A" (the version byte) and one of 16
-// letters, so a prefix of 6 characters carries 28 random bits of the salt:
+// in a listing. Every ID begins with "A" and one of 16 characters (the
+// version byte, 0x02 or 0x03, and 4 bits of the salt), so a prefix of 6 characters carries 28 random bits of the salt:
 // in a bucket of a million archives, a given one shares its first 6
 // characters with another by chance about once in 270. Shorter prefixes
 // would mostly be ambiguous and are more likely typos than choices.

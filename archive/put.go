@@ -80,6 +80,9 @@ type Source struct {
 	R    io.Reader
 	Name string // the file name stored, encrypted, in the storage ID
 	Size int64  // plaintext size, or -1 for a stream of unknown length
+	// Meta is what the storage ID records of the file besides its name; the zero Meta,
+	// for a stream, records nothing and gives a version 2 ID.
+	Meta crypt.Meta
 }
 
 // PutOptions tune one upload.
@@ -120,7 +123,7 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 	if maxLen <= 0 {
 		maxLen = crypt.MaxIDLen
 	}
-	id, err = crypt.SealName(keys, src.Name, maxLen)
+	id, err = crypt.SealNameMeta(keys, src.Name, src.Meta, maxLen)
 	if err != nil {
 		return "", 0, err
 	}

@@ -19,7 +19,8 @@ type Entry struct {
 	Date   time.Time
 	Status object.RestoreStatus
 	Class  string
-	Legacy bool // written by the 2019 ogive
+	Legacy bool       // written by the 2019 ogive
+	Meta   crypt.Meta // the file's mode and time, when its storage ID records them
 }
 
 // headConcurrency bounds the HEADs that 2019 archives need.
@@ -35,7 +36,7 @@ const headConcurrency = 16
 func List(ctx context.Context, s object.Store, master []byte, legacy bool, fn func(Entry) error) error {
 	var candidates []object.Info
 	err := s.List(ctx, func(info object.Info) error {
-		name, keys, err := crypt.OpenID(master, info.Key)
+		name, meta, keys, err := crypt.OpenIDMeta(master, info.Key)
 		if err != nil {
 			if legacy && crypt.LooksLegacyID(info.Key) {
 				candidates = append(candidates, info)
@@ -48,7 +49,7 @@ func List(ctx context.Context, s object.Store, master []byte, legacy bool, fn fu
 			size = -1
 		}
 		return fn(Entry{ID: info.Key, Name: name, Size: size, Date: info.LastModified,
-			Status: info.Status, Class: info.StorageClass})
+			Status: info.Status, Class: info.StorageClass, Meta: meta})
 	})
 	if err != nil || len(candidates) == 0 {
 		return err
@@ -118,6 +119,7 @@ type Archive struct {
 	ID     string
 	Name   string
 	Legacy bool
+	Meta   crypt.Meta   // the file's mode and time, when its storage ID records them
 	info   *object.Info // set when identifying it needed a HEAD
 }
 
@@ -125,10 +127,10 @@ type Archive struct {
 // A v2 storage ID needs no request; a 2019 one (only tried when legacy is
 // set) needs a HEAD for its nonce.
 func Identify(ctx context.Context, s object.Store, master []byte, id string, legacy bool) (*Archive, error) {
-	name, keys, err := crypt.OpenID(master, id)
+	name, meta, keys, err := crypt.OpenIDMeta(master, id)
 	if err == nil {
 		keys.Destroy()
-		return &Archive{ID: id, Name: name}, nil
+		return &Archive{ID: id, Name: name, Meta: meta}, nil
 	}
 	if !legacy || !crypt.LooksLegacyID(id) {
 		return nil, fmt.Errorf("storage ID %s: %w", id, err)

@@ -24,6 +24,9 @@ type SeekableSource struct {
 	Name     string
 	Size     int64
 	Identity resume.Source
+	// Meta is sealed in the storage ID with the name: FileMeta of the open
+	// file for a regular file, nothing for a block device.
+	Meta crypt.Meta
 	// Recheck describes the source again after the upload, to notice a file
 	// modified while it was read; nil skips the check.
 	Recheck func() (resume.Source, error)
@@ -55,6 +58,9 @@ type PutResult struct {
 // interrupted (Ctrl-C, a lost network, SIGKILL, a reboot), the same call
 // continues it.
 //
+// The storage ID seals src.Meta with the name (crypt.SealNameMeta); a resumed
+// upload keeps its ID only if the ID records the same Meta.
+//
 // A record of the upload (resume.Upload) is saved before the upload is
 // created, and again with the digest of each part before the part is sent;
 // it is MACed with a key derived from the master key, and only a record that
@@ -81,7 +87,7 @@ func PutResumable(ctx context.Context, s object.Store, master MasterKey, src See
 	partSize := PartSize(cipherSize)
 	if cipherSize <= partSize {
 		// One part: a single PUT, nothing to resume.
-		id, n, err := put(ctx, s, master, Source{R: io.NewSectionReader(src.R, 0, src.Size), Name: src.Name, Size: src.Size}, o.PutOptions, o.Salt)
+		id, n, err := put(ctx, s, master, Source{R: io.NewSectionReader(src.R, 0, src.Size), Name: src.Name, Size: src.Size, Meta: src.Meta}, o.PutOptions, o.Salt)
 		return PutResult{ID: id, Size: n, Parts: 1}, err
 	}
 	r := &resumable{s: s, master: master, src: src, o: o, partSize: partSize, cipherSize: cipherSize, notice: o.Notice}
@@ -182,7 +188,7 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 	case err != nil:
 		return nil, nil, nil, err
 	}
-	keys, err := r.openRecordedID(rec)
+	keys, meta, err := r.openRecordedID(rec)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -205,6 +211,9 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 		return restart("")
 	case !rec.Matches(r.src.Identity) || rec.PartSize != r.partSize:
 		return restart("the source changed since the interrupted upload; starting again with a new salt")
+	case !meta.Equal(r.src.Meta):
+		// The ID records the mode and time of the file as it was then.
+		return restart("the source's mode changed since the interrupted upload; starting again with a new salt")
 	case rec.UploadID == "":
 		return restart("") // the last run stopped before S3 created its upload
 	}
@@ -239,20 +248,21 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 	return rec, keys, kept, nil
 }
 
-// openRecordedID returns the keys of the recorded ID if it is an ID of this
-// profile that seals the source's name, or nil.
-func (r *resumable) openRecordedID(rec *resume.Upload) (*crypt.Keys, error) {
+// openRecordedID returns the keys of the recorded ID, and the metadata it
+// records, if it is an ID of this profile that seals the source's name, or nil.
+func (r *resumable) openRecordedID(rec *resume.Upload) (*crypt.Keys, crypt.Meta, error) {
 	var keys *crypt.Keys
+	var meta crypt.Meta
 	err := r.master(func(m []byte) error {
-		name, k, err := crypt.OpenID(m, rec.ID)
+		name, mt, k, err := crypt.OpenIDMeta(m, rec.ID)
 		if err == nil && name == r.src.Name {
-			keys = k
+			keys, meta = k, mt
 		} else if k != nil {
 			k.Destroy()
 		}
 		return nil
 	})
-	return keys, err
+	return keys, meta, err
 }
 
 // start creates a new upload under a fresh salt (or fixed, the tests' hook)
@@ -267,7 +277,7 @@ func (r *resumable) start(ctx context.Context, fixed *crypt.Salt) (*resume.Uploa
 	if maxLen <= 0 {
 		maxLen = crypt.MaxIDLen
 	}
-	id, err := crypt.SealName(keys, r.src.Name, maxLen)
+	id, err := crypt.SealNameMeta(keys, r.src.Name, r.src.Meta, maxLen)
 	if err != nil {
 		keys.Destroy()
 		return nil, nil, nil, err

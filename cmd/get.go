@@ -136,6 +136,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	if err != nil {
 		return err
 	}
+	t.SetMeta(a.Meta)
 	if t.Device() {
 		size, err := keys.PlainSize(info.Size)
 		if err == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ogive-project/ogive/archive"
+	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
 )
 
@@ -30,6 +31,23 @@ type archiveJSON struct {
 	// RestoreExpiry is when a restored copy goes away (RFC 3339, UTC); null
 	// unless the state is restored.
 	RestoreExpiry *string `json:"restore_expiry"`
+	// Mode (four octal digits, setuid, setgid and sticky first) and MTime
+	// (RFC 3339 with nanoseconds, UTC) are the file's as put recorded them;
+	// absent for standard input, block devices and archives written before
+	// ogive recorded them.
+	Mode  string `json:"mode,omitempty"`
+	MTime string `json:"mtime,omitempty"`
+}
+
+// withMeta adds to a what the archive's storage ID records of the file.
+func (a archiveJSON) withMeta(m crypt.Meta) archiveJSON {
+	if m.HasMode {
+		a.Mode = fmt.Sprintf("%04o", m.Mode)
+	}
+	if m.HasMTime {
+		a.MTime = m.MTime.UTC().Format(time.RFC3339Nano)
+	}
+	return a
 }
 
 // restoreJSON is one line of restore --json: the archive as it stands after

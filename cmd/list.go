@@ -141,7 +141,7 @@ func runList(ctx context.Context, f *Factory, g *globalOptions, o *listOptions, 
 	archive.SortEntries(entries)
 	if o.json {
 		for _, e := range entries {
-			if err := writeJSONLine(f.Out, newArchiveJSON(e.ID, e.Name, e.Size, e.Date, e.Class, e.Status)); err != nil {
+			if err := writeJSONLine(f.Out, newArchiveJSON(e.ID, e.Name, e.Size, e.Date, e.Class, e.Status).withMeta(e.Meta)); err != nil {
 				return err
 			}
 		}

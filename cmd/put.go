@@ -267,8 +267,12 @@ func seekableSource(path string, file *os.File, size int64) (archive.SeekableSou
 	if err != nil {
 		return archive.SeekableSource{}, err
 	}
+	st, err := file.Stat() // the file read, whatever its path names by now
+	if err != nil {
+		return archive.SeekableSource{}, err
+	}
 	return archive.SeekableSource{
-		R: file, Name: filepath.Base(path), Size: size, Identity: id,
+		R: file, Name: filepath.Base(path), Size: size, Identity: id, Meta: archive.FileMeta(st),
 		Recheck: func() (resume.Source, error) { return resume.Identify(path, file, size) },
 	}, nil
 }

@@ -4,32 +4,38 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 )
 
-// FuzzOpenID feeds arbitrary object keys to OpenID, as a listing of a shared bucket does.
-// Whatever it accepts must re-seal to exactly the same ID.
+// FuzzOpenID feeds arbitrary object keys to OpenIDMeta, as a listing of a shared bucket
+// does, with version 2 and version 3 IDs as seeds. Whatever it accepts must re-seal,
+// name and metadata, to exactly the same ID.
 func FuzzOpenID(f *testing.F) {
-	k := testKeys(f, saltFrom(0xa0))
-	id, err := SealName(k, "hello.txt", MaxIDLen)
+	id, err := SealName(testKeys(f, saltFrom(0xa0)), "hello.txt", MaxIDLen)
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, seed := range []string{id, id[:len(id)-1], id + "A", "", "AQ", "photos/cat.jpg"} {
+	v3, err := SealNameMeta(testKeys(f, saltFrom(0xd0)), "hello.txt",
+		Meta{HasMode: true, Mode: 0o640, HasMTime: true, MTime: time.Unix(1559392496, 123456789)}, MaxIDLen)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{id, id[:len(id)-1], id + "A", "", "AQ", "photos/cat.jpg", v3, v3[:len(v3)-1], "A" + v3[1:]} {
 		f.Add(seed)
 	}
 	master := vectorMaster()
 	f.Fuzz(func(t *testing.T, id string) {
-		name, keys, err := OpenID(master, id)
+		name, meta, keys, err := OpenIDMeta(master, id)
 		if err != nil {
 			if !errors.Is(err, ErrNotOgive) || keys != nil {
-				t.Fatalf("OpenID(%q) = %v, %v; want ErrNotOgive and no keys", id, keys, err)
+				t.Fatalf("OpenIDMeta(%q) = %v, %v; want ErrNotOgive and no keys", id, keys, err)
 			}
 			return
 		}
 		defer keys.Destroy()
-		again, err := SealName(keys, name, MaxIDLen)
+		again, err := SealNameMeta(keys, name, meta, MaxIDLen)
 		if err != nil || again != id {
-			t.Fatalf("OpenID(%q) = %q, which re-seals to %q, %v", id, name, again, err)
+			t.Fatalf("OpenIDMeta(%q) = %q, %+v, which re-seals to %q, %v", id, name, meta, again, err)
 		}
 	})
 }

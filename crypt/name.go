@@ -4,9 +4,11 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -24,71 +26,220 @@ const (
 // listing re-seals to itself.
 var idEncoding = base64.RawURLEncoding.Strict()
 
-// SealName returns the storage ID of name: the version, the salt and the name sealed with
-// the name key. maxLen is the room left for the ID in the object key, MaxIDLen minus the
-// length of any key prefix; an ID never exceeds MaxIDLen whatever maxLen says. With the
-// full MaxIDLen, names of up to 735 bytes fit.
-//
-// The keys may seal only one name, any number of times: the name key is used with a fixed
-// nonce, which is safe only while it protects a single plaintext.
+// VersionMeta is the first byte of a storage ID that also carries the file's mode and
+// modification time (docs/FORMAT.md §1.2, version 3). Its data stream is Version's.
+const VersionMeta byte = 0x03
+
+// Meta is what a version 3 storage ID records of the archived file besides its name.
+// A field is recorded only when its Has flag is set; the zero Meta records nothing.
+type Meta struct {
+	HasMode bool
+	// Mode holds the permission bits as POSIX numbers them (st_mode & 07777): 0777 for
+	// read, write and execute, 04000 setuid, 02000 setgid, 01000 sticky.
+	Mode     uint16
+	HasMTime bool
+	MTime    time.Time // modification time, to the nanosecond
+}
+
+// Empty reports whether m records nothing.
+func (m Meta) Empty() bool { return !m.HasMode && !m.HasMTime }
+
+// Equal reports whether m and o record the same fields with the same values.
+func (m Meta) Equal(o Meta) bool {
+	return m.HasMode == o.HasMode && m.HasMTime == o.HasMTime &&
+		(!m.HasMode || m.Mode == o.Mode) && (!m.HasMTime || m.MTime.Equal(o.MTime))
+}
+
+// The flags byte of the metadata block: which fields follow, in this order.
+const (
+	metaMode  = 0x01 // BE16 permission bits
+	metaMTime = 0x02 // signed BE64 seconds since the Unix epoch, BE32 nanoseconds
+	metaKnown = metaMode | metaMTime
+
+	maxModeBits = 0o7777
+	// maxMetaLen is the longest metadata block: flags, mode, seconds and nanoseconds.
+	maxMetaLen = 1 + 2 + 8 + 4
+)
+
+// metaLen is the length of m's block in a version 3 ID, or 0 for a version 2 ID.
+func (m Meta) metaLen() int {
+	if m.Empty() {
+		return 0
+	}
+	n := 1
+	if m.HasMode {
+		n += 2
+	}
+	if m.HasMTime {
+		n += 12
+	}
+	return n
+}
+
+func (m Meta) appendBlock(b []byte) []byte {
+	var flags byte
+	if m.HasMode {
+		flags |= metaMode
+	}
+	if m.HasMTime {
+		flags |= metaMTime
+	}
+	b = append(b, flags)
+	if m.HasMode {
+		b = binary.BigEndian.AppendUint16(b, m.Mode)
+	}
+	if m.HasMTime {
+		b = binary.BigEndian.AppendUint64(b, uint64(m.MTime.Unix()))
+		b = binary.BigEndian.AppendUint32(b, uint32(m.MTime.Nanosecond()))
+	}
+	return b
+}
+
+// parseMeta reads the metadata block at the start of a version 3 ID's plaintext and
+// returns it and the name after it. Only the holder of the master key can have sealed
+// the block, but it is read as strictly as a foreign one: one spelling per value.
+func parseMeta(p []byte) (Meta, []byte, error) {
+	var m Meta
+	if len(p) < 1 {
+		return m, nil, fmt.Errorf("%w: no metadata block", ErrNotOgive)
+	}
+	flags := p[0]
+	p = p[1:]
+	switch {
+	case flags&^metaKnown != 0:
+		return m, nil, fmt.Errorf("%w: unknown metadata flags 0x%02x", ErrNotOgive, flags)
+	case flags == 0:
+		// A writer with nothing to record writes version 2.
+		return m, nil, fmt.Errorf("%w: empty metadata block", ErrNotOgive)
+	}
+	if flags&metaMode != 0 {
+		if len(p) < 2 {
+			return m, nil, fmt.Errorf("%w: metadata block cut short", ErrNotOgive)
+		}
+		m.HasMode, m.Mode = true, binary.BigEndian.Uint16(p)
+		if m.Mode > maxModeBits {
+			return m, nil, fmt.Errorf("%w: mode %#o has bits beyond 07777", ErrNotOgive, m.Mode)
+		}
+		p = p[2:]
+	}
+	if flags&metaMTime != 0 {
+		if len(p) < 12 {
+			return m, nil, fmt.Errorf("%w: metadata block cut short", ErrNotOgive)
+		}
+		sec, nsec := int64(binary.BigEndian.Uint64(p)), binary.BigEndian.Uint32(p[8:])
+		if nsec >= 1e9 {
+			return m, nil, fmt.Errorf("%w: modification time has %d nanoseconds", ErrNotOgive, nsec)
+		}
+		m.HasMTime, m.MTime = true, time.Unix(sec, int64(nsec)).UTC()
+		p = p[12:]
+	}
+	return m, p, nil
+}
+
+// SealName returns the version 2 storage ID of name: the version, the salt and the name
+// sealed with the name key. It is SealNameMeta with nothing to record.
 func SealName(k *Keys, name string, maxLen int) (string, error) {
+	return SealNameMeta(k, name, Meta{}, maxLen)
+}
+
+// SealNameMeta returns the storage ID of name and of what meta records: version 3, the
+// salt, and the metadata block and the name sealed together with the name key; or, if
+// meta records nothing, version 2 without the block. maxLen is the room left for the ID
+// in the object key, MaxIDLen minus the length of any key prefix; an ID never exceeds
+// MaxIDLen whatever maxLen says. With the full MaxIDLen, names of up to 735 bytes fit
+// in version 2 and 720 in version 3 with mode and time.
+//
+// The keys may seal only one plaintext, any number of times: the name key is used with
+// a fixed nonce, which is safe only while it protects a single plaintext. The version
+// and the metadata are part of that plaintext: one salt never gets two IDs.
+func SealNameMeta(k *Keys, name string, meta Meta, maxLen int) (string, error) {
 	if err := checkName(name); err != nil {
 		return "", err
 	}
+	if meta.HasMode && meta.Mode > maxModeBits {
+		return "", fmt.Errorf("seal name %q: mode %#o has bits beyond 07777", name, meta.Mode)
+	}
+	if meta.HasMTime && meta.MTime.IsZero() {
+		return "", fmt.Errorf("seal name %q: no modification time", name)
+	}
 	limit := min(maxLen, MaxIDLen)
-	rawLen := idHeaderLen + len(name) + idTagLen
+	blockLen := meta.metaLen()
+	rawLen := idHeaderLen + blockLen + len(name) + idTagLen
 	if idEncoding.EncodedLen(rawLen) > limit {
-		return "", fmt.Errorf("name %q: %w: %d bytes, at most %d fit", name, ErrNameTooLong, len(name), maxNameLen(limit))
+		return "", fmt.Errorf("name %q: %w: %d bytes, at most %d fit", name, ErrNameTooLong, len(name), max(maxNameLen(limit)-blockLen, 0))
 	}
 	aead, err := k.nameAEAD()
 	if err != nil {
 		return "", fmt.Errorf("seal name: %w", err)
 	}
-	if err := k.claimName(name); err != nil {
+	version := Version
+	plain := make([]byte, 0, blockLen+len(name))
+	if blockLen > 0 {
+		version = VersionMeta
+		plain = meta.appendBlock(plain)
+	}
+	plain = append(plain, name...)
+	if err := k.claimName(version, plain, name); err != nil {
 		return "", err
 	}
 	raw := make([]byte, idHeaderLen, rawLen)
-	raw[0] = Version
+	raw[0] = version
 	copy(raw[1:], k.salt[:])
-	raw = aead.Seal(raw, make([]byte, aead.NonceSize()), []byte(name), raw[:idHeaderLen])
+	raw = aead.Seal(raw, make([]byte, aead.NonceSize()), plain, raw[:idHeaderLen])
 	return idEncoding.EncodeToString(raw), nil
 }
 
 // OpenID authenticates a storage ID with the master key and returns the name it carries
 // and the object's keys, which the caller must Destroy. Anything that is not an ID written
-// with this master key, including an ID of another profile, gives ErrNotOgive.
+// with this master key, including an ID of another profile, gives ErrNotOgive. A version
+// 3 ID opens too; OpenIDMeta also returns what it records.
 func OpenID(master []byte, id string) (name string, k *Keys, err error) {
+	name, _, k, err = OpenIDMeta(master, id)
+	return name, k, err
+}
+
+// OpenIDMeta is OpenID that also returns the metadata a version 3 ID records: the zero
+// Meta for a version 2 ID. The metadata is authenticated by the same tag as the name.
+func OpenIDMeta(master []byte, id string) (name string, meta Meta, k *Keys, err error) {
 	raw, err := decodeID(id)
 	if err != nil {
-		return "", nil, err
+		return "", Meta{}, nil, err
 	}
 	var salt Salt
 	copy(salt[:], raw[1:idHeaderLen])
 	k, err = DeriveKeys(master, salt)
 	if err != nil {
-		return "", nil, fmt.Errorf("open id: %w", err)
+		return "", Meta{}, nil, fmt.Errorf("open id: %w", err)
+	}
+	fail := func(err error) (string, Meta, *Keys, error) {
+		k.Destroy()
+		return "", Meta{}, nil, err
 	}
 	aead, err := k.nameAEAD()
 	if err != nil {
-		k.Destroy()
-		return "", nil, fmt.Errorf("open id: %w", err)
+		return fail(fmt.Errorf("open id: %w", err))
 	}
+	// The additional data holds the version byte: an ID relabelled to another version
+	// does not authenticate, so the metadata can be neither stripped nor forged.
 	plain, err := aead.Open(nil, make([]byte, aead.NonceSize()), raw[idHeaderLen:], raw[:idHeaderLen])
 	if err != nil {
-		k.Destroy()
-		return "", nil, fmt.Errorf("%w: id does not authenticate", ErrNotOgive)
+		return fail(fmt.Errorf("%w: id does not authenticate", ErrNotOgive))
 	}
-	name = string(plain)
+	rest := plain
+	if raw[0] == VersionMeta {
+		// Only a holder of the master key could have sealed a bad block, but not ogive.
+		if meta, rest, err = parseMeta(plain); err != nil {
+			return fail(err)
+		}
+	}
+	name = string(rest)
 	if err := checkName(name); err != nil {
-		// Only a holder of the master key could have sealed it, but not ogive.
-		k.Destroy()
-		return "", nil, fmt.Errorf("%w: %w", ErrNotOgive, err)
+		return fail(fmt.Errorf("%w: %w", ErrNotOgive, err))
 	}
-	if err := k.claimName(name); err != nil {
-		k.Destroy()
-		return "", nil, err
+	if err := k.claimName(raw[0], plain, name); err != nil {
+		return fail(err)
 	}
-	return name, k, nil
+	return name, meta, k, nil
 }
 
 // ParseID checks the layout of a storage ID, without authenticating it, and returns the
@@ -119,7 +270,7 @@ func decodeID(id string) ([]byte, error) {
 	if len(raw) < minIDRawLen {
 		return nil, fmt.Errorf("%w: id too short", ErrNotOgive)
 	}
-	if raw[0] != Version {
+	if raw[0] != Version && raw[0] != VersionMeta {
 		return nil, fmt.Errorf("%w: version 0x%02x", ErrNotOgive, raw[0])
 	}
 	return raw, nil
@@ -141,20 +292,23 @@ func checkName(name string) error {
 	return nil
 }
 
-// maxNameLen is the longest name whose ID fits in limit characters.
+// maxNameLen is the longest name whose version 2 ID fits in limit characters; a version 3
+// ID has room for its block fewer bytes.
 func maxNameLen(limit int) int {
 	return max(limit*3/4-idHeaderLen-idTagLen, 0)
 }
 
-// claimName records the one name these keys may seal, or checks that name is that one.
-func (k *Keys) claimName(name string) error {
+// claimName records the one plaintext these keys may seal, the ID's version byte and its
+// sealed bytes, or checks that it is that one. name is for the error.
+func (k *Keys) claimName(version byte, plain []byte, name string) error {
+	sealed := string(append([]byte{version}, plain...))
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.sealedName == nil {
-		k.sealedName = &name
+		k.sealedName = &sealed
 		return nil
 	}
-	if *k.sealedName != name {
+	if *k.sealedName != sealed {
 		return fmt.Errorf("seal name %q: keys already seal another name; use a fresh salt per object", name)
 	}
 	return nil

@@ -29,6 +29,9 @@ type vectorFile struct {
 	Comment  string     `json:"comment"`
 	Vectors  []vector   `json:"vectors"`
 	MustFail []rejected `json:"must_fail"`
+	// Version 3 storage IDs (meta_test.go).
+	IDs         []idVector   `json:"ids"`
+	IDsMustFail []idRejected `json:"ids_must_fail"`
 }
 
 // rejected is a stream that a decryptor must refuse although every package of it passes
@@ -138,6 +141,10 @@ func TestVectors(t *testing.T) {
 		got.Vectors = append(got.Vectors, computeVector(t, in))
 	}
 	got.MustFail = rejectedInputs(t)
+	got.IDs, got.IDsMustFail = nil, idRejectedInputs(t)
+	for _, in := range idInputs() {
+		got.IDs = append(got.IDs, computeIDVector(t, in))
+	}
 	if *update {
 		data, err := json.MarshalIndent(got, "", "  ")
 		if err != nil {

@@ -29,6 +29,64 @@ def storage_id(name_key, salt, name):
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def open_id(master, id_text):
+    """Open a storage ID of version 2 or 3 as docs/FORMAT.md §1.2 says.
+
+    Returns (name, mode, (seconds, nanoseconds)), mode and time None when not recorded,
+    or None if the ID must be refused.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(id_text + "=" * (-len(id_text) % 4))
+    except ValueError:
+        return None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != id_text:
+        return None
+    if len(id_text) > 1024 or len(raw) < 34 or raw[0] not in (2, 3):
+        return None
+    name_key = hkdf(master, raw[1:17], "ogive v2 name key", 32)
+    try:
+        plain = AESGCM(name_key).decrypt(b"\x00" * 12, raw[17:], raw[:17])
+    except Exception:
+        return None
+    mode = mtime = None
+    if raw[0] == 3:
+        flags, plain = plain[0], plain[1:]
+        if flags == 0 or flags & ~0x03:
+            return None
+        if flags & 0x01:
+            if len(plain) < 2:
+                return None
+            mode, plain = struct.unpack(">H", plain[:2])[0], plain[2:]
+            if mode > 0o7777:
+                return None
+        if flags & 0x02:
+            if len(plain) < 12:
+                return None
+            mtime, plain = struct.unpack(">qI", plain[:12]), plain[12:]
+            if mtime[1] >= 10**9:
+                return None
+    try:
+        name = plain.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if name in ("", ".", "..") or "/" in name or "\0" in name:
+        return None
+    return name, mode, mtime
+
+
+def storage_id_v3(name_key, salt, name, mode, mtime):
+    flags = (0x01 if mode is not None else 0) | (0x02 if mtime is not None else 0)
+    block = bytes([flags])
+    if mode is not None:
+        block += struct.pack(">H", mode)
+    if mtime is not None:
+        block += struct.pack(">qI", *mtime)
+    header = b"\x03" + salt
+    plain = block + name.encode()
+    raw = header + AESGCM(name_key).encrypt(b"\x00" * 12, plain, header)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode(), plain
+
+
 def stream(data_key, nonce, plain):
     payload = plain + b"\x01"
     chunks = [payload[i:i + PACKAGE] for i in range(0, len(payload), PACKAGE)]
@@ -115,6 +173,28 @@ def main():
             sys.exit(f"{r['name']}: not the relabelled stream it claims to be")
         # ...and the header-nonce rule refuses it.
         if decrypt(data_key, nonce, ct) is not None:
+            sys.exit(f"{r['name']}: accepted, but must fail")
+        print(f"{r['name']}: refused, ok")
+    for v in doc["ids"]:
+        master, salt = bytes.fromhex(v["master_key"]), bytes.fromhex(v["salt"])
+        name_key = hkdf(master, salt, "ogive v2 name key", 32)
+        mode = int(v["mode"], 8) if "mode" in v else None
+        mtime = (v["mtime_seconds"], v["mtime_nanoseconds"]) if "mtime_seconds" in v else None
+        id_text, plain = storage_id_v3(name_key, salt, v["filename"], mode, mtime)
+        if v["name_key"] != name_key.hex() or v["sealed_plaintext"] != plain.hex() or v["storage_id"] != id_text:
+            sys.exit(f"{v['name']}: differs from the specification")
+        if open_id(master, id_text) != (v["filename"], mode, mtime):
+            sys.exit(f"{v['name']}: the specification's reader does not open it")
+        print(f"{v['name']}: ok")
+    for r in doc["ids_must_fail"]:
+        master = bytes.fromhex(r["master_key"])
+        if "gcm_plaintext" in r:
+            # It authenticates: only the rules on the metadata block refuse it.
+            raw = base64.urlsafe_b64decode(r["storage_id"] + "=" * (-len(r["storage_id"]) % 4))
+            name_key = hkdf(master, raw[1:17], "ogive v2 name key", 32)
+            if AESGCM(name_key).decrypt(b"\x00" * 12, raw[17:], raw[:17]).hex() != r["gcm_plaintext"]:
+                sys.exit(f"{r['name']}: does not authenticate as it claims")
+        if open_id(master, r["storage_id"]) is not None:
             sys.exit(f"{r['name']}: accepted, but must fail")
         print(f"{r['name']}: refused, ok")
 

@@ -173,6 +173,8 @@ func checkProfileFile(path string) error {
 		return fmt.Errorf("%w: %s", profile.ErrNotExist, path)
 	case err != nil:
 		return fmt.Errorf("open profile: %w", err) // the PathError names it
+	case fi.IsDir():
+		return fmt.Errorf("profile %s is a directory, not a file", path)
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("profile %s is not a regular file (%s)", path, fi.Mode().Type())
 	case fi.Mode().Perm()&0o077 != 0:

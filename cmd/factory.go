@@ -134,8 +134,13 @@ func (f *Factory) openProfile(g *globalOptions, pr *input.Prompter) (*profile.Pr
 }
 
 func (f *Factory) openProfileAs(g *globalOptions, pr *input.Prompter, prompt string) (*profile.Profile, error) {
-	if err := checkProfileFile(g.profilePath); err != nil {
-		return nil, err
+	// A password file is read first, so that one others can read is
+	// refused before anything else; a password command, which may itself
+	// ask for something, runs only once the profile is known to be there.
+	if !pr.FromFile() {
+		if err := checkProfileFile(g.profilePath); err != nil {
+			return nil, err
+		}
 	}
 	note := ""
 	for try := 1; ; try++ {
@@ -154,6 +159,11 @@ func openWith(path string, pr *input.Prompter, prompt string) (*profile.Profile,
 		return nil, err
 	}
 	defer pw.Destroy()
+	if pr.FromFile() {
+		if err := checkProfileFile(path); err != nil {
+			return nil, err
+		}
+	}
 	p, err := profile.Open(path, pw)
 	// Argon2id's 64 MiB are garbage now: hand them back to the system at
 	// once rather than when the heap next doubles, so that a transfer's
@@ -178,7 +188,7 @@ func checkProfileFile(path string) error {
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("profile %s is not a regular file (%s)", path, fi.Mode().Type())
 	case fi.Mode().Perm()&0o077 != 0:
-		return fmt.Errorf("%w: %s (mode %04o)", profile.ErrPermissions, path, fi.Mode().Perm())
+		return fmt.Errorf("open profile %s: %w: mode %04o", path, profile.ErrPermissions, fi.Mode().Perm())
 	}
 	file, err := os.Open(path)
 	if err != nil {

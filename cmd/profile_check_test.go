@@ -38,11 +38,25 @@ func TestProfileCheckedBeforePrompt(t *testing.T) {
 	if err := os.Chmod(shared, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same with the password in a file: it is read first, but the
+	// missing profile is named once.
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("a-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	f := &cmd.Factory{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }, Terminal: noTerminal{}}
+	missing := filepath.Join(dir, "missing.profile")
+	if code := cmd.Main(context.Background(), f, "list", "-p", missing, "--password-file", pwFile); code != 1 ||
+		!strings.HasPrefix(errb.String(), "ogive: profile does not exist: "+missing+"\n") || strings.Count(errb.String(), missing) != 1 {
+		t.Errorf("with a password file: exit %d, stderr:\n%s", code, errb.String())
+	}
+
 	for _, tc := range []struct{ name, path, msg, hint string }{
 		{"missing", filepath.Join(dir, "missing.profile"), "profile does not exist: " + filepath.Join(dir, "missing.profile"),
 			"hint: run 'ogive init' to create a profile, or 'ogive init --recover' to rebuild it from its recovery sheet, or choose one with --profile"},
 		{"directory", dir, "profile " + dir + " is a directory, not a file", ""},
-		{"readable by others", shared, "profile is accessible to other users: " + shared + " (mode 0644)", "hint: the profile holds your master key"},
+		{"readable by others", shared, "open profile " + shared + ": profile is accessible to other users: mode 0644", "hint: the profile holds your master key"},
 	} {
 		for _, args := range [][]string{{"list"}, {"rm", "5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD"}, {"uploads"}} {
 			t.Run(tc.name+" "+args[0], func(t *testing.T) {

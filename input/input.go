@@ -162,6 +162,9 @@ func (p *Prompter) Typed() bool {
 	return p.opts.PasswordFile == "" && p.opts.PasswordCommand == "" && p.stdin == nil
 }
 
+// FromFile reports whether passwords come from a password file.
+func (p *Prompter) FromFile() bool { return p.opts.PasswordFile != "" }
+
 // Retry is the line shown before a password prompt that follows err: it
 // ends with a line break, so "Retry(err) + prompt" is the next prompt.
 func Retry(err error) string {

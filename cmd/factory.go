@@ -183,10 +183,8 @@ func checkProfileFile(path string) error {
 		return fmt.Errorf("%w: %s", profile.ErrNotExist, path)
 	case err != nil:
 		return fmt.Errorf("open profile: %w", err) // the PathError names it
-	case fi.IsDir():
-		return fmt.Errorf("profile %s is a directory, not a file", path)
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("profile %s is not a regular file (%s)", path, fi.Mode().Type())
+		return fmt.Errorf("profile %s is not a regular file (%s)", path, fileKind(fi.Mode()))
 	case fi.Mode().Perm()&0o077 != 0:
 		return fmt.Errorf("open profile %s: %w: mode %04o", path, profile.ErrPermissions, fi.Mode().Perm())
 	}
@@ -233,4 +231,19 @@ func (s *session) identify(ctx context.Context, id string) (*archive.Archive, er
 		return err
 	})
 	return a, err
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return m.Type().String()
 }

@@ -55,7 +55,7 @@ func TestProfileCheckedBeforePrompt(t *testing.T) {
 	for _, tc := range []struct{ name, path, msg, hint string }{
 		{"missing", filepath.Join(dir, "missing.profile"), "profile does not exist: " + filepath.Join(dir, "missing.profile"),
 			"hint: run 'ogive init' to create a profile, or 'ogive init --recover' to rebuild it from its recovery sheet, or choose one with --profile"},
-		{"directory", dir, "profile " + dir + " is a directory, not a file", ""},
+		{"directory", dir, "profile " + dir + " is not a regular file (a directory)", ""},
 		{"readable by others", shared, "open profile " + shared + ": profile is accessible to other users: mode 0644", "hint: the profile holds your master key"},
 	} {
 		for _, args := range [][]string{{"list"}, {"rm", "5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD"}, {"uploads"}} {

@@ -4,8 +4,13 @@
 GO        ?= go
 GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 PREFIX    ?= /usr/local
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X github.com/ogive-project/ogive/cmd.Version=$(VERSION)
+# The release tag at this commit, or dev; --version adds the commit, and
+# -dirty for a modified tree. Go's own VCS stamp takes precedence over
+# COMMIT when go build records one (not in a git worktree, nor with
+# -buildvcs=false).
+VERSION   ?= $(shell git describe --tags --exact-match --match 'v*' 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git describe --always --dirty --abbrev=7 --match NONE 2>/dev/null)
+LDFLAGS   := -s -w -X github.com/ogive-project/ogive/cmd.Version=$(VERSION) -X github.com/ogive-project/ogive/cmd.Commit=$(COMMIT)
 
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW         := $(GOBIN)/versitygw

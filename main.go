@@ -18,8 +18,9 @@ import (
 
 // interruptGrace is how long ogive has to stop by itself after SIGINT or
 // SIGTERM. Transfers see the cancelled context at once and clean up; a
-// password being read from a terminal or a pipe does not, so after the
-// grace, or at a second signal, the process exits anyway.
+// password being read from a pipe does not, so after the grace, or at a
+// second signal, the process exits anyway. A prompt waiting at the
+// terminal has nothing to clean up: the process exits at once.
 const interruptGrace = 3 * time.Second
 
 // exitInterrupted is the status cmd reports for an interrupt, as shells do.
@@ -37,6 +38,13 @@ func main() {
 	go func() {
 		<-signals
 		cancel()
+		// A prompt waiting at the terminal cannot see the signal, and what
+		// is typed after Ctrl-C must not become its answer: exit now, with
+		// echo back on. Later prompts refuse to start.
+		if input.Interrupt() {
+			fmt.Fprintln(os.Stderr, "ogive: interrupted")
+			memguard.SafeExit(exitInterrupted)
+		}
 		select {
 		case <-signals:
 		case <-time.After(interruptGrace):

@@ -121,7 +121,7 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, errNoProfilePath):
 		hint = "set HOME, or give the profile with --profile or OGIVE_PROFILE"
 	case errors.Is(err, profile.ErrNotExist):
-		hint = "run 'ogive init' to create a profile, or choose one with --profile"
+		hint = "run 'ogive init' to create a profile, or 'ogive init --recover' to rebuild it from its recovery sheet, or choose one with --profile"
 	case errors.Is(err, profile.ErrExists):
 		hint = "use 'ogive init --reinit' to change its password or AWS keys"
 	case errors.Is(err, profile.ErrCorrupt):

@@ -2,7 +2,10 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -127,19 +130,74 @@ type session struct {
 	listing *archive.Listing // listed once to resolve shortened IDs (ids.go)
 }
 
-// openProfile asks for the password and opens the profile.
+// openProfile checks that the profile can be read, asks for the password
+// and opens the profile. A password typed at the terminal that does not
+// open it, or an empty one, is asked for again, up to input.Tries times in
+// all; one from a file, a command or a pipe fails at once.
 func (f *Factory) openProfile(g *globalOptions, pr *input.Prompter) (*profile.Profile, error) {
-	pw, err := pr.Password("Enter password: ")
+	return f.openProfileAs(g, pr, "Enter password: ")
+}
+
+func (f *Factory) openProfileAs(g *globalOptions, pr *input.Prompter, prompt string) (*profile.Profile, error) {
+	// A password file is read first, so that one others can read is
+	// refused before anything else; a password command, which may itself
+	// ask for something, runs only once the profile is known to be there.
+	if !pr.FromFile() {
+		if err := checkProfileFile(g.profilePath); err != nil {
+			return nil, err
+		}
+	}
+	note := ""
+	for try := 1; ; try++ {
+		p, err := openWith(g.profilePath, pr, note+prompt)
+		retry := errors.Is(err, profile.ErrWrongPassword) || errors.Is(err, input.ErrEmpty)
+		if err == nil || !retry || !pr.Typed() || try == input.Tries {
+			return p, err
+		}
+		note = input.Retry(err)
+	}
+}
+
+func openWith(path string, pr *input.Prompter, prompt string) (*profile.Profile, error) {
+	pw, err := pr.Password(prompt)
 	if err != nil {
 		return nil, err
 	}
 	defer pw.Destroy()
-	p, err := profile.Open(g.profilePath, pw)
+	if pr.FromFile() {
+		if err := checkProfileFile(path); err != nil {
+			return nil, err
+		}
+	}
+	p, err := profile.Open(path, pw)
 	// Argon2id's 64 MiB are garbage now: hand them back to the system at
 	// once rather than when the heap next doubles, so that a transfer's
 	// memory is its buffers and not the KDF's leftovers.
 	debug.FreeOSMemory()
 	return p, err
+}
+
+// checkProfileFile fails, before any password is asked for, when there is
+// no profile at path, or none that can be read: a missing file, a
+// directory, a file of someone else's or one others can read. It names the
+// path once; profile.Open checks the file it reads again.
+func checkProfileFile(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: %s", profile.ErrNotExist, path)
+	case err != nil:
+		return fmt.Errorf("open profile: %w", err) // the PathError names it
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("profile %s is not a regular file (%s)", path, fileKind(fi.Mode()))
+	case fi.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("open profile %s: %w: mode %04o", path, profile.ErrPermissions, fi.Mode().Perm())
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open profile: %w", err)
+	}
+	return file.Close()
 }
 
 // openSession opens the profile and connects to its bucket.
@@ -184,4 +242,19 @@ func (s *session) identify(ctx context.Context, id string) (*archive.Archive, er
 		return err
 	})
 	return a, err
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return m.Type().String()
 }

@@ -96,8 +96,10 @@ func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, 
 	pr := f.prompter(g, false)
 	var p *profile.Profile
 	var err error
+	newPrompt, confirmPrompt := "Enter password: ", "Confirm password: "
 	if o.reinit {
-		p, err = f.openProfile(g, pr)
+		p, err = f.openProfileAs(g, pr, "Current password: ")
+		newPrompt, confirmPrompt = "New password: ", "Confirm new password: "
 	} else {
 		p, err = profile.New()
 	}
@@ -105,7 +107,7 @@ func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, 
 		return err
 	}
 
-	pw, err := pr.NewPassword("Enter password: ", "Confirm password: ")
+	pw, err := pr.NewPassword(newPrompt, confirmPrompt)
 	if err != nil {
 		return err
 	}
@@ -167,6 +169,7 @@ func runInit(ctx context.Context, f *Factory, g *globalOptions, o *initOptions, 
 	}
 	if o.reinit {
 		fmt.Fprintf(f.Err, "Profile successfully updated; the previous one is %s.bak.\n", g.profilePath)
+		fmt.Fprintln(f.Err, "The .bak still opens with the old password: delete it once the new profile is safely kept, or keep it if you wish.")
 	} else {
 		fmt.Fprintf(f.Err, "Profile successfully created: %s\n", g.profilePath)
 		fmt.Fprintln(f.Err, "Keep a copy of it somewhere safe: without it no archive can be decrypted.")

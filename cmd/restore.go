@@ -21,6 +21,7 @@ type restoreOptions struct {
 	all      bool
 	extend   bool
 	json     bool
+	yes      bool
 	prices   prices
 }
 
@@ -42,7 +43,8 @@ for --lifetime days from now, and charges only the request.
 
 Before sending anything, restore prints on stderr an estimate of the retrieval cost for the
 tier and the bytes involved, from the dated prices in docs/PRICING.md, which the --price
-flags or their environment variables replace.
+flags or their environment variables replace. With --all at a terminal, restore asks for a
+"y" after the estimate before sending anything; --yes skips the question.
 
 ` + idHelp,
 		Example: `  ogive restore 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD
@@ -66,6 +68,7 @@ flags or their environment variables replace.
 	fl.BoolVar(&o.all, "all", false, "restore every archived object not already restored or restoring")
 	fl.BoolVar(&o.extend, "extend", false, "also ask again for restored copies, so they stay --lifetime days from now")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per archive (see the README)")
+	fl.BoolVarP(&o.yes, "yes", "y", false, "with --all, do not ask for confirmation at a terminal")
 	bindPrices(fl, &o.prices, retrievalPriceSettings)
 	return c
 }
@@ -145,7 +148,19 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 			fmt.Fprintf(f.Err, "Skipping %s (%s): %s\n", printable(it.name), it.id, skipReason(it))
 		}
 	}
-	if !g.quiet {
+	ask := o.all && len(todo) > 0 && !o.yes && f.ErrIsTerminal
+	if ask {
+		// The question carries the estimate, even with --quiet.
+		var est strings.Builder
+		printRetrievalEstimate(&est, o.prices, tier, todo)
+		question := fmt.Sprintf("%sSend %s?", est.String(), countRequests(len(todo)))
+		asked, err := f.confirm(g, question, "no restore was requested")
+		if err != nil {
+			return err
+		}
+		ask = asked
+	}
+	if !g.quiet && !ask {
 		if len(todo) > 0 {
 			printRetrievalEstimate(f.Err, o.prices, tier, todo)
 		} else if o.all && o.extend {
@@ -358,6 +373,13 @@ func printRetrievalEstimate(w io.Writer, p prices, tier object.Tier, todo []*res
 		fmt.Fprintf(w, "Estimated cost: extending %s already restored: %s (requests only, %s per 1,000; %s)\n",
 			countArchives(extensions), formatUSD(usd), formatPrice(perThousand), p.source())
 	}
+}
+
+func countRequests(n int) string {
+	if n == 1 {
+		return "1 restore request"
+	}
+	return fmt.Sprintf("%d restore requests", n)
 }
 
 func countArchives(n int) string {

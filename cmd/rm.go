@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 
 type rmOptions struct {
 	force  bool
+	yes    bool
 	prices prices
 }
 
@@ -31,12 +33,15 @@ STANDARD_IA and ONEZONE_IA: 30). rm refuses to delete an archive younger than th
 docs/PRICING.md or the --price flag.
 
 Every ID is checked before anything is deleted: if one is not an archive of this profile,
-or needs --force, nothing is deleted. rm needs the s3:DeleteObject permission, which the
-other commands do not.
+or needs --force, nothing is deleted. At a terminal, rm then names what it is about to
+delete and asks for a "y" before deleting anything; --yes skips the question. Without a
+terminal (a script, cron) it does not ask. rm needs the s3:DeleteObject permission, which
+the other commands do not.
 
 ` + idHelp,
 		Example: `  ogive rm 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD
-  ogive rm --force ID1 ID2`,
+  ogive rm --force ID1 ID2
+  ogive rm --yes ID`,
 		Args: minArgs(1, "at least one storage ID"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := takeIDs(c, f, g, args...); err != nil {
@@ -49,6 +54,7 @@ other commands do not.
 		},
 	}
 	c.Flags().BoolVar(&o.force, "force", false, "delete archives younger than their minimum storage duration, and pay for the remaining days")
+	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation at a terminal")
 	bindPrices(c.Flags(), &o.prices, storagePriceSettings)
 	return c
 }
@@ -100,8 +106,21 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 		return fmt.Errorf("%d of %d archives: %w", young, len(targets), errEarlyDeletion)
 	}
 
+	noted := false
+	if !o.yes && f.ErrIsTerminal {
+		// The charges are part of what the person is asked to agree to.
+		for _, t := range targets {
+			if t.remaining > 0 {
+				printEarlyDeletion(f.Err, t, now, o.prices, "is")
+			}
+		}
+		noted = true
+		if _, err := f.confirm(g, rmQuestion(targets), "nothing was deleted"); err != nil {
+			return err
+		}
+	}
 	for _, t := range targets {
-		if t.remaining > 0 && !g.quiet {
+		if t.remaining > 0 && !g.quiet && !noted {
 			printEarlyDeletion(f.Err, t, now, o.prices, "is")
 		}
 		if err := s.store.Delete(ctx, t.archive.ID); err != nil {
@@ -126,4 +145,22 @@ func printEarlyDeletion(w io.Writer, t rmTarget, now time.Time, p prices, verb s
 	} else {
 		fmt.Fprintf(w, " ogive has no %s price to estimate it: see the AWS S3 pricing page.\n", t.info.StorageClass)
 	}
+}
+
+// rmQuestion asks whether to delete the targets: by name and size for one,
+// in a list with their IDs and a total for several.
+func rmQuestion(targets []rmTarget) string {
+	if len(targets) == 1 {
+		t := targets[0]
+		return fmt.Sprintf("Delete %s (%s, %s) for good?", printable(t.archive.Name), formatSize(t.info.Size), t.archive.ID)
+	}
+	var b strings.Builder
+	var total int64
+	fmt.Fprintf(&b, "About to delete %d archives:\n", len(targets))
+	for _, t := range targets {
+		fmt.Fprintf(&b, "  %s  %s  %s\n", printable(t.archive.Name), formatSize(t.info.Size), t.archive.ID)
+		total += t.info.Size
+	}
+	fmt.Fprintf(&b, "Delete these %d archives (%s in all) for good?", len(targets), formatSize(total))
+	return b.String()
 }

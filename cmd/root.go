@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -26,8 +27,13 @@ func profilePathSet(g *globalOptions) error {
 	return nil
 }
 
-// Version is set at build time with -ldflags "-X .../cmd.Version=...".
-var Version = "dev"
+// Version and Commit are set at build time with -ldflags
+// "-X .../cmd.Version=... -X .../cmd.Commit=..." (see the Makefile); the
+// commit is the build's VCS stamp when Go recorded one.
+var (
+	Version = "dev"
+	Commit  = ""
+)
 
 // NewRootCmd builds the whole command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
@@ -38,14 +44,14 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		Long: `ogive encrypts files, block devices and streams on your machine and keeps them in
 Amazon S3 Glacier Deep Archive. Each archive has its own key, derived from a master key
 that never leaves your profile file; file names are encrypted too.`,
-		Version:       Version,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Bare "ogive" prints help; anything else that reaches here is not a
-		// command.
-		Args: func(_ *cobra.Command, args []string) error {
+		// command, perhaps a mistyped one.
+		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("unknown command %q", args[0])
+				return &unknownCommandError{name: args[0], suggestions: suggestCommands(c, args[0])}
 			}
 			return nil
 		},
@@ -99,6 +105,11 @@ func Main(ctx context.Context, f *Factory, args ...string) int {
 		return exitOK
 	}
 	var usage *usageError
+	var unknown *unknownCommandError
+	if errors.As(err, &unknown) {
+		fmt.Fprintf(f.Err, "ogive: %s\nhint: %s\n", oneLine(unknown.Error()), oneLine(unknown.hint()))
+		return exitError
+	}
 	if errors.As(err, &usage) || isCobraUsageError(err) {
 		fmt.Fprintf(f.Err, "ogive: %s\nhint: run 'ogive --help' for usage\n", oneLine(err.Error()))
 		return exitError
@@ -129,5 +140,25 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 			return usagef("expected %s", what)
 		}
 		return nil
+	}
+}
+
+// unknownCommandError is a first argument that names no command, with the
+// commands it may be a typo of.
+type unknownCommandError struct {
+	name        string
+	suggestions []string
+}
+
+func (e *unknownCommandError) Error() string { return fmt.Sprintf("unknown command %q", e.name) }
+
+func (e *unknownCommandError) hint() string {
+	switch len(e.suggestions) {
+	case 0:
+		return "run 'ogive --help' for usage"
+	case 1:
+		return "did you mean 'ogive " + e.suggestions[0] + "'? run 'ogive --help' for usage"
+	default:
+		return "did you mean 'ogive " + strings.Join(e.suggestions, "' or 'ogive ") + "'? run 'ogive --help' for usage"
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 type uploadsOptions struct {
 	abort bool
+	yes   bool
 }
 
 func newUploadsCmd(f *Factory, g *globalOptions) *cobra.Command {
@@ -33,7 +34,14 @@ With --abort, abort the given uploads (by storage ID or upload ID), or all of th
 is given, and forget their resume state. An upload that another ogive on this machine is
 sending, of a file or of standard input, is not aborted: each put locks its upload in the
 state directory, and --abort takes the same lock first. (A put of standard input run
-without a state directory, which it warns about, cannot be told apart.)`,
+without a state directory, which it warns about, cannot be told apart.) At a terminal,
+--abort says how many uploads and how many parts and bytes already sent it would throw
+away, and asks for a "y" first; --yes skips the question.
+
+Each upload is one line on stdout: the time it started (UTC), its storage ID, name and
+source file ("-" for standard input), then in parentheses where it is known (the bucket, or
+this machine's resume state only), its upload ID and the parts and bytes the bucket holds
+(ListParts). A header naming the columns goes to stderr, so stdout stays one line per upload.`,
 		Example: `  ogive uploads
   ogive uploads --abort
   ogive uploads --abort Am2PwO56QfQt-4bZGxAtD2Amt9qL6CQuZlCauhR8HazZpwrbqQuby0fj`,
@@ -45,6 +53,7 @@ without a state directory, which it warns about, cannot be told apart.)`,
 		},
 	}
 	c.Flags().BoolVar(&o.abort, "abort", false, "abort the given unfinished uploads, or all of them")
+	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "with --abort, do not ask for confirmation at a terminal")
 	return c
 }
 
@@ -52,6 +61,11 @@ type unfinished struct {
 	id, uploadID, name, source string
 	started                    time.Time
 	inBucket                   bool
+	// parts and sent are what the bucket holds of the upload (ListParts);
+	// partsKnown is false when it could not be listed.
+	parts      int
+	sent       int64
+	partsKnown bool
 }
 
 func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOptions, ids []string) error {
@@ -78,6 +92,12 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 			fmt.Fprintln(f.Err, "No unfinished uploads.")
 			return nil
 		}
+		if err := listParts(ctx, s, list); err != nil {
+			return err
+		}
+		if !g.quiet {
+			fmt.Fprintln(f.Err, "STARTED (UTC)     STORAGE ID  NAME  SOURCE  (WHERE, UPLOAD ID, PARTS AND BYTES SENT)")
+		}
 		for _, u := range list {
 			where := "bucket"
 			if !u.inBucket {
@@ -87,8 +107,8 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 			if src == "" {
 				src = "-"
 			}
-			fmt.Fprintf(f.Out, "%s  %s  %s  %s  (%s, upload %s)\n", u.started.UTC().Format("2006-01-02 15:04"),
-				printable(u.id), printable(u.name), printable(src), where, printable(u.uploadID))
+			fmt.Fprintf(f.Out, "%s  %s  %s  %s  (%s, upload %s, %s)\n", u.started.UTC().Format("2006-01-02 15:04"),
+				printable(u.id), printable(u.name), printable(src), where, printable(u.uploadID), u.progress())
 		}
 		return nil
 	}
@@ -96,12 +116,24 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 	for _, id := range ids {
 		want[id] = true
 	}
-	aborted := 0
-	var busy error
+	var chosen []unfinished
 	for _, u := range list {
 		if len(want) > 0 && !want[u.id] && !want[u.uploadID] {
 			continue
 		}
+		chosen = append(chosen, u)
+	}
+	if !o.yes && f.ErrIsTerminal && len(chosen) > 0 {
+		if err := listParts(ctx, s, chosen); err != nil {
+			return err
+		}
+		if _, err := f.confirm(g, abortQuestion(chosen), "no upload was aborted"); err != nil {
+			return err
+		}
+	}
+	aborted := 0
+	var busy error
+	for _, u := range chosen {
 		delete(want, u.id)
 		delete(want, u.uploadID)
 		ended, err := abortUpload(ctx, s, states, u)
@@ -248,4 +280,69 @@ func findUploads(ctx context.Context, s *session, states *resume.Store) ([]unfin
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].started.Before(out[j].started) })
 	return out, err
+}
+
+// listParts fills in what the bucket holds of each upload in list. An
+// upload that ended meanwhile, or whose parts cannot be listed, shows as
+// unknown rather than failing the listing.
+func listParts(ctx context.Context, s *session, list []unfinished) error {
+	for i := range list {
+		u := &list[i]
+		if !u.inBucket {
+			continue
+		}
+		parts, err := s.store.ListParts(ctx, u.id, u.uploadID)
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		if err != nil {
+			continue
+		}
+		u.parts, u.sent, u.partsKnown = len(parts), 0, true
+		for _, p := range parts {
+			u.sent += p.Size
+		}
+	}
+	return nil
+}
+
+// progress is what the bucket holds of u, for a person.
+func (u unfinished) progress() string {
+	switch {
+	case !u.inBucket:
+		return "nothing in the bucket"
+	case !u.partsKnown:
+		return "parts unknown"
+	}
+	return countParts(u.parts) + ", " + formatSize(u.sent) + " sent"
+}
+
+func countParts(n int) string {
+	if n == 1 {
+		return "1 part"
+	}
+	return fmt.Sprintf("%d parts", n)
+}
+
+// abortQuestion asks whether to throw away the uploads in list, and says
+// how much of them the bucket holds.
+func abortQuestion(list []unfinished) string {
+	var b strings.Builder
+	parts, sent, unknown := 0, int64(0), false
+	for _, u := range list {
+		fmt.Fprintf(&b, "  %s  %s  (%s)\n", printable(u.name), printable(u.id), u.progress())
+		parts += u.parts
+		sent += u.sent
+		unknown = unknown || u.inBucket && !u.partsKnown
+	}
+	what := "1 unfinished upload"
+	if len(list) > 1 {
+		what = fmt.Sprintf("%d unfinished uploads", len(list))
+	}
+	total := countParts(parts) + ", " + formatSize(sent)
+	if unknown {
+		total += " and parts not listed"
+	}
+	fmt.Fprintf(&b, "Abort %s and throw away what they sent (%s)?", what, total)
+	return b.String()
 }

@@ -6,6 +6,7 @@ package input
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,10 @@ var (
 	// ErrNoTerminal means an answer is needed but there is no source for
 	// it: stdin is a terminal or carries data, and no terminal can be opened.
 	ErrNoTerminal = errors.New("no terminal to ask on")
+	// ErrInterrupted means the process was interrupted (Interrupt) before
+	// a prompt could read its answer. It matches context.Canceled, which
+	// is how the rest of ogive sees an interrupt.
+	ErrInterrupted = fmt.Errorf("prompt interrupted: %w", context.Canceled)
 	// ErrPermissions means the password file can be read or written by
 	// group or others, who could then learn the password or choose it. The
 	// error that carries it is a *PermissionError.
@@ -129,8 +134,59 @@ func (p *Prompter) Password(prompt string) (*memguard.LockedBuffer, error) {
 // as Password. When it is typed or piped it is asked for twice, the second
 // time with the confirm prompt; a password file or command is read once.
 // It returns ErrEmpty, ErrTooShort (checked before asking to confirm) or
-// ErrMismatch. The caller destroys the buffer.
+// ErrMismatch. Typed at the terminal, a password that is empty or too
+// short is asked for again at once, and after a mismatch both are, up to
+// Tries times in all, with a line saying why; piped input gets one try.
+// The caller destroys the buffer.
 func (p *Prompter) NewPassword(prompt, confirm string) (*memguard.LockedBuffer, error) {
+	var err error
+	note := ""
+	for try := 1; ; try++ {
+		var pw *memguard.LockedBuffer
+		pw, err = p.newPassword(note+prompt, confirm)
+		if err == nil || !p.Typed() || try == Tries || !retryable(err) {
+			return pw, err
+		}
+		note = Retry(err)
+	}
+}
+
+// Tries is how many times a password typed at the terminal is asked for
+// before ogive gives up.
+const Tries = 3
+
+// Typed reports whether passwords come from the terminal, where a person
+// can try again, rather than from a file, a command or piped stdin, which
+// would only give the same answer.
+func (p *Prompter) Typed() bool {
+	return p.opts.PasswordFile == "" && p.opts.PasswordCommand == "" && p.stdin == nil
+}
+
+// FromFile reports whether passwords come from a password file.
+func (p *Prompter) FromFile() bool { return p.opts.PasswordFile != "" }
+
+// Retry is the line shown before a password prompt that follows err: it
+// ends with a line break, so "Retry(err) + prompt" is the next prompt.
+func Retry(err error) string {
+	var why string
+	switch {
+	case errors.Is(err, ErrEmpty):
+		why = "The password is empty"
+	case errors.Is(err, ErrTooShort):
+		why = fmt.Sprintf("The password is shorter than %d bytes", MinPasswordLen)
+	case errors.Is(err, ErrMismatch):
+		why = "The passwords do not match"
+	default:
+		why = "Wrong password"
+	}
+	return why + "; try again.\n"
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, ErrEmpty) || errors.Is(err, ErrTooShort) || errors.Is(err, ErrMismatch)
+}
+
+func (p *Prompter) newPassword(prompt, confirm string) (*memguard.LockedBuffer, error) {
 	pw, err := p.Password(prompt)
 	if err != nil {
 		return nil, err
@@ -157,6 +213,22 @@ func (p *Prompter) NewPassword(prompt, confirm string) (*memguard.LockedBuffer, 
 		return nil, ErrMismatch
 	}
 	return pw, nil
+}
+
+// Confirm asks a yes-or-no question at the terminal, never on stdin, which
+// may carry a password or data. question is shown followed by " [y/N] ";
+// only "y" or "yes", in any case, is yes. Without a terminal to ask on it
+// returns an error wrapping ErrNoTerminal; interrupted, ErrInterrupted.
+func (p *Prompter) Confirm(question string) (bool, error) {
+	answer, err := p.term.ReadLine(question + " [y/N] ")
+	if err != nil {
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
 }
 
 // Secret reads a secret answer, such as an AWS secret access key: a line

@@ -451,9 +451,13 @@ func TestNewPassword(t *testing.T) {
 		{name: "stdin too short", o: Options{Stdin: strings.NewReader("s3cr3t7\ns3cr3t7\n")}, want: ErrTooShort},
 		{name: "stdin empty", o: Options{Stdin: strings.NewReader("\n\n")}, want: ErrEmpty},
 		{name: "terminal", o: Options{StdinIsTerminal: true}, term: []string{"s3cr3t-one", "s3cr3t-one"}},
-		{name: "terminal mismatch", o: Options{StdinIsTerminal: true}, term: []string{"s3cr3t-one", "S3cr3t-one"}, want: ErrMismatch},
-		{name: "terminal empty confirmation", o: Options{StdinIsTerminal: true}, term: []string{"s3cr3t-one", ""}, want: ErrMismatch},
-		{name: "terminal too short", o: Options{StdinIsTerminal: true}, term: []string{"s3cr3t"}, want: ErrTooShort},
+		{name: "terminal mismatch", o: Options{StdinIsTerminal: true}, want: ErrMismatch,
+			term: []string{"s3cr3t-one", "S3cr3t-one", "s3cr3t-one", "S3cr3t-one", "s3cr3t-one", "S3cr3t-one"}},
+		{name: "terminal empty confirmation", o: Options{StdinIsTerminal: true}, want: ErrMismatch,
+			term: []string{"s3cr3t-one", "", "s3cr3t-one", "", "s3cr3t-one", ""}},
+		{name: "terminal too short", o: Options{StdinIsTerminal: true}, term: []string{"s3cr3t", "s3cr3t", "s3cr3t"}, want: ErrTooShort},
+		{name: "terminal too short, then right", o: Options{StdinIsTerminal: true}, term: []string{"s3cr3t", "s3cr3t-one", "s3cr3t-one"}},
+		{name: "terminal mismatch, then right", o: Options{StdinIsTerminal: true}, term: []string{"s3cr3t-one", "s3cr3t-two", "s3cr3t-one", "s3cr3t-one"}},
 		{name: "file, read once", o: Options{PasswordFile: "s3cr3t-one\n"}},
 		{name: "file too short", o: Options{PasswordFile: "s3cr3t7\n"}, want: ErrTooShort},
 		{name: "command, run once", o: Options{PasswordCommand: "echo s3cr3t-one"}},
@@ -485,6 +489,55 @@ func TestNewPassword(t *testing.T) {
 				t.Errorf("terminal answers left: %q", term.answers)
 			}
 		})
+	}
+}
+
+// At the terminal a new password is asked for again at the same prompt:
+// after a short one the password alone, after a mismatch both; the line
+// before the prompt says why. After three tries the error stands.
+func TestNewPasswordRetries(t *testing.T) {
+	term := &fakeTerminal{answers: []string{"short", "s3cr3t-one", "s3cr3t-two", "s3cr3t-one", "s3cr3t-one"}}
+	pw, err := New(Options{StdinIsTerminal: true, Terminal: term}).NewPassword("New password: ", "Confirm new password: ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, pw); got != "s3cr3t-one" {
+		t.Errorf("got %q", got)
+	}
+	want := []string{
+		"secret New password: ",
+		"secret The password is shorter than 8 bytes; try again.\nNew password: ",
+		"secret Confirm new password: ",
+		"secret The passwords do not match; try again.\nNew password: ",
+		"secret Confirm new password: ",
+	}
+	if strings.Join(term.asked, "|") != strings.Join(want, "|") {
+		t.Errorf("asked %q\nwant  %q", term.asked, want)
+	}
+
+	// Piped, a short password fails at once: a pipe would give it again.
+	p := New(Options{Stdin: strings.NewReader("short\ns3cr3t-one\ns3cr3t-one\n")})
+	if _, err := p.NewPassword("New password: ", "Confirm new password: "); !errors.Is(err, ErrTooShort) {
+		t.Errorf("piped: %v, want %v", err, ErrTooShort)
+	}
+}
+
+// Confirm asks at the terminal only: stdin may carry the password.
+func TestConfirm(t *testing.T) {
+	for answer, want := range map[string]bool{"y": true, "YES": true, " yes ": true, "": false, "n": false, "yep": false, "no": false} {
+		term := &fakeTerminal{answers: []string{answer}}
+		p := New(Options{Stdin: strings.NewReader("y\n"), Terminal: term})
+		got, err := p.Confirm("Delete big.bin (200 MiB) for good?")
+		if err != nil || got != want {
+			t.Errorf("answer %q: %v, %v; want %v", answer, got, err, want)
+		}
+		if len(term.asked) != 1 || term.asked[0] != "line Delete big.bin (200 MiB) for good? [y/N] " {
+			t.Errorf("asked %q", term.asked)
+		}
+	}
+	p := New(Options{Stdin: strings.NewReader("y\n"), Terminal: &fakeTerminal{err: ErrNoTerminal}})
+	if _, err := p.Confirm("Delete?"); !errors.Is(err, ErrNoTerminal) {
+		t.Errorf("no terminal: %v", err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/awnumar/memguard"
-	"golang.org/x/term"
 )
 
 // tty is a terminal device, the controlling terminal /dev/tty outside
@@ -31,25 +30,20 @@ func (t tty) ReadPassword(prompt string) (*memguard.LockedBuffer, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if err := waiting.start(f); err != nil {
+		return nil, err
+	}
+	defer waiting.done()
 	if _, err := io.WriteString(f, prompt); err != nil {
 		return nil, fmt.Errorf("write to terminal: %w", err)
 	}
-	fd := int(f.Fd())
-	if st, err := term.GetState(fd); err == nil {
-		echoOff.set(f, st)
-		defer echoOff.clear()
-	}
-	b, err := term.ReadPassword(fd)
+	b, err := readTerminalLine(f, false)
 	// Echo was off, so the user's Enter did not move the cursor.
 	_, _ = io.WriteString(f, "\n")
 	if err != nil {
-		clear(b)
-		return nil, fmt.Errorf("read password from terminal: %w", err)
+		return nil, err
 	}
-	// x/term collects the line by appending to a slice, so shorter copies
-	// left behind as it grew cannot be reached to wipe; this one is wiped
-	// by NewBufferFromBytes.
-	return memguard.NewBufferFromBytes(b), nil
+	return b, nil
 }
 
 func (t tty) ReadLine(prompt string) (string, error) {
@@ -58,14 +52,17 @@ func (t tty) ReadLine(prompt string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
+	if err := waiting.start(f); err != nil {
+		return "", err
+	}
+	defer waiting.done()
 	if _, err := io.WriteString(f, prompt); err != nil {
 		return "", fmt.Errorf("write to terminal: %w", err)
 	}
-	// A terminal in canonical mode returns at most one line per read, so
-	// firstLine consumes nothing beyond the answer.
-	line, err := firstLine(f)
+	line, err := readTerminalLine(f, true)
+	_, _ = io.WriteString(f, "\n")
 	if err != nil {
-		return "", fmt.Errorf("read from terminal: %w", err)
+		return "", err
 	}
 	if line == nil {
 		return "", nil
@@ -74,37 +71,81 @@ func (t tty) ReadLine(prompt string) (string, error) {
 	return string(line.Bytes()), nil
 }
 
-// pendingPrompt is the terminal a password prompt is reading with echo off,
-// and the state to put back, so that RestoreTerminal can turn echo on again
-// if the process exits while the prompt still waits.
+// pendingPrompt is the terminal a prompt is reading from, and how to put
+// back the settings the prompt changed (echo, line editing), so that
+// Interrupt can restore them and let the process exit at once while the
+// prompt still waits. interrupted is set by the first Interrupt: a prompt
+// that would start after it fails with ErrInterrupted instead of reading.
 type pendingPrompt struct {
-	mu    sync.Mutex
-	f     *os.File
-	state *term.State
+	mu          sync.Mutex
+	f           *os.File
+	restore     func() // nil: nothing changed yet
+	interrupted bool
 }
 
-var echoOff pendingPrompt
+var waiting pendingPrompt
 
-func (p *pendingPrompt) set(f *os.File, st *term.State) {
+// start records f as the terminal a prompt reads from, or fails if the
+// process was already interrupted.
+func (p *pendingPrompt) start(f *os.File) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.f, p.state = f, st
+	if p.interrupted {
+		return ErrInterrupted
+	}
+	p.f, p.restore = f, nil
+	return nil
 }
 
-func (p *pendingPrompt) clear() { p.set(nil, nil) }
+// echoOff records how to undo what the prompt on f changes in the
+// terminal's settings, before it changes them.
+func (p *pendingPrompt) echoOff(f *os.File, restore func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f == f {
+		p.restore = restore
+	}
+}
+
+func (p *pendingPrompt) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.f, p.restore = nil, nil
+}
+
+// Interrupt is called on SIGINT or SIGTERM. If a prompt is waiting for an
+// answer at the terminal, it turns echo back on there, moves past the
+// prompt's line and returns true: the caller should exit at once, since
+// the prompt cannot see the signal, and whatever is typed next is not
+// meant for it (the terminal already dropped what was typed before Ctrl-C).
+// From then on no prompt reads from the terminal.
+func Interrupt() bool {
+	waiting.mu.Lock()
+	defer waiting.mu.Unlock()
+	waiting.interrupted = true
+	if waiting.f == nil {
+		return false
+	}
+	if waiting.restore != nil {
+		waiting.restore()
+	}
+	_, _ = io.WriteString(waiting.f, "\n")
+	waiting.f, waiting.restore = nil, nil
+	return true
+}
 
 // RestoreTerminal turns echo back on in a terminal where a password prompt
-// is waiting, and moves past the prompt's line. main calls it before exiting
-// on an interrupt without waiting for the prompt to return; it does
-// nothing when no prompt is waiting.
+// is waiting, and moves past the prompt's line; it does nothing when no
+// prompt is waiting. Unlike Interrupt it lets later prompts read.
 func RestoreTerminal() {
-	echoOff.mu.Lock()
-	defer echoOff.mu.Unlock()
-	if echoOff.f == nil {
+	waiting.mu.Lock()
+	defer waiting.mu.Unlock()
+	if waiting.f == nil {
 		return
 	}
-	if term.Restore(int(echoOff.f.Fd()), echoOff.state) == nil {
-		_, _ = io.WriteString(echoOff.f, "\n")
+	if waiting.restore != nil {
+		waiting.restore()
 	}
-	echoOff.f, echoOff.state = nil, nil
+	_, _ = io.WriteString(waiting.f, "\n")
+	waiting.f, waiting.restore = nil, nil
 }

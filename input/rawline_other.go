@@ -1,0 +1,42 @@
+//go:build !linux
+
+package input
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/awnumar/memguard"
+	"golang.org/x/term"
+)
+
+// readTerminalLine reads one line from the terminal f, without echo unless
+// echo is set, through the terminal's own line editing. Ctrl-C there is a
+// signal, which main handles through Interrupt. nil means an empty line.
+func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
+	if echo {
+		// A terminal in canonical mode returns at most one line per read,
+		// so firstLine consumes nothing beyond the answer.
+		line, err := firstLine(f)
+		if err != nil {
+			return nil, fmt.Errorf("read from terminal: %w", err)
+		}
+		return line, nil
+	}
+	fd := int(f.Fd())
+	if st, err := term.GetState(fd); err == nil {
+		waiting.echoOff(f, func() { _ = term.Restore(fd, st) })
+	}
+	b, err := term.ReadPassword(fd)
+	if err != nil {
+		clear(b)
+		return nil, fmt.Errorf("read password from terminal: %w", err)
+	}
+	// x/term collects the line by appending to a slice, so shorter copies
+	// left behind as it grew cannot be reached to wipe; this one is wiped
+	// by NewBufferFromBytes.
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return memguard.NewBufferFromBytes(b), nil
+}

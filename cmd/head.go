@@ -93,7 +93,7 @@ func runHead(ctx context.Context, f *Factory, g *globalOptions, o *headOptions, 
 		if err != nil {
 			return err
 		}
-		if err := writeJSONLine(f.Out, newArchiveJSON(id, a.Name, plain, info.LastModified, info.StorageClass, info.Status)); err != nil {
+		if err := writeJSONLine(f.Out, newArchiveJSON(id, a.Name, plain, info.LastModified, info.StorageClass, info.Status).withMeta(a.Meta)); err != nil {
 			return err
 		}
 	} else {

@@ -482,11 +482,15 @@ func jsonType(t reflect.Type) string {
 // jsonMeanings describes each JSON field, by name, or by "type.name" where
 // one name means different things in different records.
 var jsonMeanings = map[string]string{
-	"id":            "The storage ID.",
-	"name":          "The decrypted file name, exactly as stored.",
-	"size":          "The plaintext size in bytes; null when the object's size is not that of a valid archive.",
-	"putJSON.size":  "The plaintext bytes read and stored.",
-	"date":          "The upload time, RFC 3339, in UTC (2026-11-22T18:41:03Z).",
+	"id":           "The storage ID.",
+	"name":         "The decrypted file name, exactly as stored.",
+	"size":         "The plaintext size in bytes; null when the object's size is not that of a valid archive.",
+	"putJSON.size": "The plaintext bytes read and stored.",
+	"date":         "The upload time, RFC 3339, in UTC (2026-11-22T18:41:03Z).",
+	"mode": "The file's permission bits when it was put, as four octal digits (\"0640\"); absent " +
+		"when the archive records none (standard input, block devices, archives of older versions).",
+	"mtime": "The file's modification time when it was put, RFC 3339 with nanoseconds, in UTC; " +
+		"absent when the archive records none.",
 	"storage_class": "The S3 storage class: DEEP_ARCHIVE, GLACIER, STANDARD, ...",
 	"status": "DEEPS (archived, no restore requested), RECOV (a restore is in progress), READY " +
 		"(restored, or not in an archive class) or ????? (unknown), as in list's table.",

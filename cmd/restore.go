@@ -94,7 +94,8 @@ type restoreItem struct {
 	date     time.Time
 	class    string
 	status   object.RestoreStatus
-	action   string // a restoreJSON.Restore value, once decided
+	meta     crypt.Meta // what the storage ID records of the file
+	action   string     // a restoreJSON.Restore value, once decided
 }
 
 func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOptions, ids []string) error {
@@ -191,7 +192,7 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 		}
 		if o.json {
 			rec := restoreJSON{
-				archiveJSON: newArchiveJSON(it.id, it.name, it.plain, it.date, it.class, it.status),
+				archiveJSON: newArchiveJSON(it.id, it.name, it.plain, it.date, it.class, it.status).withMeta(it.meta),
 				Restore:     it.action,
 				Tier:        string(tier),
 			}
@@ -240,7 +241,7 @@ func lookUpForRestore(ctx context.Context, s *session, id string, withPlain bool
 		}
 	}
 	return &restoreItem{id: id, name: a.Name, plain: plain, billed: info.Size, date: info.LastModified,
-		class: info.StorageClass, status: info.Status}, nil
+		class: info.StorageClass, status: info.Status, meta: a.Meta}, nil
 }
 
 // restoreCandidates lists every archive of this profile, with its restore
@@ -257,7 +258,7 @@ func restoreCandidates(ctx context.Context, s *session) ([]*restoreItem, error) 
 				billed = crypt.EncryptedSize(e.Size)
 			}
 			items = append(items, &restoreItem{id: e.ID, name: e.Name, plain: e.Size, billed: billed,
-				date: e.Date, class: e.Class, status: e.Status})
+				date: e.Date, class: e.Class, status: e.Status, meta: e.Meta})
 			return nil
 		})
 	})

@@ -244,12 +244,14 @@ var manuals = map[string]manual{
 
 	"ogive init": {
 		exit: []Item{
-			exitOKItem("The profile was written. The check of the bucket that follows only warns: a bucket " +
-				"that cannot be reached, or that has no lifecycle rule to abort incomplete uploads, still " +
-				"exits 0."),
+			exitOKItem("The profile was written, after its bucket answered a listing with its keys, region " +
+				"and endpoint (or without that check, with --no-check). A missing lifecycle rule for " +
+				"incomplete uploads, or objects in the bucket the new key cannot read, only warn."),
 			exitErrorItem("An error, and no profile was written or changed: for example an existing profile " +
-				"(init never overwrites one), passwords that differ or are shorter than 8 bytes, or a " +
-				"recovery sheet with a mistyped line."),
+				"(init never overwrites one), a bucket that cannot be reached, does not exist, is in " +
+				"another region or refuses the keys (the message says which), an endpoint without " +
+				"http:// or https://, passwords that differ or are shorter than 8 bytes three times at " +
+				"a terminal (once elsewhere), or a recovery sheet with a mistyped line."),
 			exitInterrupt,
 		},
 		envText: "init takes the new password from --password-file, --password-command, standard input or " +
@@ -257,9 +259,10 @@ var manuals = map[string]manual{
 		env: concat(
 			[]Item{envProfile, envHome, envPasswordFile, envPasswordCommand,
 				{"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY", "When both are set (and --no-aws-keys is not " +
-					"given), init stores them in the profile, says so, and asks for no AWS key. With " +
-					"--no-aws-keys, the check of the bucket uses the standard AWS credential chain, as " +
-					"ogive(1) describes."}},
+					"given), init still asks for the two keys, in the same order, and offers these as the " +
+					"default (the prompt shows the key ID's last 4 characters, never the secret): empty " +
+					"answers store them in the profile. With --no-aws-keys, the check of the bucket uses " +
+					"the standard AWS credential chain, as ogive(1) describes."}},
 			envS3[1:]),
 		files: []Item{fileProfile, fileBak, {"--sheet FILE", "With --recover: the recovery sheet, " +
 			"as secret as the profile."}},
@@ -303,7 +306,9 @@ var manuals = map[string]manual{
 			exitOKItem("Every archive was handled: a restore requested, or skipped because it needs none " +
 				"(already restoring, already restored, or not in an archive class). Each prints its line."),
 			exitErrorItem("An error. With several archives, restore goes on after a request that fails " +
-				"and ends with \"N of M restore requests failed\"; the other requests stand."),
+				"and ends with \"N of M restore requests failed\"; the other requests stand. With --all " +
+				"at a terminal, also the answer no to the question asked after the estimate: nothing is " +
+				"sent."),
 			exitInterrupt,
 		},
 		envText: passwordText + "\n\n" + pricesText,
@@ -336,7 +341,8 @@ var manuals = map[string]manual{
 				"(or was written to stdout)."),
 			exitErrorItem("An error, such as an archive that fails authentication (nothing is then written " +
 				"under the final name, and the temporary file is removed), an existing file without --force, " +
-				"or a destination directory that does not exist."),
+				"a destination directory that does not exist, or a directory of - when stdout is a " +
+				"terminal (get refuses to print binary data there)."),
 			exitNotReadyItem("The archive is not restored: run ogive restore and wait until ogive head prints " +
 				"READY. With --wait: the wait timed out (--timeout), or the archive is archived with no " +
 				"restore requested."),
@@ -361,8 +367,9 @@ var manuals = map[string]manual{
 			exitOKItem("Every archive was deleted."),
 			exitErrorItem("An error. Every ID is checked before anything is deleted: if one is not an " +
 				"archive of this profile, or is younger than its storage class's minimum duration and " +
-				"--force was not given, nothing is deleted. A deletion that fails stops rm; the archives " +
-				"before it are deleted."),
+				"--force was not given, nothing is deleted. At a terminal, also the answer no (anything " +
+				"but y or yes) to the question rm asks before deleting: nothing is deleted. A deletion " +
+				"that fails stops rm; the archives before it are deleted."),
 			exitInterrupt,
 		},
 		envText: passwordText + "\n\n" + pricesText,
@@ -375,7 +382,8 @@ var manuals = map[string]manual{
 	"ogive uploads": {
 		exit: []Item{
 			exitOKItem("The unfinished uploads were listed, or those asked for aborted."),
-			exitErrorItem("An error. With --abort, also an upload left alone because another ogive on " +
+			exitErrorItem("An error. With --abort, also the answer no to the question asked at a terminal " +
+				"(nothing is aborted), an upload left alone because another ogive on " +
 				"this machine is sending it, or an ID that names no unfinished upload; the other uploads " +
 				"asked for were aborted all the same."),
 			exitInterrupt,

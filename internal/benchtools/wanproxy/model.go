@@ -59,22 +59,28 @@ type toxic struct {
 	Attributes map[string]any `json:"attributes"`
 }
 
-// toxics are the model's toxics, in the order they must be added (toxiproxy
-// chains them in that order). In each direction the latency toxic comes
-// first: it holds a chunk until oneWay after the proxy read it, then the
-// bandwidth toxic paces it, so that n bytes take oneWay + n/rate, as on a
-// real link. The latency toxic counts from the time the proxy read the
-// chunk, so behind the bandwidth toxic it would take the chunk's pacing time
-// off its delay (by one chunk's worth, 32 KiB at most, since the proxy reads
-// no faster than the chain drains).
+// toxics are the model's toxics, in the order they must be added: toxiproxy
+// chains a direction's toxics in that order, and the order matters.
+//
+// In each direction the bandwidth toxic comes first, then the latency toxic.
+// Toxiproxy reads a chunk (32 KiB at most) from one side, passes it down the
+// chain and writes it to the other side. The latency toxic has a buffer of
+// 1024 chunks in front of it and the bandwidth toxic none: first in the
+// chain, the latency toxic would let the proxy read up to 32 MiB ahead of
+// what the bandwidth toxic lets through, and a sender would see its first
+// 32 MiB accepted at once, as no real link does. Behind the bandwidth toxic,
+// that buffer fills only with what the link has already carried. The
+// latency toxic holds each chunk until oneWay after the proxy read it, so
+// a lone request pays exactly oneWay, and a long transfer's chunks arrive up
+// to one chunk's pacing (1.6 ms at 20 MiB/s) sooner than oneWay + n/rate.
 func (m model) toxics() []toxic {
 	var ts []toxic
 	for _, dir := range []string{"upstream", "downstream"} {
 		ts = append(ts,
-			toxic{Name: "latency_" + dir, Type: "latency", Stream: dir, Toxicity: 1,
-				Attributes: map[string]any{"latency": m.oneWay.Milliseconds(), "jitter": 0}},
 			toxic{Name: "bandwidth_" + dir, Type: "bandwidth", Stream: dir, Toxicity: 1,
-				Attributes: map[string]any{"rate": m.rateKB()}})
+				Attributes: map[string]any{"rate": m.rateKB()}},
+			toxic{Name: "latency_" + dir, Type: "latency", Stream: dir, Toxicity: 1,
+				Attributes: map[string]any{"latency": m.oneWay.Milliseconds(), "jitter": 0}})
 	}
 	return ts
 }

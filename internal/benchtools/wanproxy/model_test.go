@@ -203,6 +203,33 @@ func TestModels(t *testing.T) {
 				t.Logf("download of %d bytes: %v, %.2f MiB/s", n, d, float64(n)/(d-rtt).Seconds()/mib)
 			}
 
+			// The sender is held back at the model's rate: the proxy does
+			// not accept far more than the link carries. Beyond the
+			// loopback sockets' buffers (allowed 8 MiB here), writing
+			// n bytes takes n/rate. With the toxics in the other order
+			// the proxy would take 32 MiB at once.
+			const buffers = 8 * mib
+			n2 := buffers + m.perConn*4/10
+			floor2 := time.Duration(n2-buffers) * time.Second / time.Duration(m.perConn)
+			var written time.Duration
+			start := time.Now()
+			command(t, c, 'u', n2)
+			buf := make([]byte, 32<<10)
+			for left := n2; left > 0; left -= int64(len(buf)) {
+				if _, err := c.Write(buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			written = time.Since(start)
+			var ack [1]byte
+			if _, err := io.ReadFull(c, ack[:]); err != nil {
+				t.Fatal(err)
+			}
+			if written < floor2 {
+				t.Errorf("writing %d bytes took %v, want at least %v: the proxy buffers more than the sockets do", n2, written, floor2)
+			}
+			t.Logf("writing %d bytes: %v", n2, written)
+
 			// The cap is per connection, not per proxy: k connections
 			// at once move k·n bytes well before one connection could.
 			// Generous, for a loaded machine: a shared cap would take
@@ -212,7 +239,7 @@ func TestModels(t *testing.T) {
 			for i := range conns {
 				conns[i] = dial(t, addr)
 			}
-			start := time.Now()
+			start = time.Now()
 			var wg sync.WaitGroup
 			for _, c := range conns {
 				wg.Add(1)

@@ -64,7 +64,7 @@ done
 # inlist LIST WORD: WORD is one of the words of LIST.
 inlist() { [[ " $1 " == *" $2 "* ]]; }
 # list and restore run only on the networks of BENCH_NET.
-only() { local n; for n in $1; do inlist "$NETS" "$n" && printf '%s ' "$n"; done; }
+only() { local n; for n in $1; do if inlist "$NETS" "$n"; then printf '%s ' "$n"; fi; done; }
 LIST_NETS=$(only "$LIST_NETS") RESTORE_NETS=$(only "$RESTORE_NETS")
 wan=0
 for net in $NETS; do [ "$net" = loopback ] || wan=1; done

@@ -70,17 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seedlist: %v\n", err)
 		return 1
 	}
-	if o.endpoint != "" {
-		p.Endpoint = o.endpoint
-	}
-	s, err := object.NewS3(ctx, object.S3Config{
-		Bucket:      p.Bucket,
-		Region:      p.Region,
-		Endpoint:    p.Endpoint,
-		Prefix:      p.Prefix,
-		PathStyle:   p.PathStyle,
-		Credentials: credentials(p),
-	})
+	s, err := object.NewS3(ctx, s3Config(p, o))
 	if err != nil {
 		fmt.Fprintf(stderr, "seedlist: %v\n", err)
 		return 1
@@ -110,6 +100,23 @@ func openProfile(path, passwordFile string) (*profile.Profile, error) {
 	}
 	// NewBufferFromBytes wipes line once it is copied into locked memory.
 	return profile.Open(path, memguard.NewBufferFromBytes(line))
+}
+
+// s3Config is where the archives go: the profile's bucket and prefix, at
+// -endpoint when given, else at the profile's endpoint.
+func s3Config(p *profile.Profile, o options) object.S3Config {
+	endpoint := p.Endpoint
+	if o.endpoint != "" {
+		endpoint = o.endpoint
+	}
+	return object.S3Config{
+		Bucket:      p.Bucket,
+		Region:      p.Region,
+		Endpoint:    endpoint,
+		Prefix:      p.Prefix,
+		PathStyle:   p.PathStyle,
+		Credentials: credentials(p),
+	}
 }
 
 func credentials(p *profile.Profile) aws.CredentialsProvider {

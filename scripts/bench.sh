@@ -171,6 +171,8 @@ measure() {
 	sleep 1
 	if ! "$TIME" -f '%e %U %S %M' -o "$work/time.out" "$@" <"$work/empty" >"$work/cmd.out" 2>"$work/cmd.err"; then
 		cat "$work/cmd.err" >&2
+		# wanproxy says why it stopped the proxies, if it did.
+		grep -v 'toxiproxy API on' "$work/wanproxy.err" 2>/dev/null >&2 || true
 		echo "bench: $label failed: $*" >&2
 		exit 1
 	fi

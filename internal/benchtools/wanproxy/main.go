@@ -7,7 +7,8 @@
 //
 // For each argument, in order, it prints one line "MODEL HOST:PORT LISTEN",
 // LISTEN being the proxy's loopback address, then a line "ready", and runs
-// until interrupted. Models: wan40 (20 ms each way, 20 MiB/s per connection)
+// until interrupted. It reads each proxy back every second, and stops them
+// all if any has changed: toxiproxy's API takes orders from any local user. Models: wan40 (20 ms each way, 20 MiB/s per connection)
 // and wan100 (50 ms each way, 10 MiB/s per connection).
 package main
 
@@ -22,6 +23,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -95,20 +97,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer s.stop()
+	fmt.Fprintf(stderr, "wanproxy: toxiproxy API on %s\n", s.api)
+	names := make([]string, len(links))
+	listens := make([]string, len(links))
 	for i, l := range links {
-		listen, err := s.proxy(ctx, fmt.Sprintf("%s_%d", l.model.name, i), l.model, l.upstream)
+		names[i] = fmt.Sprintf("%s_%d", l.model.name, i)
+		listens[i], err = s.proxy(ctx, names[i], l.model, l.upstream)
 		if err != nil {
 			fmt.Fprintf(stderr, "wanproxy: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s %s %s\n", l.model.name, l.upstream, listen)
+		fmt.Fprintf(stdout, "%s %s %s\n", l.model.name, l.upstream, listens[i])
 	}
 	fmt.Fprintln(stdout, "ready")
-	select {
-	case <-ctx.Done():
-		return 0
-	case <-s.exited:
-		fmt.Fprintf(stderr, "wanproxy: toxiproxy server exited: %v\n", s.err)
-		return 1
+	// Every second, the proxies must still be what they were made: if
+	// anything changed them, stop them all, so that the run fails rather
+	// than measure another network.
+	for {
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-s.exited:
+			fmt.Fprintf(stderr, "wanproxy: toxiproxy server exited: %v\n", s.err)
+			return 1
+		case <-time.After(time.Second):
+		}
+		for i, l := range links {
+			if err := s.check(ctx, names[i], l.model, l.upstream, listens[i]); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(stderr, "wanproxy: the model changed during the run, stopping every proxy: %v\n", err)
+				return 1
+			}
+		}
 	}
 }

@@ -149,6 +149,13 @@ func startServer(ctx context.Context, bin string, logw io.Writer) (*server, erro
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if err := s.call(ctx, http.MethodGet, "/version", nil, nil); err == nil {
+			// An answer from a process that took the port first would
+			// leave ours unable to listen: it exits at once.
+			select {
+			case <-s.exited:
+				return nil, fmt.Errorf("%s exited: %v; is another process listening on %s?", bin, s.err, s.api)
+			case <-time.After(300 * time.Millisecond):
+			}
 			return s, nil
 		}
 		select {
@@ -218,9 +225,7 @@ func (s *server) call(ctx context.Context, method, path string, body, out any) e
 // proxy creates a proxy named name on a free loopback port in front of
 // upstream, with m's toxics, and returns the address it listens on.
 func (s *server) proxy(ctx context.Context, name string, m model, upstream string) (string, error) {
-	var p struct {
-		Listen string `json:"listen"`
-	}
+	var p proxyState
 	err := s.call(ctx, http.MethodPost, "/proxies", map[string]any{
 		"name": name, "listen": "127.0.0.1:0", "upstream": upstream, "enabled": true,
 	}, &p)
@@ -232,15 +237,37 @@ func (s *server) proxy(ctx context.Context, name string, m model, upstream strin
 			return "", fmt.Errorf("proxy %s: add %s: %w", name, t.Name, err)
 		}
 	}
-	// Read the toxics back: the proxy must have exactly the model's.
-	var got []toxic
-	if err := s.call(ctx, http.MethodGet, "/proxies/"+name+"/toxics", nil, &got); err != nil {
-		return "", fmt.Errorf("proxy %s: read toxics: %w", name, err)
-	}
-	if err := sameToxics(m.toxics(), got); err != nil {
-		return "", fmt.Errorf("proxy %s: %w", name, err)
+	// Read the proxy back: it must have exactly the model's toxics.
+	if err := s.check(ctx, name, m, upstream, p.Listen); err != nil {
+		return "", err
 	}
 	return p.Listen, nil
+}
+
+// proxyState is toxiproxy's JSON for one proxy (GET /proxies/NAME).
+type proxyState struct {
+	Listen   string  `json:"listen"`
+	Upstream string  `json:"upstream"`
+	Enabled  bool    `json:"enabled"`
+	Toxics   []toxic `json:"toxics"`
+}
+
+// check says whether proxy name still is what proxy made it: m's toxics,
+// from listen to upstream. Toxiproxy's API takes orders from any local
+// user, who could change a model in the middle of a run.
+func (s *server) check(ctx context.Context, name string, m model, upstream, listen string) error {
+	var p proxyState
+	if err := s.call(ctx, http.MethodGet, "/proxies/"+name, nil, &p); err != nil {
+		return fmt.Errorf("proxy %s: read it back: %w", name, err)
+	}
+	if p.Listen != listen || p.Upstream != upstream || !p.Enabled {
+		return fmt.Errorf("proxy %s: listens on %s for %s, enabled %v; want %s for %s, enabled",
+			name, p.Listen, p.Upstream, p.Enabled, listen, upstream)
+	}
+	if err := sameToxics(m.toxics(), p.Toxics); err != nil {
+		return fmt.Errorf("proxy %s: %w", name, err)
+	}
+	return nil
 }
 
 // sameToxics compares toxics as JSON numbers, so that 20 and 20.0 agree.

@@ -11,11 +11,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"io"
 	"net"
+	"net/http"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,5 +257,78 @@ func TestModels(t *testing.T) {
 			}
 			t.Logf("%d connections, %d bytes each: %v (%.1f MiB/s aggregate)", k, n, d, float64(k*n)/d.Seconds()/mib)
 		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that two goroutines can share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Toxiproxy's API takes orders from any local user: if anything removes a
+// toxic during a run, wanproxy stops every proxy, so that the run fails
+// rather than measure another network.
+func TestChangedModelStopsTheProxies(t *testing.T) {
+	upstream := sink(t)
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- run(ctx, []string{"wan40=" + upstream}, &stdout, &stderr) }()
+	api := regexp.MustCompile(`toxiproxy API on (http://\S+)`)
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(stdout.String(), "ready") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no ready line; stdout %q, stderr %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m := api.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no API address on stderr: %q", stderr.String())
+	}
+	listen := strings.Fields(stdout.String())[2]
+	c := dial(t, listen)
+	if d := ping(t, c); d < 40*time.Millisecond {
+		t.Fatalf("round trip %v before the change", d)
+	}
+
+	// Another user takes the latency off the way up.
+	req, err := http.NewRequest(http.MethodDelete, m[1]+"/proxies/wan40_0/toxics/latency_upstream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("DELETE toxic: %s", resp.Status)
+	}
+	select {
+	case code := <-done:
+		if code != 1 || !strings.Contains(stderr.String(), "the model changed") {
+			t.Errorf("exit %d, stderr %q; want 1 and the model changed", code, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("wanproxy still runs 5 s after the model changed")
+	}
+	if c, err := net.DialTimeout("tcp", listen, time.Second); err == nil {
+		c.Close()
+		t.Errorf("the proxy on %s still accepts connections", listen)
 	}
 }

@@ -91,13 +91,13 @@ demo: tools build
 bench-tools: tools $(TOXIPROXY)
 
 $(TOXIPROXY):
-	@tmp=$$(mktemp -d) && \
+	tmp=$$(mktemp -d) && \
 	GOBIN=$$tmp $(GO) install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION) && \
 	mkdir -p $(GOBIN) && mv $$tmp/server $@ && rmdir $$tmp
 
 ## bench: ogive against the AWS CLI on the local server, on loopback and
 ## through the WAN models (docs/BENCHMARKS.md); heavy (1 and 8 GiB files,
-## 10,000 archives), never part of test. BENCH_NET=loopback skips toxiproxy.
+## 10,000 archives), never part of test. BENCH_NET=loopback runs no toxiproxy.
 bench: bench-tools
 	./scripts/bench.sh
 

@@ -9,11 +9,12 @@
 #     and rawput (object.Upload with ogive's part size and concurrency, without
 #     encryption, profile or resume state);
 #   list over many archives: wall time and the S3 requests the server saw;
-#   restore --all over the same archives (not on loopback by default): wall
-#     time and the restore requests the server saw;
+#   restore --all over as many archives (not on loopback by default): wall
+#     time, each run checked to start a restore of every archive;
 #   crypt: single-core Go benchmark throughput against "openssl speed".
 #
-# Each of put, get, list and restore runs on every network of BENCH_NET:
+# Put and get run on every network of BENCH_NET, list and restore on those
+# of BENCH_LIST_NET and BENCH_RESTORE that BENCH_NET has too. A network is
 # loopback (the client talks to the server directly) or a WAN model, where
 # the client talks to a toxiproxy server on loopback that adds latency and
 # caps each TCP connection's bandwidth in both directions

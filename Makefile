@@ -16,6 +16,13 @@ VERSITYGW_VERSION := v1.8.0
 VERSITYGW         := $(GOBIN)/versitygw
 export OGIVE_VERSITYGW := $(VERSITYGW)
 
+# The network emulator of make bench's WAN models (docs/BENCHMARKS.md); only
+# make bench needs it. Its module has no cmd named toxiproxy-server: go
+# install makes "server", which is renamed.
+TOXIPROXY_VERSION := v2.5.0
+TOXIPROXY         := $(GOBIN)/toxiproxy-server
+export OGIVE_TOXIPROXY := $(TOXIPROXY)
+
 # Linters, pinned; lint installs them (a no-op once built at that version).
 STATICCHECK_VERSION := v0.8.2
 GOVULNCHECK_VERSION := v1.9.0
@@ -23,7 +30,7 @@ GOVULNCHECK_VERSION := v1.9.0
 # fuzz-short runs each fuzz target this long.
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-short vet lint lint-tools fuzz-short fmt-check man man-check install demo s3-local tools bench clean
+.PHONY: all build test test-short vet lint lint-tools fuzz-short fmt-check man man-check install demo s3-local tools bench-tools bench clean
 
 all: build
 
@@ -85,9 +92,18 @@ install: build
 demo: tools build
 	./scripts/demo.sh
 
-## bench: ogive against the AWS CLI on the local server (docs/BENCHMARKS.md);
-## heavy (1 and 8 GiB files, 10,000 archives), never part of test
-bench: tools
+## bench-tools: what make bench needs beyond tools (toxiproxy, pinned)
+bench-tools: tools $(TOXIPROXY)
+
+$(TOXIPROXY):
+	tmp=$$(mktemp -d) && \
+	GOBIN=$$tmp $(GO) install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION) && \
+	mkdir -p $(GOBIN) && mv $$tmp/server $@ && rmdir $$tmp
+
+## bench: ogive against the AWS CLI on the local server, on loopback and
+## through the WAN models (docs/BENCHMARKS.md); heavy (1 and 8 GiB files,
+## 10,000 archives), never part of test. BENCH_NET=loopback runs no toxiproxy.
+bench: bench-tools
 	./scripts/bench.sh
 
 ## s3-local: run the local Deep Archive server in the foreground

@@ -9,7 +9,20 @@
 #     and rawput (object.Upload with ogive's part size and concurrency, without
 #     encryption, profile or resume state);
 #   list over many archives: wall time and the S3 requests the server saw;
+#   restore --all over as many archives (not on loopback by default): wall
+#     time, each run checked to start a restore of every archive;
 #   crypt: single-core Go benchmark throughput against "openssl speed".
+#
+# Put and get run on every network of BENCH_NET, list and restore on those
+# of BENCH_LIST_NET and BENCH_RESTORE that BENCH_NET has too. A network is
+# loopback (the client talks to the server directly) or a WAN model, where
+# the client talks to a toxiproxy server on loopback that adds latency and
+# caps each TCP connection's bandwidth in both directions
+# (internal/benchtools/wanproxy; "WAN models" in docs/BENCHMARKS.md):
+#   wan40   20 ms each way (40 ms round trip), 20 MiB/s per connection
+#   wan100  50 ms each way (100 ms round trip), 10 MiB/s per connection
+# Before a WAN run, "go test -tags benchwan ./internal/benchtools/wanproxy"
+# checks that the models are what they say.
 #
 # Knobs (environment):
 #   BENCH_SIZES     file sizes in MiB                  (default "1024 8192")
@@ -17,11 +30,18 @@
 #   BENCH_BIG_RUNS  runs per tool at the other sizes   (default 1)
 #   BENCH_BIG_TOOLS tools at the other sizes           (default "ogive": only its
 #                   memory is a target there; "ogive aws raw plain" for all)
-#   BENCH_LIST      archives for the list benchmark    (default 10000; 0 skips)
+#   BENCH_NET       networks, by spaces or commas      (default "loopback wan40 wan100")
+#   BENCH_LIST      archives for list and restore --all (default 10000; 0 skips)
+#   BENCH_LIST_NET  networks of list                   (default "loopback wan40")
+#   BENCH_RESTORE   networks of restore --all          (default "wan40")
+#                   (list and restore run only on networks that BENCH_NET has too)
+#   BENCH_RESTORE_RUNS runs of restore --all           (default BENCH_RUNS)
 #   BENCH_DIR       work directory, needs 3 × the largest size free
 #                   (default: a new directory under $TMPDIR, removed at the end)
 #   AWS             the AWS CLI                        (default: aws on PATH; installed
 #                   from Debian's awscli package when missing and apt-get can run)
+#   OGIVE_TOXIPROXY the toxiproxy server for WAN runs  (default: toxiproxy-server on
+#                   PATH or in the Go bin directory; make bench-tools installs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +50,25 @@ RUNS=${BENCH_RUNS:-5}
 BIG_RUNS=${BENCH_BIG_RUNS:-1}
 BIG_TOOLS=${BENCH_BIG_TOOLS:-ogive}
 LIST_N=${BENCH_LIST:-10000}
+NETS=${BENCH_NET:-"loopback wan40 wan100"}
+LIST_NETS=${BENCH_LIST_NET:-"loopback wan40"}
+RESTORE_NETS=${BENCH_RESTORE:-"wan40"}
+RESTORE_RUNS=${BENCH_RESTORE_RUNS:-$RUNS}
+# Lists may be separated by commas too.
+NETS=${NETS//,/ } LIST_NETS=${LIST_NETS//,/ } RESTORE_NETS=${RESTORE_NETS//,/ }
+for net in $NETS $LIST_NETS $RESTORE_NETS; do
+	case $net in
+	loopback | wan40 | wan100) ;;
+	*) echo "bench: unknown network \"$net\" in BENCH_NET, BENCH_LIST_NET or BENCH_RESTORE: use loopback, wan40 or wan100" >&2; exit 2 ;;
+	esac
+done
+# inlist LIST WORD: WORD is one of the words of LIST.
+inlist() { [[ " $1 " == *" $2 "* ]]; }
+# list and restore run only on the networks of BENCH_NET.
+only() { local n; for n in $1; do if inlist "$NETS" "$n"; then printf '%s ' "$n"; fi; done; }
+LIST_NETS=$(only "$LIST_NETS") RESTORE_NETS=$(only "$RESTORE_NETS")
+wan=0
+for net in $NETS; do [ "$net" = loopback ] || wan=1; done
 AWS=${AWS:-aws}
 TIME=/usr/bin/time
 
@@ -76,7 +115,7 @@ trap cleanup EXIT
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
-log "building ogive, s3local, rawput, seedlist into $bin"
+log "building ogive, s3local, rawput, seedlist, wanproxy into $bin"
 mkdir -p "$bin" "$work/data" "$work/out"
 go build -o "$bin/ogive" .
 # The same ogive with encryption switched off for multipart file uploads:
@@ -85,6 +124,7 @@ go build -tags ogive_bench_plaintext -o "$bin/ogive-plain" .
 go build -o "$bin/s3local" ./internal/s3local/cmd/s3local
 go build -o "$bin/rawput" ./internal/benchtools/rawput
 go build -o "$bin/seedlist" ./internal/benchtools/seedlist
+go build -o "$bin/wanproxy" ./internal/benchtools/wanproxy
 
 # start_server DIR LOG [FLAGS...]: runs s3local in the background and loads
 # its export lines into this shell.
@@ -118,6 +158,8 @@ export OGIVE_PASSWORD_FILE=$work/password
 
 results=$work/results.tsv
 : >"$results"
+# Timed commands read no terminal: nothing waits for an answer.
+: >"$work/empty"
 
 # measure LABEL CMD...: runs CMD under /usr/bin/time and appends
 # "LABEL wall user sys maxrss_kib" to the results; CMD's stdout is in $work/cmd.out.
@@ -128,13 +170,15 @@ measure() {
 	# moment to settle, before the clock starts.
 	sync
 	sleep 1
-	if ! "$TIME" -f '%e %U %S %M' -o "$work/time.out" "$@" >"$work/cmd.out" 2>"$work/cmd.err"; then
+	if ! "$TIME" -f '%e %U %S %M' -o "$work/time.out" "$@" <"$work/empty" >"$work/cmd.out" 2>"$work/cmd.err"; then
 		cat "$work/cmd.err" >&2
+		# wanproxy says why it stopped the proxies, if it did.
+		grep -v 'toxiproxy API on' "$work/wanproxy.err" 2>/dev/null >&2 || true
 		echo "bench: $label failed: $*" >&2
 		exit 1
 	fi
 	printf '%s %s\n' "$label" "$(tail -n 1 "$work/time.out")" >>"$results"
-	printf '  %-18s %s\n' "$label" "$(tail -n 1 "$work/time.out" | awk '{printf "%6.2f s wall %6.2f s cpu %5.0f MiB", $1, $2 + $3, $4 / 1024}')" >&2
+	printf '  %-22s %s\n' "$label" "$(tail -n 1 "$work/time.out" | awk '{printf "%6.2f s wall %6.2f s cpu %5.0f MiB", $1, $2 + $3, $4 / 1024}')" >&2
 }
 
 s3() { "$AWS" --endpoint-url "$ENDPOINT" "$@"; }
@@ -150,113 +194,204 @@ random_file() {
 	fi
 }
 
-# ---------------------------------------------------------------- put and get
+# ------------------------------------------------------------------- networks
 log "starting the local Deep Archive server"
 start_server "$work/s3" "$work/s3.log"
-"$bin/ogive" init --bucket bench --region "$AWS_REGION" --endpoint "$ENDPOINT" >/dev/null 2>"$work/init.err" ||
-	{ cat "$work/init.err" >&2; exit 1; }
+direct=$ENDPOINT
 echo "endpoint $ENDPOINT; work directory $work" >&2
+many=()
+if [ "$LIST_N" -gt 0 ]; then
+	for net in $LIST_NETS $RESTORE_NETS; do inlist "${many[*]:-}" "$net" || many+=("$net"); done
+fi
+if [ "${#many[@]}" -gt 0 ]; then
+	# Every request is logged, to count them; a restore is ready after 1 s
+	# and expires 1 s later (-day 1s, --lifetime 1), so that each run of
+	# restore --all finds every archive archived again.
+	log "starting a second server, that logs every request, for list and restore"
+	start_server "$work/s3list" "$work/s3list.log" -v -day 1s
+	list_direct=$ENDPOINT
+fi
 
-# The CLI's 60 s read timeout is shorter than the local server's
-# CompleteMultipartUpload of several GiB, which copies every part.
-awscp=("$AWS" --endpoint-url "$ENDPOINT" --cli-read-timeout 600 s3 cp --only-show-errors)
+# endpoint NET SERVER: the URL through which the client reaches SERVER (main
+# or list) on NET.
+declare -A via
+endpoint() {
+	case $1-$2 in
+	loopback-main) echo "$direct" ;;
+	loopback-list) echo "$list_direct" ;;
+	*) echo "http://${via[$1-$2]}" ;;
+	esac
+}
+if [ "$wan" = 1 ]; then
+	log "checking the WAN models (go test -tags benchwan ./internal/benchtools/wanproxy)"
+	go test -tags benchwan -count=1 ./internal/benchtools/wanproxy >"$work/wanproxy-test.out" 2>&1 ||
+		{ cat "$work/wanproxy-test.out" >&2; echo "bench: the WAN models are not what they say" >&2; exit 1; }
+	links=()
+	for net in $NETS; do [ "$net" = loopback ] || links+=("$net=${direct#http://}"); done
+	for net in "${many[@]}"; do [ "$net" = loopback ] || links+=("$net=${list_direct#http://}"); done
+	"$bin/wanproxy" -log "$work/toxiproxy.log" "${links[@]}" >"$work/wanproxy.out" 2>"$work/wanproxy.err" &
+	servers+=($!)
+	for _ in $(seq 1 300); do
+		grep -qx ready "$work/wanproxy.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -qx ready "$work/wanproxy.out" || { cat "$work/wanproxy.err" >&2; echo "bench: wanproxy did not start" >&2; exit 1; }
+	while read -r model upstream listen; do
+		[ "$model" = ready ] && break
+		if [ "http://$upstream" = "$direct" ]; then via[$model-main]=$listen; else via[$model-list]=$listen; fi
+		echo "$model: 127.0.0.1 → $listen → $upstream" >&2
+	done <"$work/wanproxy.out"
+fi
+
+# use_profile NET SERVER: points OGIVE_PROFILE and ENDPOINT at SERVER (main
+# or list) through NET, creating the profile the first time. On the list
+# server each network's profile has its own key prefix, so that each lists
+# and restores its own archives only.
+use_profile() {
+	local prefix=
+	ENDPOINT=$(endpoint "$1" "$2")
+	if [ "$2" = main ]; then
+		export OGIVE_PROFILE=$work/s3/ogive-$1.profile
+	else
+		export OGIVE_PROFILE=$work/s3list/ogive-$1.profile
+		prefix=$1/
+	fi
+	[ -e "$OGIVE_PROFILE" ] && return
+	"$bin/ogive" init --bucket bench --region "$AWS_REGION" --endpoint "$ENDPOINT" --prefix "$prefix" >/dev/null 2>"$work/init.err" ||
+		{ cat "$work/init.err" >&2; exit 1; }
+}
+
+# ---------------------------------------------------------------- put and get
+# putget NET: put and get of each size through NET. Labels are
+# OPERATION-SIZE-TOOL-NET.
+putget() {
+	local net=$1 first=1 mib runs tools file id run tool order plain_id awscp
+	use_profile "$net" main
+	# The CLI's 60 s read timeout is shorter than the local server's
+	# CompleteMultipartUpload of several GiB, which copies every part.
+	awscp=("$AWS" --endpoint-url "$ENDPOINT" --cli-read-timeout 600 s3 cp --only-show-errors)
+	for mib in $SIZES; do
+		runs=$BIG_RUNS tools=$BIG_TOOLS
+		if [ "$first" = 1 ]; then
+			runs=$RUNS tools="aws ogive raw plain"
+			# Through a WAN model the issue compares ogive with the AWS CLI
+			# only: encryption's cost is a loopback matter.
+			[ "$net" = loopback ] || tools="aws ogive"
+		fi
+		first=0
+		file=$work/data/file-$mib.bin
+		log "put, $mib MiB, $net, $runs run(s) per tool"
+		[ -e "$file" ] || random_file "$file" "$mib"
+		id=
+		for run in $(seq 1 "$runs"); do
+			# Rotate the order so that no tool always runs first after a pause.
+			order=(aws ogive raw plain)
+			order=("${order[@]:$((run % 4))}" "${order[@]:0:$((run % 4))}")
+			for tool in "${order[@]}"; do
+				uses "$tool" || continue
+				# Each tool's object is deleted right after its run (but the
+				# last, which get needs), so that no run pays for the deletion
+				# of another's gigabytes.
+				case $tool in
+				aws)
+					measure "put-$mib-aws-$net" "${awscp[@]}" --storage-class DEEP_ARCHIVE "$file" "s3://bench/aws-$mib.bin"
+					[ "$run" = "$runs" ] || s3 s3 rm --only-show-errors "s3://bench/aws-$mib.bin"
+					;;
+				ogive)
+					measure "put-$mib-ogive-$net" "$bin/ogive" put "$file"
+					id=$(head -n 1 "$work/cmd.out")
+					[ "$run" = "$runs" ] || s3 s3 rm --only-show-errors "s3://bench/$id"
+					;;
+				raw)
+					measure "put-$mib-raw-$net" "$bin/rawput" -endpoint "$ENDPOINT" -bucket bench -key "raw-$mib.bin" "$file"
+					s3 s3 rm --only-show-errors "s3://bench/raw-$mib.bin"
+					;;
+				plain)
+					measure "put-$mib-plain-$net" "$bin/ogive-plain" put "$file"
+					plain_id=$(head -n 1 "$work/cmd.out")
+					# The switch really was on: the object is the file, unencrypted.
+					[ "$(s3 s3api head-object --bucket bench --key "$plain_id" --query ContentLength --output text)" = "$(stat -c %s "$file")" ] ||
+						{ echo "bench: ogive-plain stored an object of another size than the file" >&2; exit 1; }
+					s3 s3 rm --only-show-errors "s3://bench/$plain_id"
+					;;
+				esac
+			done
+		done
+
+		log "get, $mib MiB, $net, $runs run(s) per tool"
+		uses aws && s3 s3api restore-object --bucket bench --key "aws-$mib.bin" \
+			--restore-request '{"Days":1,"GlacierJobParameters":{"Tier":"Bulk"}}'
+		"$bin/ogive" restore "$id" >/dev/null 2>&1 </dev/null
+		for _ in $(seq 1 100); do
+			"$bin/ogive" head "$id" >/dev/null 2>&1 </dev/null && break
+			sleep 0.2
+		done
+		for run in $(seq 1 "$runs"); do
+			order=(aws ogive)
+			[ $((run % 2)) = 0 ] && order=(ogive aws)
+			for tool in "${order[@]}"; do
+				uses "$tool" || continue
+				case $tool in
+				aws)
+					measure "get-$mib-aws-$net" "${awscp[@]}" "s3://bench/aws-$mib.bin" "$work/out/aws.bin"
+					[ "$run" = 1 ] && cmp "$file" "$work/out/aws.bin"
+					rm -f "$work/out/aws.bin"
+					;;
+				ogive)
+					measure "get-$mib-ogive-$net" "$bin/ogive" get "$id" "$work/out"
+					[ "$run" = 1 ] && cmp "$file" "$work/out/file-$mib.bin"
+					find "$work/out" -mindepth 1 -delete
+					;;
+				esac
+			done
+		done
+		uses aws && s3 s3 rm --only-show-errors "s3://bench/aws-$mib.bin"
+		s3 s3 rm --only-show-errors "s3://bench/$id"
+	done
+}
 uses() { [[ " $tools " == *" $1 "* ]]; }
 
-first=1
-for mib in $SIZES; do
-	runs=$BIG_RUNS tools=$BIG_TOOLS
-	[ "$first" = 1 ] && runs=$RUNS tools="aws ogive raw plain"
-	first=0
-	file=$work/data/file-$mib.bin
-	log "put, $mib MiB, $runs run(s) per tool"
-	random_file "$file" "$mib"
-	id=
-	for run in $(seq 1 "$runs"); do
-		# Rotate the order so that no tool always runs first after a pause.
-		order=(aws ogive raw plain)
-		order=("${order[@]:$((run % 4))}" "${order[@]:0:$((run % 4))}")
-		for tool in "${order[@]}"; do
-			uses "$tool" || continue
-			# Each tool's object is deleted right after its run (but the
-			# last, which get needs), so that no run pays for the deletion
-			# of another's gigabytes.
-			case $tool in
-			aws)
-				measure "put-$mib-aws" "${awscp[@]}" --storage-class DEEP_ARCHIVE "$file" "s3://bench/aws-$mib.bin"
-				[ "$run" = "$runs" ] || s3 s3 rm --only-show-errors "s3://bench/aws-$mib.bin"
-				;;
-			ogive)
-				measure "put-$mib-ogive" "$bin/ogive" put "$file"
-				id=$(head -n 1 "$work/cmd.out")
-				[ "$run" = "$runs" ] || s3 s3 rm --only-show-errors "s3://bench/$id"
-				;;
-			raw)
-				measure "put-$mib-raw" "$bin/rawput" -endpoint "$ENDPOINT" -bucket bench -key "raw-$mib.bin" "$file"
-				s3 s3 rm --only-show-errors "s3://bench/raw-$mib.bin"
-				;;
-			plain)
-				measure "put-$mib-plain" "$bin/ogive-plain" put "$file"
-				plain_id=$(head -n 1 "$work/cmd.out")
-				# The switch really was on: the object is the file, unencrypted.
-				[ "$(s3 s3api head-object --bucket bench --key "$plain_id" --query ContentLength --output text)" = "$(stat -c %s "$file")" ] ||
-					{ echo "bench: ogive-plain stored an object of another size than the file" >&2; exit 1; }
-				s3 s3 rm --only-show-errors "s3://bench/$plain_id"
-				;;
-			esac
-		done
-	done
-
-	log "get, $mib MiB, $runs run(s) per tool"
-	uses aws && s3 s3api restore-object --bucket bench --key "aws-$mib.bin" \
-		--restore-request '{"Days":1,"GlacierJobParameters":{"Tier":"Bulk"}}'
-	"$bin/ogive" restore "$id" >/dev/null 2>&1
-	for _ in $(seq 1 100); do
-		"$bin/ogive" head "$id" >/dev/null 2>&1 && break
-		sleep 0.2
-	done
-	for run in $(seq 1 "$runs"); do
-		order=(aws ogive)
-		[ $((run % 2)) = 0 ] && order=(ogive aws)
-		for tool in "${order[@]}"; do
-			uses "$tool" || continue
-			case $tool in
-			aws)
-				measure "get-$mib-aws" "${awscp[@]}" "s3://bench/aws-$mib.bin" "$work/out/aws.bin"
-				[ "$run" = 1 ] && cmp "$file" "$work/out/aws.bin"
-				rm -f "$work/out/aws.bin"
-				;;
-			ogive)
-				measure "get-$mib-ogive" "$bin/ogive" get "$id" "$work/out"
-				[ "$run" = 1 ] && cmp "$file" "$work/out/file-$mib.bin"
-				find "$work/out" -mindepth 1 -delete
-				;;
-			esac
-		done
-	done
-	uses aws && s3 s3 rm --only-show-errors "s3://bench/aws-$mib.bin"
-	s3 s3 rm --only-show-errors "s3://bench/$id"
-	rm -f "$file"
+for net in $NETS; do
+	putget "$net"
 done
+rm -f "$work"/data/file-*.bin
 
-# ------------------------------------------------------------------------ list
-if [ "$LIST_N" -gt 0 ]; then
-	log "list: seeding $LIST_N archives on a second server that logs every request"
-	start_server "$work/s3list" "$work/s3list.log" -v
-	export OGIVE_PROFILE=$work/s3list/ogive.profile
-	"$bin/ogive" init --bucket bench --region "$AWS_REGION" --endpoint "$ENDPOINT" >/dev/null 2>"$work/init.err" ||
-		{ cat "$work/init.err" >&2; exit 1; }
-	"$bin/seedlist" -n "$LIST_N" >/dev/null
+# ------------------------------------------------------- list and restore --all
+if [ "${#many[@]}" -gt 0 ]; then
 	requests() { grep -c '| vgw |' "$work/s3list.log" || true; }
-	for run in $(seq 1 "$RUNS"); do
-		sleep 0.5
-		before=$(requests)
-		measure "list-$LIST_N-ogive" "$bin/ogive" list
-		sleep 0.5
-		after=$(requests)
-		listed=$(($(wc -l <"$work/cmd.out") - 2))
-		[ "$listed" = "$LIST_N" ] || { echo "bench: ogive list printed $listed archives, want $LIST_N" >&2; exit 1; }
-		printf 'requests-%s-ogive %s\n' "$LIST_N" "$((after - before))" >>"$results"
-		echo "  $((after - before)) requests" >&2
+	restores() { grep -c 'restore .*: Bulk tier' "$work/s3list.log" || true; }
+	for net in "${many[@]}"; do
+		use_profile "$net" list
+		# Seeded directly: only the commands measured go through the model.
+		log "list and restore: seeding $LIST_N archives for $net"
+		"$bin/seedlist" -n "$LIST_N" -endpoint "$list_direct" >/dev/null
+		if inlist "$LIST_NETS" "$net"; then
+			log "list, $LIST_N archives, $net, $RUNS run(s)"
+			for run in $(seq 1 "$RUNS"); do
+				sleep 0.5
+				before=$(requests)
+				measure "list-$LIST_N-ogive-$net" "$bin/ogive" list
+				sleep 0.5
+				after=$(requests)
+				listed=$(($(wc -l <"$work/cmd.out") - 2))
+				[ "$listed" = "$LIST_N" ] || { echo "bench: ogive list printed $listed archives, want $LIST_N" >&2; exit 1; }
+				printf 'requests-%s-ogive-%s %s\n' "$LIST_N" "$net" "$((after - before))" >>"$results"
+				echo "  $((after - before)) requests" >&2
+			done
+		fi
+		if inlist "$RESTORE_NETS" "$net"; then
+			log "restore --all, $LIST_N archives, $net, $RESTORE_RUNS run(s)"
+			for run in $(seq 1 "$RESTORE_RUNS"); do
+				# The previous run's restores have expired (-day 1s).
+				sleep 3
+				before=$(restores)
+				measure "restore-$LIST_N-ogive-$net" "$bin/ogive" restore --all
+				sleep 0.5
+				after=$(restores)
+				[ "$((after - before))" = "$LIST_N" ] ||
+					{ echo "bench: ogive restore --all started $((after - before)) restores, want $LIST_N" >&2; exit 1; }
+			done
+		fi
 	done
 fi
 
@@ -276,7 +411,7 @@ grep '^crypt-' "$results" | tail -n 4 | sed 's/^/  /' >&2 || true
 # --------------------------------------------------------------------- summary
 # report RESULTS: medians per label, then each target with its ratio.
 report() {
-	awk -v runs="$RUNS" '
+	awk '
 	function median(key,    n, i, j, t, a) {
 		n = cnt[key]
 		for (i = 1; i <= n; i++) a[i] = val[key, i]
@@ -287,7 +422,7 @@ report() {
 	function add(key, v) { val[key, ++cnt[key]] = v }
 	function has(key) { return cnt[key] > 0 }
 	# check prints a target row; the wall-time ratios are targets at 1 GiB
-	# only (issue 5), so at other sizes they print as reference rows.
+	# only (issues 5 and 15), so at other sizes they print as reference rows.
 	function check(name, got, op, want, unit,    ok) {
 		if (got == "") { printf "| %s | not measured | %s %s%s | - |\n", name, op, want, unit; return }
 		if (unit == "x" && name ~ /^(put|get) / && name !~ /^(put|get) 1024 MiB/) {
@@ -307,12 +442,12 @@ report() {
 		}
 	}
 	END {
-		print "| operation | size | tool | runs | wall (s) | client CPU (s) | peak RSS (MiB) |"
-		print "|---|---|---|---|---|---|---|"
+		print "| operation | size | tool | network | runs | wall (s) | client CPU (s) | peak RSS (MiB) |"
+		print "|---|---|---|---|---|---|---|---|"
 		for (i = 1; i <= nl; i++) {
 			split(order[i], f, "-")
-			size = f[2] ~ /^[0-9]+$/ && f[1] != "list" ? f[2] " MiB" : f[2] " archives"
-			printf "| %s | %s | %s | %d | %.2f | %.2f | %.0f |\n", f[1], size, f[3], cnt[order[i] ".wall"],
+			size = f[1] == "put" || f[1] == "get" ? f[2] " MiB" : f[2] " archives"
+			printf "| %s | %s | %s | %s | %d | %.2f | %.2f | %.0f |\n", f[1], size, f[3], f[4], cnt[order[i] ".wall"],
 				median(order[i] ".wall"), median(order[i] ".cpu"), median(order[i] ".rss")
 		}
 		print ""
@@ -320,28 +455,33 @@ report() {
 		print "|---|---|---|---|"
 		for (i = 1; i <= nl; i++) {
 			split(order[i], f, "-")
+			s = f[2]; net = f[4]; k = "-" net
+			# Issue 15: through a WAN model put and get are to take at
+			# most 0.75x the AWS CLI wall time; on loopback the targets
+			# of issue 5 hold.
 			if (f[1] == "put" && f[3] == "ogive") {
-				s = f[2]
-				if (has("put-" s "-aws.wall")) {
-					check("put " s " MiB: wall / aws", median("put-" s "-ogive.wall") / median("put-" s "-aws.wall"), "<=", "1.0", "x")
-					check("put " s " MiB: client CPU / aws", median("put-" s "-ogive.cpu") / median("put-" s "-aws.cpu"), "<=", "0.75", "x")
+				if (has("put-" s "-aws" k ".wall")) {
+					check("put " s " MiB, " net ": wall / aws", median("put-" s "-ogive" k ".wall") / median("put-" s "-aws" k ".wall"), "<=", net == "loopback" ? "1.0" : "0.75", "x")
+					if (net == "loopback")
+						check("put " s " MiB, " net ": client CPU / aws", median("put-" s "-ogive" k ".cpu") / median("put-" s "-aws" k ".cpu"), "<=", "0.75", "x")
 				}
-				if (has("put-" s "-plain.wall"))
-					check("put " s " MiB: wall / same path, encryption off (ogive-plain)", median("put-" s "-ogive.wall") / median("put-" s "-plain.wall"), "<=", "1.10", "x")
-				if (has("put-" s "-raw.wall"))
-					check("put " s " MiB: wall / unencrypted upload program (rawput)", median("put-" s "-ogive.wall") / median("put-" s "-raw.wall"), "<=", "1.10", "x")
-				check("put " s " MiB: peak RSS", median("put-" s "-ogive.rss"), "<=", "150", " MiB")
+				if (has("put-" s "-plain" k ".wall"))
+					check("put " s " MiB, " net ": wall / same path, encryption off (ogive-plain)", median("put-" s "-ogive" k ".wall") / median("put-" s "-plain" k ".wall"), "<=", "1.10", "x")
+				if (has("put-" s "-raw" k ".wall"))
+					check("put " s " MiB, " net ": wall / unencrypted upload program (rawput)", median("put-" s "-ogive" k ".wall") / median("put-" s "-raw" k ".wall"), "<=", "1.10", "x")
+				check("put " s " MiB, " net ": peak RSS", median("put-" s "-ogive" k ".rss"), "<=", "150", " MiB")
 			}
 			if (f[1] == "get" && f[3] == "ogive") {
-				s = f[2]
-				if (has("get-" s "-aws.wall"))
-					check("get " s " MiB: wall / aws", median("get-" s "-ogive.wall") / median("get-" s "-aws.wall"), "<=", "0.8", "x")
-				check("get " s " MiB: peak RSS", median("get-" s "-ogive.rss"), "<=", "150", " MiB")
+				if (has("get-" s "-aws" k ".wall"))
+					check("get " s " MiB, " net ": wall / aws", median("get-" s "-ogive" k ".wall") / median("get-" s "-aws" k ".wall"), "<=", net == "loopback" ? "0.8" : "0.75", "x")
+				check("get " s " MiB, " net ": peak RSS", median("get-" s "-ogive" k ".rss"), "<=", "150", " MiB")
 			}
 			if (f[1] == "list") {
-				check("list " f[2] ": wall", median(order[i] ".wall"), "<=", "3", " s")
-				check("list " f[2] ": S3 requests", median("requests-" f[2] "-ogive"), "<=", "11", "")
+				check("list " s ", " net ": wall", median(order[i] ".wall"), "<=", "3", " s")
+				check("list " s ", " net ": S3 requests", median("requests-" s "-ogive" k), "<=", "11", "")
 			}
+			if (f[1] == "restore" && net != "loopback")
+				check("restore --all " s ", " net ": wall", median(order[i] ".wall"), "<=", "30", " s")
 		}
 		if (has("crypt-BenchmarkEncryptInCache") && has("crypt-openssl"))
 			check(sprintf("encryption, one core, in cache: %.0f MB/s / openssl speed %.0f MB/s",

@@ -3,7 +3,11 @@
 // Going through "ogive put" would open the profile, and run Argon2, once per
 // object.
 //
-//	seedlist -profile P -password-file F [-n 10000] [-concurrency 32] [-size 64]
+//	seedlist -profile P -password-file F [-n 10000] [-concurrency 32] [-size 64] [-endpoint URL]
+//
+// -endpoint sends the uploads elsewhere than the profile's endpoint: make
+// bench seeds the archives of a profile that goes through a WAN model
+// directly, on loopback.
 package main
 
 import (
@@ -37,6 +41,7 @@ func main() {
 
 type options struct {
 	profile, passwordFile string
+	endpoint              string
 	n, concurrency, size  int
 }
 
@@ -49,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.n, "n", 10000, "archives to create")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "uploads at once")
 	fs.IntVar(&o.size, "size", 64, "bytes of random content per archive")
+	fs.StringVar(&o.endpoint, "endpoint", "", "endpoint to upload to (default: the profile's)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -56,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 || o.profile == "" || o.passwordFile == "" || o.n < 0 || o.concurrency < 1 || o.size < 0 {
-		fmt.Fprintln(stderr, "usage: seedlist -profile P -password-file F [-n N] [-concurrency C] [-size BYTES]")
+		fmt.Fprintln(stderr, "usage: seedlist -profile P -password-file F [-n N] [-concurrency C] [-size BYTES] [-endpoint URL]")
 		return 2
 	}
 	p, err := openProfile(o.profile, o.passwordFile)
@@ -64,14 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seedlist: %v\n", err)
 		return 1
 	}
-	s, err := object.NewS3(ctx, object.S3Config{
-		Bucket:      p.Bucket,
-		Region:      p.Region,
-		Endpoint:    p.Endpoint,
-		Prefix:      p.Prefix,
-		PathStyle:   p.PathStyle,
-		Credentials: credentials(p),
-	})
+	s, err := object.NewS3(ctx, s3Config(p, o))
 	if err != nil {
 		fmt.Fprintf(stderr, "seedlist: %v\n", err)
 		return 1
@@ -101,6 +100,23 @@ func openProfile(path, passwordFile string) (*profile.Profile, error) {
 	}
 	// NewBufferFromBytes wipes line once it is copied into locked memory.
 	return profile.Open(path, memguard.NewBufferFromBytes(line))
+}
+
+// s3Config is where the archives go: the profile's bucket and prefix, at
+// -endpoint when given, else at the profile's endpoint.
+func s3Config(p *profile.Profile, o options) object.S3Config {
+	endpoint := p.Endpoint
+	if o.endpoint != "" {
+		endpoint = o.endpoint
+	}
+	return object.S3Config{
+		Bucket:      p.Bucket,
+		Region:      p.Region,
+		Endpoint:    endpoint,
+		Prefix:      p.Prefix,
+		PathStyle:   p.PathStyle,
+		Credentials: credentials(p),
+	}
 }
 
 func credentials(p *profile.Profile) aws.CredentialsProvider {

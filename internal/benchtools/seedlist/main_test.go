@@ -11,7 +11,21 @@ import (
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/profile"
 )
+
+// -endpoint replaces the profile's endpoint, and nothing else: make bench
+// seeds directly the archives that a profile reaches through a WAN model.
+func TestEndpointOverridesTheProfiles(t *testing.T) {
+	p := &profile.Profile{Bucket: "b", Region: "r", Endpoint: "http://127.0.0.1:1", Prefix: "wan40/", PathStyle: true}
+	c := s3Config(p, options{endpoint: "http://127.0.0.1:2"})
+	if c.Endpoint != "http://127.0.0.1:2" || c.Bucket != "b" || c.Region != "r" || c.Prefix != "wan40/" || !c.PathStyle {
+		t.Errorf("with -endpoint: %+v", c)
+	}
+	if c := s3Config(p, options{}); c.Endpoint != "http://127.0.0.1:1" {
+		t.Errorf("without -endpoint: endpoint %q, want the profile's", c.Endpoint)
+	}
+}
 
 func TestSeedCreatesListableArchives(t *testing.T) {
 	master := bytes.Repeat([]byte{9}, crypt.MasterKeySize)

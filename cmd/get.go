@@ -158,6 +158,9 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	}
 	tr := startDownload(f, g, name, keys, info.Size)
 	dl.OnBytes = tr.Add
+	// Ranges an earlier run downloaded: the bar starts past them, and the
+	// rate does not count them.
+	dl.OnSkipped = tr.Resume
 	n, err := archive.DownloadAt(ctx, s.store, keys, id, info.Size, t.File(), dl)
 	if err != nil {
 		tr.Stop()
@@ -174,7 +177,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		tr.Stop()
 		return err
 	}
-	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", printable(name), printable(path), formatSize(n)))
+	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", printable(name), printable(path), sizeNow(n, tr)))
 	return nil
 }
 
@@ -218,10 +221,5 @@ func startDownload(f *Factory, g *globalOptions, name string, keys crypt.Decrypt
 	if err != nil {
 		total = -1 // the download itself reports the bad size
 	}
-	return progress.Start(f.Err, progress.Options{
-		Label: "get " + printable(name),
-		Total: total,
-		Bar:   f.ErrIsTerminal,
-		Quiet: g.quiet,
-	})
+	return startTransfer(f, g, "get "+printable(name), total)
 }

@@ -187,7 +187,7 @@ func TestWaitInterrupted(t *testing.T) {
 		if r.took > 5*time.Second {
 			t.Errorf("%v took %v to notice the interrupt", args, r.took)
 		}
-		if !strings.Contains(r.stderr, "restore in progress (RECOV), checking again in 1s") {
+		if !strings.Contains(r.stderr, "restore in progress (RECOV); waiting until it completes") {
 			t.Errorf("%v did not say it was waiting: %q", args, r.stderr)
 		}
 	}

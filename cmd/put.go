@@ -14,7 +14,6 @@ import (
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
-	"github.com/ogive-project/ogive/progress"
 	"github.com/ogive-project/ogive/resume"
 )
 
@@ -180,12 +179,7 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	}
 	// The bar counts what S3 acknowledged, which is ciphertext: its total
 	// is the encrypted size, a little more than the file's.
-	tr := progress.Start(f.Err, progress.Options{
-		Label: "put " + printable(name),
-		Total: crypt.EncryptedSize(size), // -1 for stdin: a spinner
-		Bar:   f.ErrIsTerminal,
-		Quiet: g.quiet,
-	})
+	tr := startTransfer(f, g, "put "+printable(name), crypt.EncryptedSize(size)) // -1 for stdin: a spinner
 	opts := archive.PutOptions{
 		StorageClass: o.storageClass,
 		Concurrency:  o.concurrency,
@@ -224,6 +218,9 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 				Bucket:     s.profile.Bucket,
 				Prefix:     s.profile.Prefix,
 				NoResume:   o.noResume,
+				// Parts sent by an interrupted run: the bar starts past
+				// them, and the rate does not count them.
+				OnKept: func(p object.Part) { tr.Resume(p.Size) },
 				Notice: func(msg string) {
 					if !g.quiet {
 						tr.Println(msg)
@@ -242,7 +239,7 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	}
 	// The summary first: it erases the bar, and the ID goes to stdout,
 	// which may share the terminal with it.
-	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", printable(name), formatSize(n), id))
+	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", printable(name), sizeNow(n, tr), id))
 	if o.json {
 		rec := putJSON{ID: id, Name: name, Size: n, StorageClass: storageClassName(o.storageClass)}
 		if err := writeJSONLine(f.Out, rec); err != nil {

@@ -31,7 +31,10 @@ type DownloadOptions struct {
 	// the plaintext bytes of the chunks Skip keeps, which OnBytes then
 	// does not count: a progress bar starts past them.
 	OnSkipped func(plain int64)
-	sleep     func(time.Duration) // tests make backoff instant
+	// OnRetry, if set, is called from any goroutine each time a range is
+	// fetched again after a transient failure, so that a bar can say so.
+	OnRetry func()
+	sleep   func(time.Duration) // tests make backoff instant
 }
 
 // DefaultChunkPackages makes 8 MiB ranges: each GET is worth its request,
@@ -374,6 +377,9 @@ func fetchChunk(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 		n, err = fetchOnce(ctx, s, keys, id, c, dst)
 		if err == nil || !transient(ctx, err) {
 			return n, err
+		}
+		if o.OnRetry != nil && attempt+1 < o.Retries {
+			o.OnRetry()
 		}
 	}
 	return 0, err

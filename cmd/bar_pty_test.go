@@ -3,7 +3,10 @@
 package cmd_test
 
 import (
+	"bytes"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -203,5 +206,37 @@ func TestTerminalBarResumedPut(t *testing.T) {
 	}
 	if !regexp.MustCompile(`Uploaded big\.bin \(40\.0 MiB, [23]\d\.\d MiB of it now\) as `).MatchString(tm.ScreenText()) {
 		t.Errorf("the summary does not say what was sent now:\n%s", tm.ScreenText())
+	}
+}
+
+// A range cut off mid-body is fetched again: the bar says it is retrying,
+// and the download still ends whole.
+func TestTerminalBarRetrying(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	data := randomBytes(t, 40<<20)
+	big := r.write("big.bin", data)
+	res := r.ogive("", "put", "--password-file", r.pwFile, "--storage-class", "STANDARD", big)
+	if res.code != 0 {
+		t.Fatal(res)
+	}
+	id := strings.TrimSpace(res.stdout)
+	out := r.mkdir("out")
+	isRangedGet := func(r *http.Request) bool { return r.Method == http.MethodGet && r.Header.Get("Range") != "" }
+	// Both ranges in flight after the first are cut; every request then
+	// takes a second, so the retry stays on the bar a while.
+	r.proxy.SetRules(fp.Rule{Fault: fp.ResetResponse, Match: afterFirst(isRangedGet), Limit: 2})
+	r.proxy.SetLatency(time.Second)
+	defer func() { r.proxy.SetRules(); r.proxy.SetLatency(0) }()
+	tm := r.terminal(t, 24, 80, ptytest.Options{Args: []string{"get", "--password-file", r.pwFile, "--concurrency", "2", id, out}})
+	tm.WaitFor("retrying", 30*time.Second)
+	if code := tm.Wait(60 * time.Second); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tm.ScreenText())
+	}
+	if !strings.Contains(tm.ScreenText(), "Downloaded big.bin") {
+		t.Errorf("no summary:\n%s", tm.ScreenText())
+	}
+	got, err := os.ReadFile(filepath.Join(out, "big.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the download differs (%v)", err)
 	}
 }

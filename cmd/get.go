@@ -114,7 +114,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	dl := archive.DownloadOptions{Concurrency: o.concurrency, ChunkPackages: archive.DefaultChunkPackages}
 	if dir == "-" {
 		tr := startDownload(f, g, name, keys, info.Size)
-		dl.OnBytes = tr.Add
+		dl.OnBytes, dl.OnRetry = tr.Add, tr.Retry
 		n, err := archive.DownloadStream(ctx, s.store, keys, id, info.Size, f.Out, dl)
 		if err != nil {
 			tr.Stop()
@@ -157,7 +157,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			formatSize(int64(dl.ChunkPackages)*crypt.PackageSize))
 	}
 	tr := startDownload(f, g, name, keys, info.Size)
-	dl.OnBytes = tr.Add
+	dl.OnBytes, dl.OnRetry = tr.Add, tr.Retry
 	// Ranges an earlier run downloaded: the bar starts past them, and the
 	// rate does not count them.
 	dl.OnSkipped = tr.Resume

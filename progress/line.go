@@ -9,14 +9,15 @@ import (
 
 // state is what one drawing of the line shows.
 type state struct {
-	label   string
-	total   int64 // < 0: unknown, a spinner
-	done    int64 // bytes done, those of earlier runs included
-	moved   int64 // bytes this run moved: the rate counts only these
-	elapsed time.Duration
-	stalled time.Duration // > 0: nothing reported for this long
-	waiting bool          // stalled before anything was reported at all
-	frame   int
+	label    string
+	total    int64 // < 0: unknown, a spinner
+	done     int64 // bytes done, those of earlier runs included
+	moved    int64 // bytes this run moved: the rate counts only these
+	elapsed  time.Duration
+	stalled  time.Duration // > 0: nothing reported for this long
+	waiting  bool          // stalled before anything was reported at all
+	retrying bool          // a retry was reported since the last progress
+	frame    int
 }
 
 // labelWidth keeps a long file name from squeezing everything else out of
@@ -70,7 +71,11 @@ func (s state) fit(cols int) string {
 		status = "waiting " + formatSeconds(s.stalled)
 	case s.stalled > 0:
 		status = "stalled " + formatSeconds(s.stalled)
-	default:
+	}
+	if s.retrying {
+		status = strings.TrimPrefix(status+", retrying", ", ")
+	}
+	if status == "" {
 		rate = formatRate(s.moved, s.elapsed)
 		if s.total > 0 && s.moved > 0 && s.elapsed > 0 {
 			left := time.Duration(float64(s.total-min(s.done, s.total)) / float64(s.moved) * float64(s.elapsed))

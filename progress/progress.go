@@ -46,6 +46,7 @@ type Transfer struct {
 	resumed atomic.Int64 // already done by an earlier run
 	acks    atomic.Int64 // calls to Add: how often progress is reported
 	last    atomic.Int64 // when progress was last reported, in ns since start
+	retried atomic.Int64 // when a retry was last reported, in ns since start; 0 for never
 
 	mu     sync.Mutex
 	drawn  bool          // a line is on the terminal that clear must erase
@@ -104,6 +105,12 @@ func (t *Transfer) Add(n int64) {
 	t.bytes.Add(n)
 	t.acks.Add(1)
 	t.last.Store(int64(t.now().Sub(t.start)))
+}
+
+// Retry notes that part of the transfer is being tried again after a
+// failure: the line says "retrying" until progress is reported again.
+func (t *Transfer) Retry() {
+	t.retried.Store(max(int64(t.now().Sub(t.start)), 1))
 }
 
 // Resume counts n bytes that an earlier run already moved: the bar starts
@@ -209,6 +216,7 @@ func (t *Transfer) line(cols int) string {
 		s.stalled = idle
 		s.waiting = t.acks.Load() == 0
 	}
+	s.retrying = t.retried.Load() > int64(last)
 	return s.fit(cols - margin)
 }
 

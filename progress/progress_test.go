@@ -180,6 +180,28 @@ func TestStalledTransferKeepsTicking(t *testing.T) {
 	}
 }
 
+// A retry shows until progress comes again; with a stall, both show.
+func TestRetryShown(t *testing.T) {
+	c := newClock()
+	tr := start(io.Discard, Options{Label: "get big.bin", Total: 100 << 20, Bar: true}, c.now)
+	defer tr.Stop()
+	c.advance(time.Second)
+	tr.Add(1 << 20)
+	c.advance(time.Second)
+	tr.Retry()
+	if l := tr.line(80); !strings.Contains(l, "retrying") || strings.Contains(l, "ETA") {
+		t.Fatalf("after a retry: %q", l)
+	}
+	c.advance(12 * time.Second)
+	if l := tr.line(80); !strings.Contains(l, "stalled 13 s, retrying") {
+		t.Fatalf("a retry, then a stall: %q", l)
+	}
+	tr.Add(1 << 20)
+	if l := tr.line(80); strings.Contains(l, "retrying") || strings.Contains(l, "stalled") {
+		t.Fatalf("after progress: %q", l)
+	}
+}
+
 // Before anything is acknowledged, a long silence says "waiting".
 func TestWaitingForFirstReply(t *testing.T) {
 	c := newClock()

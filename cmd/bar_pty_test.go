@@ -222,9 +222,10 @@ func TestTerminalBarRetrying(t *testing.T) {
 	id := strings.TrimSpace(res.stdout)
 	out := r.mkdir("out")
 	isRangedGet := func(r *http.Request) bool { return r.Method == http.MethodGet && r.Header.Get("Range") != "" }
-	// Both ranges in flight after the first are cut; every request then
-	// takes a second, so the retry stays on the bar a while.
-	r.proxy.SetRules(fp.Rule{Fault: fp.ResetResponse, Match: afterFirst(isRangedGet), Limit: 2})
+	// The two first ranges, both in flight, are cut; every request then
+	// takes a second, so the retry stays on the bar a while before any
+	// range completes.
+	r.proxy.SetRules(fp.Rule{Fault: fp.ResetResponse, Match: isRangedGet, Limit: 2})
 	r.proxy.SetLatency(time.Second)
 	defer func() { r.proxy.SetRules(); r.proxy.SetLatency(0) }()
 	tm := r.terminal(t, 24, 80, ptytest.Options{Args: []string{"get", "--password-file", r.pwFile, "--concurrency", "2", id, out}})

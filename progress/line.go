@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // state is what one drawing of the line shows.
@@ -110,7 +109,7 @@ func (s state) fit(cols int) string {
 		if lowest(fields) <= 2 {
 			floor = minLabel
 		}
-		if n := utf8.RuneCountInString(fields[0].text); n > floor {
+		if n := columns(fields[0].text); n > floor {
 			fields[0].text = shorten(fields[0].text, max(floor, n-(width-cols)))
 			continue
 		}
@@ -146,7 +145,7 @@ func join(fields []field) (string, int) {
 		}
 	}
 	line := strings.Join(parts, " ")
-	return line, utf8.RuneCountInString(line)
+	return line, columns(line)
 }
 
 // lowest is the priority of the field that would be dropped next.
@@ -182,23 +181,45 @@ func drop(fields []field) bool {
 
 // cut is the last resort of a terminal too narrow for a single field.
 func cut(s string, cols int) string {
-	if cols <= 0 {
-		return ""
-	}
-	r := []rune(s)
-	if len(r) <= cols {
+	if columns(s) <= cols {
 		return s
 	}
-	return string(r[:cols])
+	var b strings.Builder
+	used := 0
+	for _, r := range s {
+		if used+runeColumns(r) > cols {
+			break
+		}
+		b.WriteRune(r)
+		used += runeColumns(r)
+	}
+	return b.String()
 }
 
-// shorten cuts s to at most n characters, marking the cut.
+// shorten cuts s to at most n columns, marking the cut.
 func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	if columns(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return cut(s, n-1) + "…"
+}
+
+// columns is how many terminal columns s takes at most. A file name may
+// hold characters that take two (CJK, most emoji): counting every rune
+// from U+1100 on as two overestimates some, which only shortens the line.
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeColumns(r)
+	}
+	return n
+}
+
+func runeColumns(r rune) int {
+	if r >= 0x1100 && r != '…' {
+		return 2
+	}
+	return 1
 }
 
 // formatPair prints done and total in total's unit: "1.2/3.0 GiB".

@@ -294,15 +294,17 @@ func TestLineFitsWidth(t *testing.T) {
 	}
 }
 
-// Every width from 1 to 200 columns, for every kind of line, fits.
+// Every width from 1 to 200 columns, for every kind of line, fits; wide
+// characters count two columns.
 func TestLineNeverOverflows(t *testing.T) {
 	for _, s := range []state{
 		{label: "put " + strings.Repeat("ü", 100), total: 5, done: 2, moved: 2, elapsed: time.Hour},
 		{label: "put stdin", total: -1, done: 12345678, moved: 12345678, elapsed: time.Second, stalled: time.Hour},
 		{label: "get x", total: 1 << 50, done: 1 << 49, moved: 1, elapsed: 100 * time.Hour},
+		{label: "get 夏休みの写真を全部まとめたアーカイブ.tar", total: 5 << 30, done: 1 << 30, moved: 1 << 30, elapsed: time.Minute},
 	} {
 		for cols := 1; cols <= 200; cols++ {
-			if l := s.fit(cols); utf8.RuneCountInString(l) > cols {
+			if l := s.fit(cols); columns(l) > cols {
 				t.Fatalf("%d columns: %q", cols, l)
 			}
 		}
@@ -401,6 +403,17 @@ func TestLongLabelIsShortened(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "…") {
 		t.Fatalf("cut not marked: %q", buf.String())
+	}
+}
+
+func TestColumns(t *testing.T) {
+	for s, want := range map[string]int{"abc": 3, "ü": 1, "夏休み": 6, "a…": 2} {
+		if got := columns(s); got != want {
+			t.Errorf("columns(%q) = %d, want %d", s, got, want)
+		}
+	}
+	if got := shorten("夏休みの写真", 7); got != "夏休み…" {
+		t.Errorf("shorten: %q", got)
 	}
 }
 

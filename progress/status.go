@@ -4,7 +4,6 @@ import (
 	"io"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Status is one line on a terminal, redrawn in place every tick from a
@@ -84,7 +83,7 @@ func (s *Status) draw() {
 		cols = 80
 	}
 	line := s.text(time.Since(s.start))
-	if n := cols - margin; utf8.RuneCountInString(line) > n {
+	if n := cols - margin; columns(line) > n {
 		line = shorten(line, max(n, 1))
 	}
 	_, _ = io.WriteString(s.w, "\r"+line+"\x1b[K")

@@ -46,8 +46,11 @@ The archive must have been restored first (see "ogive restore" and "ogive head")
 not, get exits with status 2. With --wait, get first waits for a restore in progress to
 complete, as "ogive head --wait" does, then downloads.
 
-On a terminal, a bar on stderr shows the bytes authenticated so far, the rate and the time
-left; elsewhere get prints one summary line when it is done. --quiet prints neither.`,
+On a terminal, a bar on stderr shows the bytes authenticated so far, the rate, the time
+taken and the time left, fitted to the terminal's width; it says "stalled" when nothing has
+come for a while and "retrying" when a range is fetched again, and a resumed download
+starts it past the ranges already here. Elsewhere get prints one summary line when it is
+done. --quiet prints neither.`,
 		Example: `  ogive get 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD ~/restored
   ogive get ID /dev --output sdg
   ogive get ID - | tar x

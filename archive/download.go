@@ -25,9 +25,16 @@ type DownloadOptions struct {
 	// Skip and Done resume a download (DownloadAt only): chunks for which
 	// Skip is true are not fetched, and Done is called, from any goroutine,
 	// with the index of each chunk written after it authenticated.
-	Skip  func(chunk int) bool
-	Done  func(chunk int)
-	sleep func(time.Duration) // tests make backoff instant
+	Skip func(chunk int) bool
+	Done func(chunk int)
+	// OnSkipped, if set, is called once, before any range is fetched, with
+	// the plaintext bytes of the chunks Skip keeps, which OnBytes then
+	// does not count: a progress bar starts past them.
+	OnSkipped func(plain int64)
+	// OnRetry, if set, is called from any goroutine each time a range is
+	// fetched again after a transient failure, so that a bar can say so.
+	OnRetry func()
+	sleep   func(time.Duration) // tests make backoff instant
 }
 
 // DefaultChunkPackages makes 8 MiB ranges: each GET is worth its request,
@@ -138,11 +145,20 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 			}
 		}()
 	}
+	if o.OnSkipped != nil && o.Skip != nil {
+		var skipped int64
+		for i := range count {
+			if c := l.chunk(i); o.Skip(c.index) {
+				skipped += min(plain, c.plainOff+int64(o.ChunkPackages)*crypt.PackageSize) - c.plainOff
+			}
+		}
+		o.OnSkipped(skipped)
+	}
 feed:
 	for i := range count {
 		c := l.chunk(i)
 		if o.Skip != nil && o.Skip(c.index) {
-			if o.OnBytes != nil {
+			if o.OnBytes != nil && o.OnSkipped == nil {
 				o.OnBytes(min(plain, c.plainOff+int64(o.ChunkPackages)*crypt.PackageSize) - c.plainOff)
 			}
 			continue
@@ -361,6 +377,9 @@ func fetchChunk(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 		n, err = fetchOnce(ctx, s, keys, id, c, dst)
 		if err == nil || !transient(ctx, err) {
 			return n, err
+		}
+		if o.OnRetry != nil && attempt+1 < o.Retries {
+			o.OnRetry()
 		}
 	}
 	return 0, err

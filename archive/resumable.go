@@ -40,6 +40,9 @@ type ResumableOptions struct {
 	Prefix   string
 	NoResume bool         // start afresh even if an interrupted upload is recorded
 	Notice   func(string) // told what happened to an interrupted upload
+	// OnKept, if set, is called instead of OnPart for each part that an
+	// interrupted run sent and that is kept, before any part is sent.
+	OnKept func(object.Part)
 	// Salt fixes the salt of a new upload when no upload is recorded. It is a
 	// test hook (the tests prove a resumed object equals an uninterrupted
 	// one); production leaves it nil.
@@ -466,7 +469,9 @@ func (r *resumable) upload(ctx context.Context, p *partPlan, up *resume.Upload, 
 	have := map[int32]object.Part{}
 	for _, k := range kept {
 		have[k.Number] = k
-		if r.o.OnPart != nil {
+		if r.o.OnKept != nil {
+			r.o.OnKept(k)
+		} else if r.o.OnPart != nil {
 			r.o.OnPart(k)
 		}
 	}

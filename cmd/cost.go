@@ -10,39 +10,55 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/pricing"
 )
 
-// prices are what Deep Archive charges, in USD. The defaults mirror the
-// dated table in docs/PRICING.md; change both together.
+// prices are what S3 charges, in USD: pricing's table, with the user's
+// flags and environment applied. The arithmetic is pricing's.
 type prices struct {
 	storageGBMonth   float64
 	bulkGB           float64
 	bulkRequests     float64 // per 1,000
 	standardGB       float64
 	standardRequests float64 // per 1,000
+	putRequests      float64 // per 1,000
+	standardGBMonth  float64 // S3 Standard storage
 }
 
-// pricesAsOf and pricesRegion say where defaultPrices come from, so that an
-// estimate never hides how old its figures are.
+// pricesAsOf and pricesRegion say where defaultPrices come from.
 const (
-	pricesAsOf   = "2026-11-22"
-	pricesRegion = "us-east-1"
+	pricesAsOf   = pricing.AsOf
+	pricesRegion = pricing.Region
 )
 
-var defaultPrices = prices{
-	storageGBMonth:   0.00099,
-	bulkGB:           0.0025,
-	bulkRequests:     0.025,
-	standardGB:       0.02,
-	standardRequests: 0.10,
+var defaultPrices = fromTable(pricing.Default)
+
+func fromTable(t pricing.Prices) prices {
+	return prices{
+		storageGBMonth:   t.StorageGBMonth,
+		bulkGB:           t.BulkGB,
+		bulkRequests:     t.BulkRequests,
+		standardGB:       t.StandardGB,
+		standardRequests: t.StandardRequests,
+		putRequests:      t.PutRequests,
+		standardGBMonth:  t.StandardGBMonth,
+	}
+}
+
+func (p prices) table() pricing.Prices {
+	return pricing.Prices{
+		StorageGBMonth:   p.storageGBMonth,
+		BulkGB:           p.bulkGB,
+		BulkRequests:     p.bulkRequests,
+		StandardGB:       p.standardGB,
+		StandardRequests: p.standardRequests,
+		PutRequests:      p.putRequests,
+		StandardGBMonth:  p.standardGBMonth,
+	}
 }
 
 // gib is how AWS counts a GB on the bill.
-const gib = 1 << 30
-
-// daysPerMonth turns a per-month storage price into a daily one, as AWS
-// prorates early deletions.
-const daysPerMonth = 30
+const gib = pricing.GB
 
 // priceSetting binds one price to its flag and environment variable.
 type priceSetting struct {
@@ -54,6 +70,16 @@ var storagePriceSettings = []priceSetting{
 	{"price-storage-gb-month", "OGIVE_PRICE_STORAGE_GB_MONTH", "Deep Archive storage price in USD per GB-month",
 		func(p *prices) *float64 { return &p.storageGBMonth }},
 }
+
+// putPriceSettings are the prices put's notes use: storage, and what each
+// object costs beyond its bytes.
+var putPriceSettings = append(append([]priceSetting{}, storagePriceSettings...),
+	priceSetting{"price-put-requests", "OGIVE_PRICE_PUT_REQUESTS", "Deep Archive PUT request price in USD per 1,000 requests",
+		func(p *prices) *float64 { return &p.putRequests }},
+	priceSetting{"price-standard-storage-gb-month", "OGIVE_PRICE_STANDARD_STORAGE_GB_MONTH",
+		"S3 Standard storage price in USD per GB-month (the 8 KB index of each object)",
+		func(p *prices) *float64 { return &p.standardGBMonth }},
+)
 
 var retrievalPriceSettings = []priceSetting{
 	{"price-bulk-gb", "OGIVE_PRICE_BULK_GB", "Bulk retrieval price in USD per GB",
@@ -113,54 +139,22 @@ func (p prices) source() string {
 // retrieval is the estimated cost of restoring objects archives totalling
 // bytes (as stored, i.e. encrypted) at tier.
 func (p prices) retrieval(tier object.Tier, objects int, bytes int64) (usd, perGB, perThousand float64) {
-	perGB, perThousand = p.bulkGB, p.bulkRequests
-	if tier == object.TierStandard {
-		perGB, perThousand = p.standardGB, p.standardRequests
-	}
-	return float64(bytes)/gib*perGB + float64(objects)/1000*perThousand, perGB, perThousand
+	return p.table().Retrieval(tier == object.TierStandard, objects, bytes)
 }
 
 // minimumDays is the storage duration S3 bills an object of class for at
 // least, however early it is deleted; 0 for classes without one.
-func minimumDays(class string) int {
-	switch class {
-	case "DEEP_ARCHIVE":
-		return 180
-	case "GLACIER", "GLACIER_IR":
-		return 90
-	case "STANDARD_IA", "ONEZONE_IA":
-		return 30
-	}
-	return 0
-}
+func minimumDays(class string) int { return pricing.MinimumDays(class) }
 
 // pricedClass is the one storage class whose price ogive's table holds.
-const pricedClass = "DEEP_ARCHIVE"
+const pricedClass = pricing.PricedClass
 
-// minimumCharge is the least storage charge for bytes stored in Deep
-// Archive: the 180 days it bills for even if the object is deleted sooner.
-func (p prices) minimumCharge(bytes int64) float64 {
-	return float64(bytes) / gib * p.storageGBMonth * float64(minimumDays(pricedClass)) / daysPerMonth
-}
+// minimumCharge is the least storage charge for bytes stored in Deep Archive.
+func (p prices) minimumCharge(bytes int64) float64 { return p.table().MinimumCharge(bytes) }
 
-// earlyDeletion says what deleting an object of class stored for age costs
-// beyond the storage already used: remaining is how many days of the
-// minimum are left (0 if none), and known is false when ogive has no price
-// for the class.
+// earlyDeletion is pricing.Prices.EarlyDeletion at p.
 func (p prices) earlyDeletion(class string, age time.Duration, bytes int64) (remaining int, usd float64, known bool) {
-	minimum := minimumDays(class)
-	if minimum == 0 {
-		return 0, 0, true
-	}
-	left := time.Duration(minimum)*24*time.Hour - age
-	if left <= 0 {
-		return 0, 0, true
-	}
-	remaining = int((left + 24*time.Hour - 1) / (24 * time.Hour))
-	if class != pricedClass {
-		return remaining, 0, false
-	}
-	return remaining, float64(bytes) / gib * p.storageGBMonth / daysPerMonth * left.Hours() / 24, true
+	return p.table().EarlyDeletion(class, age, bytes)
 }
 
 // formatUSD prints an amount with the precision that small archive bills

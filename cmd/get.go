@@ -48,8 +48,11 @@ The archive must have been restored first (see "ogive restore" and "ogive head")
 not, get exits with status 2. With --wait, get first waits for a restore in progress to
 complete, as "ogive head --wait" does, then downloads.
 
-On a terminal, a bar on stderr shows the bytes authenticated so far, the rate and the time
-left; elsewhere get prints one summary line when it is done. --quiet prints neither.
+On a terminal, a bar on stderr shows the bytes authenticated so far, the rate, the time
+taken and the time left, fitted to the terminal's width; it says "stalled" when nothing has
+come for a while and "retrying" when a range is fetched again, and a resumed download
+starts it past the ranges already here. Elsewhere get prints one summary line when it is
+done. --quiet prints neither.
 
 ` + idHelp,
 		Example: `  ogive get 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD ~/restored
@@ -116,7 +119,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	dl := archive.DownloadOptions{Concurrency: o.concurrency, ChunkPackages: archive.DefaultChunkPackages}
 	if dir == "-" {
 		tr := startDownload(f, g, name, keys, info.Size)
-		dl.OnBytes = tr.Add
+		dl.OnBytes, dl.OnRetry = tr.Add, tr.Retry
 		n, err := archive.DownloadStream(ctx, s.store, keys, id, info.Size, f.Out, dl)
 		if err != nil {
 			tr.Stop()
@@ -160,7 +163,10 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			formatSize(int64(dl.ChunkPackages)*crypt.PackageSize))
 	}
 	tr := startDownload(f, g, name, keys, info.Size)
-	dl.OnBytes = tr.Add
+	dl.OnBytes, dl.OnRetry = tr.Add, tr.Retry
+	// Ranges an earlier run downloaded: the bar starts past them, and the
+	// rate does not count them.
+	dl.OnSkipped = tr.Resume
 	n, err := archive.DownloadAt(ctx, s.store, keys, id, info.Size, t.File(), dl)
 	if err != nil {
 		tr.Stop()
@@ -177,7 +183,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		tr.Stop()
 		return err
 	}
-	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", printable(name), printable(path), formatSize(n)))
+	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", printable(name), printable(path), sizeNow(n, tr)))
 	return nil
 }
 
@@ -277,10 +283,5 @@ func startDownload(f *Factory, g *globalOptions, name string, keys crypt.Decrypt
 	if err != nil {
 		total = -1 // the download itself reports the bad size
 	}
-	return progress.Start(f.Err, progress.Options{
-		Label: "get " + printable(name),
-		Total: total,
-		Bar:   f.ErrIsTerminal,
-		Quiet: g.quiet,
-	})
+	return startTransfer(f, g, "get "+printable(name), total)
 }

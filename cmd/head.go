@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/progress"
 )
 
 type headOptions struct {
@@ -29,7 +31,8 @@ it is not downloadable yet, and 1 on error.
 
 With --wait, head waits until a restore in progress completes, checking with a growing
 interval (from 1 second up to 15 minutes), and then prints READY; --timeout gives up after
-a while with exit status 2. An archive that is archived with no restore requested fails at
+a while with exit status 2. While it waits, stderr shows a status line that is redrawn in
+place on a terminal, and elsewhere one line when the wait begins: not a line per check. An archive that is archived with no restore requested fails at
 once, as waiting would never end. So a script can run, unattended:
 
   ogive restore ID && ogive head --wait ID && ogive get ID ~/restored
@@ -122,7 +125,8 @@ const (
 )
 
 // waitReady checks archive a with HEAD, at growing intervals, until it can
-// be downloaded, and returns its last state. It gives up when timeout (if
+// be downloaded, and returns its last state. Unless --quiet, it says once
+// that it waits, on a status line kept up to date at a terminal. It gives up when timeout (if
 // not 0) has passed, with errWaitTimeout, and at once for an archive that is
 // archived with no restore under way, with object.ErrNotRestored. An
 // unknown state ends the wait too: the caller decides what it means.
@@ -132,6 +136,14 @@ func waitReady(ctx context.Context, f *Factory, g *globalOptions, s *session, a 
 		deadline = time.Now().Add(timeout)
 	}
 	interval := waitFirst
+	began := time.Now()
+	var next atomic.Int64 // when the next check is due, in Unix ns
+	var status *progress.Status
+	defer func() {
+		if status != nil {
+			status.Stop()
+		}
+	}()
 	for {
 		info, err := s.store.Head(ctx, a.ID)
 		if err != nil {
@@ -153,8 +165,21 @@ func waitReady(ctx context.Context, f *Factory, g *globalOptions, s *session, a 
 			}
 			sleep = min(sleep, left)
 		}
-		if !g.quiet {
-			fmt.Fprintf(f.Err, "%s: restore in progress (RECOV), checking again in %s\n", printable(a.Name), sleep.Round(100*time.Millisecond))
+		next.Store(time.Now().Add(sleep).UnixNano())
+		switch {
+		case g.quiet || status != nil:
+		case f.ErrIsTerminal:
+			name := printable(a.Name)
+			status = progress.StartStatus(f.Err, f.errColumns(), func(time.Duration) string {
+				due := max(time.Until(time.Unix(0, next.Load())), 0)
+				return fmt.Sprintf("%s: restore in progress (RECOV), waited %s, next check in %s",
+					name, time.Since(began).Round(time.Second), due.Round(time.Second))
+			})
+		case interval == waitFirst:
+			// A line per state, not per check: a log of a 48-hour wait
+			// would otherwise hold a hundred of them.
+			fmt.Fprintf(f.Err, "%s: restore in progress (RECOV); waiting until it completes, checking at growing intervals up to every %s\n",
+				printable(a.Name), formatInterval(waitMax))
 		}
 		t := time.NewTimer(sleep)
 		select {
@@ -165,4 +190,12 @@ func waitReady(ctx context.Context, f *Factory, g *globalOptions, s *session, a 
 		}
 		interval = min(time.Duration(float64(interval)*waitFactor), waitMax)
 	}
+}
+
+// formatInterval prints a round interval for people: "15 min", "90 s".
+func formatInterval(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return fmt.Sprintf("%d s", d/time.Second)
 }

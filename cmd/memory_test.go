@@ -187,7 +187,7 @@ func TestWaitInterrupted(t *testing.T) {
 		if r.took > 5*time.Second {
 			t.Errorf("%v took %v to notice the interrupt", args, r.took)
 		}
-		if !strings.Contains(r.stderr, "restore in progress (RECOV), checking again in 1s") {
+		if !strings.Contains(r.stderr, "restore in progress (RECOV); waiting until it completes") {
 			t.Errorf("%v did not say it was waiting: %q", args, r.stderr)
 		}
 	}
@@ -295,13 +295,13 @@ func TestProgressOutput(t *testing.T) {
 			t.Fatalf("%v: %d %s", c.args, r.code, r.stderr)
 		}
 		label := map[string]string{"Uploaded": "put big.bin", "Downloaded": "get big.bin"}[c.verb]
-		if !regexp.MustCompile(`\r` + label + ` +0% \|`).MatchString(r.stderr) {
+		if !regexp.MustCompile(`\r` + label + ` +0% \[>`).MatchString(r.stderr) {
 			t.Errorf("%v on a terminal drew no bar: %q", c.args, r.stderr)
 		}
 		// The bar is erased, then the summary follows on a clean line.
 		i := strings.LastIndex(r.stderr, "\r")
-		final := strings.SplitN(r.stderr[i+1:], "\n", 2)[0]
-		if !summary(c.verb).MatchString(final) || !strings.HasSuffix(r.stderr[:i], " ") {
+		final := strings.SplitN(strings.TrimPrefix(r.stderr[i+1:], "\x1b[K"), "\n", 2)[0]
+		if !summary(c.verb).MatchString(final) || !strings.HasPrefix(r.stderr[i:], "\r\x1b[K") {
 			t.Errorf("%v on a terminal ends with %q", c.args, r.stderr[max(0, i-20):])
 		}
 		q := e.run(context.Background(), true, append([]string{"--quiet"}, c.args...)...)

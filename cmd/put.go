@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
-	"github.com/ogive-project/ogive/progress"
 	"github.com/ogive-project/ogive/resume"
 )
 
@@ -24,6 +22,7 @@ type putOptions struct {
 	concurrency  int
 	json         bool
 	noResume     bool
+	noNotes      bool
 	prices       prices
 }
 
@@ -52,10 +51,15 @@ cannot be put, and standard input is put with a warning that nothing keeps "ogiv
 not authenticate is ignored. One put of a file runs at a time: a second one stops at once
 with "another ogive (pid N) is uploading FILE".
 
-On a terminal, a bar on stderr shows the encrypted bytes S3 has acknowledged, the rate and
-the time left; elsewhere put prints one summary line per file when it is uploaded. Once per
+On a terminal, a bar on stderr shows the encrypted bytes S3 has acknowledged, the rate, the
+time taken and the time left, fitted to the terminal's width; it says "stalled" when S3 has
+acknowledged nothing for a while, and a resumed upload starts it past the parts already
+sent. Elsewhere put prints one summary line per file when it is uploaded. Once per
 run, put also notes the minimum storage duration S3 bills for the storage class (180 days
-for DEEP_ARCHIVE) and what that costs at least. --quiet prints none of these.`,
+for DEEP_ARCHIVE) and what that costs at least, and, when several small files are put,
+what S3 charges per object beyond its bytes. At a terminal the notes are wrapped to its
+width; elsewhere each is one line. --no-notes (or OGIVE_NO_NOTES=1 in the environment)
+silences the notes alone; --quiet prints none of these.`,
 		Example: `  ogive put photos.tar
   echo "$PASSWORD" | ogive put photos.tar
   tar c ~/photos | ogive put --password-file ~/.ogive-pw --name photos.tar -
@@ -63,9 +67,14 @@ for DEEP_ARCHIVE) and what that costs at least. --quiet prints none of these.`,
   ogive put --json *.tar | jq -r .id`,
 		Args: minArgs(1, "at least one file to upload"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, storagePriceSettings); err != nil {
+			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, putPriceSettings); err != nil {
 				return err
 			}
+			off, err := notesOff(o.noNotes, f.Getenv)
+			if err != nil {
+				return err
+			}
+			o.noNotes = off
 			return runPut(c.Context(), f, g, o, args)
 		},
 	}
@@ -75,7 +84,8 @@ for DEEP_ARCHIVE) and what that costs at least. --quiet prints none of these.`,
 	fl.IntVar(&o.concurrency, "concurrency", archive.DefaultConcurrency, "parts uploaded at once")
 	fl.BoolVar(&o.noResume, "no-resume", false, "start afresh even if an interrupted upload of the file is recorded")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (see the README)")
-	bindPrices(fl, &o.prices, storagePriceSettings)
+	fl.BoolVar(&o.noNotes, "no-notes", false, "print no notes on what S3 bills (env "+noNotesEnv+"=1); the bar and summaries stay")
+	bindPrices(fl, &o.prices, putPriceSettings)
 	return c
 }
 
@@ -131,7 +141,7 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	if err != nil {
 		return err
 	}
-	failed, uploaded := 0, 0
+	failed, uploaded, requests := 0, 0, 0
 	var stored int64
 	for _, a := range args {
 		n, err := putOne(ctx, f, g, s, states, o, a)
@@ -146,9 +156,21 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 		}
 		uploaded++
 		stored += crypt.EncryptedSize(n)
+		requests += putRequests(crypt.EncryptedSize(n))
 	}
-	if uploaded > 0 && !g.quiet {
-		noteMinimumStorage(f.Err, o.prices, o.storageClass, uploaded, stored)
+	if uploaded > 0 && !g.quiet && !o.noNotes {
+		cols := 0
+		if width := f.errColumns(); width != nil {
+			cols = width()
+		}
+		for _, note := range []string{
+			minimumStorageNote(o.prices, o.storageClass, uploaded, stored),
+			smallFilesNote(o.prices, o.storageClass, uploaded, requests, stored),
+		} {
+			if note != "" {
+				printNote(f.Err, cols, note)
+			}
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d uploads failed", failed, len(args))
@@ -180,12 +202,7 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	}
 	// The bar counts what S3 acknowledged, which is ciphertext: its total
 	// is the encrypted size, a little more than the file's.
-	tr := progress.Start(f.Err, progress.Options{
-		Label: "put " + printable(name),
-		Total: crypt.EncryptedSize(size), // -1 for stdin: a spinner
-		Bar:   f.ErrIsTerminal,
-		Quiet: g.quiet,
-	})
+	tr := startTransfer(f, g, "put "+printable(name), crypt.EncryptedSize(size)) // -1 for stdin: a spinner
 	opts := archive.PutOptions{
 		StorageClass: o.storageClass,
 		Concurrency:  o.concurrency,
@@ -224,6 +241,9 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 				Bucket:     s.profile.Bucket,
 				Prefix:     s.profile.Prefix,
 				NoResume:   o.noResume,
+				// Parts sent by an interrupted run: the bar starts past
+				// them, and the rate does not count them.
+				OnKept: func(p object.Part) { tr.Resume(p.Size) },
 				Notice: func(msg string) {
 					if !g.quiet {
 						tr.Println(msg)
@@ -242,7 +262,7 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	}
 	// The summary first: it erases the bar, and the ID goes to stdout,
 	// which may share the terminal with it.
-	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", printable(name), formatSize(n), id))
+	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", printable(name), sizeNow(n, tr), id))
 	if o.json {
 		rec := putJSON{ID: id, Name: name, Size: n, StorageClass: storageClassName(o.storageClass)}
 		if err := writeJSONLine(f.Out, rec); err != nil {
@@ -283,30 +303,6 @@ func storageClassName(class string) string {
 		return "DEEP_ARCHIVE"
 	}
 	return class
-}
-
-// noteMinimumStorage mentions, once per run, that S3 bills objects of some
-// storage classes for a minimum duration however soon they are deleted
-// (180 days for Deep Archive), and what that comes to for the files just
-// uploaded, stored bytes in all. It comes after the uploads, so that it
-// counts what was really stored, stdin included.
-func noteMinimumStorage(w io.Writer, p prices, class string, files int, stored int64) {
-	class = storageClassName(class)
-	days := minimumDays(class)
-	if days == 0 {
-		return
-	}
-	fmt.Fprintf(w, "Note: S3 bills %s objects for at least %d days of storage, even if they are deleted sooner.", class, days)
-	if class != pricedClass {
-		fmt.Fprintln(w)
-		return
-	}
-	what := fmt.Sprintf("these %d files", files)
-	if files == 1 {
-		what = "this file"
-	}
-	fmt.Fprintf(w, " Minimum charge for %s, %s stored: %s (%s per GB-month; %s)\n",
-		what, formatSize(stored), formatUSD(p.minimumCharge(stored)), formatPrice(p.storageGBMonth), p.source())
 }
 
 // openSource opens a regular file or block device for reading and returns

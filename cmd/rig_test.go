@@ -2,6 +2,7 @@ package cmd_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"io/fs"
@@ -51,12 +52,14 @@ type rig struct {
 }
 
 type rigOptions struct {
-	secretKey string // the server's AWS secret; "" for s3local's default
+	secretKey   string        // the server's AWS secret; "" for s3local's default
+	restoreTime time.Duration // how long a restore takes; 0 means 1 s
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
 	t.Helper()
 	r := &rig{t: t, dir: t.TempDir(), srvDir: t.TempDir(), prefix: "rel/"}
+	restore := cmp.Or(o.restoreTime, time.Second)
 	accessKey := ""
 	if o.secretKey != "" {
 		accessKey = "OGIVERELIABILITYKEY0"
@@ -66,7 +69,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		Bucket:    "ogive-reliability",
 		AccessKey: accessKey,
 		SecretKey: o.secretKey,
-		Tiers:     map[string]time.Duration{"Bulk": time.Second, "Standard": time.Second},
+		Tiers:     map[string]time.Duration{"Bulk": restore, "Standard": restore},
 		Day:       time.Hour, // restored copies outlive the test
 	})
 	if err != nil {

@@ -91,6 +91,7 @@ func runVerify(ctx context.Context, f *Factory, g *globalOptions, _ *verifyOptio
 		Label: "verify " + printable(a.Name),
 		Total: size,
 		Bar:   f.ErrIsTerminal,
+		Width: f.errColumns(),
 		// The verdict goes to stdout; the bar's summary line would repeat it.
 		Quiet: g.quiet,
 	})

@@ -1,7 +1,8 @@
-// Package progress shows how far a transfer has come: a bar with rate and
-// time left while it runs on a terminal, and one summary line when it ends,
-// so that logs of unattended runs get a single line per transfer instead of
-// a stream of carriage returns.
+// Package progress shows how far a transfer has come: a line on a terminal
+// with a bar, the rate, the time taken and the time left, redrawn in place
+// and fitted to the terminal's width, and one summary line when it ends, so
+// that logs of unattended runs get a single line per transfer instead of a
+// stream of carriage returns.
 package progress
 
 import (
@@ -10,9 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
-
-	"github.com/schollz/progressbar/v3"
 )
 
 // Options describe one transfer.
@@ -27,6 +25,10 @@ type Options struct {
 	Bar bool
 	// Quiet prints nothing at all, not even the summary.
 	Quiet bool
+	// Width returns the terminal's width in columns. It is asked at every
+	// redraw, so the bar follows a terminal that is resized; nil, or a
+	// width of 0 or less, means 80.
+	Width func() int
 }
 
 // Transfer follows one transfer. Its methods are safe for concurrent use,
@@ -34,19 +36,34 @@ type Options struct {
 type Transfer struct {
 	w     io.Writer
 	quiet bool
+	label string
+	total int64
+	width func() int
 	start time.Time
 	now   func() time.Time
-	bytes atomic.Int64
 
-	mu  sync.Mutex
-	bar *progressbar.ProgressBar // nil when no bar is drawn, and once it is cleared
+	bytes   atomic.Int64 // moved by this run
+	resumed atomic.Int64 // already done by an earlier run
+	acks    atomic.Int64 // calls to Add: how often progress is reported
+	last    atomic.Int64 // when progress was last reported, in ns since start
+	retried atomic.Int64 // when a retry was last reported, in ns since start; 0 for never
+
+	mu     sync.Mutex
+	drawn  bool          // a line is on the terminal that clear must erase
+	frame  int           // spinner frame
+	stop   chan struct{} // closed to end the redraw loop; nil when no bar is drawn
+	exited chan struct{} // closed when the redraw loop has ended
 }
 
-// labelWidth keeps a long file name from squeezing the bar out of the line.
-const labelWidth = 32
+// redraw is how often the line is drawn: from a clock, not from the bytes,
+// so that the time keeps moving while nothing arrives.
+const redraw = 200 * time.Millisecond
 
-// redraw bounds how often the bar is drawn, however often bytes arrive.
-const redraw = 100 * time.Millisecond
+// stallAfter is how long without progress makes the line say "stalled",
+// for a transfer that used to report progress more often than that. One
+// that reports less often (large parts on a slow link) is called stalled
+// only after three of its usual intervals.
+const stallAfter = 10 * time.Second
 
 // Start begins following a transfer that writes its bar and summary to w.
 func Start(w io.Writer, o Options) *Transfer {
@@ -54,45 +71,62 @@ func Start(w io.Writer, o Options) *Transfer {
 }
 
 func start(w io.Writer, o Options, now func() time.Time) *Transfer {
-	t := &Transfer{w: w, quiet: o.Quiet, start: now(), now: now}
+	t := &Transfer{w: w, quiet: o.Quiet, label: o.Label, total: o.Total, width: o.Width, start: now(), now: now}
 	if o.Quiet || !o.Bar || o.Total == 0 {
 		return t
 	}
-	total := o.Total
-	if total < 0 {
-		total = -1 // the library's spinner mode
-	}
-	t.bar = progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(shorten(o.Label, labelWidth)+" "),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionUseIECUnits(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionFullWidth(),
-		progressbar.OptionThrottle(redraw),
-		progressbar.OptionSpinnerType(14),
-		progressbar.OptionClearOnFinish(),
-		// Drawing the empty bar at once also starts the library's clock
-		// before its spinner goroutine can look at it.
-		progressbar.OptionSetRenderBlankState(true),
-	)
+	t.stop, t.exited = make(chan struct{}), make(chan struct{})
+	t.mu.Lock()
+	t.draw()
+	t.mu.Unlock()
+	go t.loop(t.stop, t.exited)
 	return t
 }
 
-// Add counts n more bytes done.
-func (t *Transfer) Add(n int64) {
-	t.bytes.Add(n)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.bar != nil {
-		// A drawing error (a closed terminal) must not fail the transfer.
-		_ = t.bar.Add64(n)
+// loop redraws the line until stop is closed.
+func (t *Transfer) loop(stop, exited chan struct{}) {
+	defer close(exited)
+	tick := time.NewTicker(redraw)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			t.mu.Lock()
+			t.draw()
+			t.mu.Unlock()
+		}
 	}
 }
 
+// Add counts n more bytes moved by this run.
+func (t *Transfer) Add(n int64) {
+	t.bytes.Add(n)
+	t.acks.Add(1)
+	t.last.Store(int64(t.now().Sub(t.start)))
+}
+
+// Retry notes that part of the transfer is being tried again after a
+// failure: the line says "retrying" until progress is reported again.
+func (t *Transfer) Retry() {
+	t.retried.Store(max(int64(t.now().Sub(t.start)), 1))
+}
+
+// Resume counts n bytes that an earlier run already moved: the bar starts
+// past them, but the rate, the time left and the summary's rate count only
+// the bytes this run moves.
+func (t *Transfer) Resume(n int64) { t.resumed.Add(n) }
+
+// Resumed is how many bytes Resume counted.
+func (t *Transfer) Resumed() int64 { return t.resumed.Load() }
+
+// Moved is how many bytes Add counted: those this run moved.
+func (t *Transfer) Moved() int64 { return t.bytes.Load() }
+
 // Done clears the bar and prints one line: summary followed by the time
-// taken and the rate, e.g. "Uploaded photos.tar (1.0 GiB) in 6.2 s (165 MiB/s)".
+// taken and the rate of this run's bytes, e.g. "Uploaded photos.tar
+// (1.0 GiB) in 6.2 s (165 MiB/s)".
 func (t *Transfer) Done(summary string) {
 	t.clear()
 	if t.quiet {
@@ -103,71 +137,97 @@ func (t *Transfer) Done(summary string) {
 }
 
 // Println prints a line of its own above the bar, which is drawn again on
-// the next Add.
+// the next redraw.
 func (t *Transfer) Println(msg string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.bar != nil {
-		_ = t.bar.Clear()
-	}
+	t.erase()
 	fmt.Fprintln(t.w, msg)
 }
 
-// Stop clears the bar of a transfer that failed, so that the error message
-// that follows starts on a clean line. It prints no summary.
+// Stop clears the bar of a transfer that failed or was interrupted, so that
+// the error message that follows starts at the first column of a clean
+// line. It prints no summary.
 func (t *Transfer) Stop() { t.clear() }
 
 func (t *Transfer) clear() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.bar == nil {
+	stop, exited := t.stop, t.exited
+	t.stop = nil
+	t.mu.Unlock()
+	if stop == nil {
 		return
 	}
-	// Finish with OptionClearOnFinish erases the line; it also ends the
-	// spinner goroutine of a bar of unknown length.
-	_ = t.bar.Finish()
-	t.bar = nil
+	close(stop)
+	<-exited
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.erase()
 }
 
-// shorten cuts s to at most n characters, marking the cut.
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
+// erase removes the drawn line, and whatever the terminal echoed after it
+// (a "^C"), leaving the cursor at its first column. The caller holds t.mu.
+func (t *Transfer) erase() {
+	if !t.drawn {
+		return
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	// A drawing error (a closed terminal) must not fail the transfer.
+	_, _ = io.WriteString(t.w, "\r\x1b[K")
+	t.drawn = false
 }
 
-// formatDuration prints a duration for people: "0.3 s", "6.2 s", "4 min 05 s",
-// "2 h 03 min".
-func formatDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	case d < time.Hour:
-		s := int64(d.Round(time.Second) / time.Second)
-		return fmt.Sprintf("%d min %02d s", s/60, s%60)
-	default:
-		m := int64(d.Round(time.Minute) / time.Minute)
-		return fmt.Sprintf("%d h %02d min", m/60, m%60)
+// draw writes the current line over the previous one. The caller holds t.mu.
+func (t *Transfer) draw() {
+	if t.stop == nil {
+		return
 	}
+	cols := 0
+	if t.width != nil {
+		cols = t.width()
+	}
+	if cols <= 0 {
+		cols = 80
+	}
+	line := t.line(cols)
+	t.frame++
+	// The line ends short of the last columns: a line that filled them
+	// would leave the cursor pending a wrap, and the "^C" a terminal echoes
+	// at an interrupt would spill onto the next line, out of reach of the
+	// carriage return that erases the bar.
+	_, _ = io.WriteString(t.w, "\r"+line+"\x1b[K")
+	t.drawn = true
 }
 
-// formatRate prints bytes per second with IEC prefixes, as the sizes ogive
-// prints elsewhere.
-func formatRate(n int64, d time.Duration) string {
-	if d <= 0 {
-		return "– B/s"
+// line is the transfer's state now, fitted to cols columns.
+func (t *Transfer) line(cols int) string {
+	now := t.now()
+	elapsed := now.Sub(t.start)
+	moved, resumed := t.bytes.Load(), t.resumed.Load()
+	s := state{
+		label:   t.label,
+		total:   t.total,
+		done:    moved + resumed,
+		moved:   moved,
+		elapsed: elapsed,
+		frame:   t.frame,
 	}
-	rate := float64(n) / d.Seconds()
-	const unit = 1024
-	if rate < unit {
-		return fmt.Sprintf("%.0f B/s", rate)
+	last := time.Duration(t.last.Load())
+	if idle := elapsed - last; idle >= stallThreshold(last, t.acks.Load()) {
+		s.stalled = idle
+		s.waiting = t.acks.Load() == 0
 	}
-	exp := 0
-	for rate >= unit*unit && exp < 5 {
-		rate /= unit
-		exp++
+	s.retrying = t.retried.Load() > int64(last)
+	return s.fit(cols - margin)
+}
+
+// margin is how many columns the line leaves free at its end; see draw.
+const margin = 3
+
+// stallThreshold is how long without progress counts as a stall, after
+// acks reports of progress, the last one at last.
+func stallThreshold(last time.Duration, acks int64) time.Duration {
+	if acks == 0 {
+		return stallAfter
 	}
-	return fmt.Sprintf("%.1f %ciB/s", rate/unit, "KMGTPE"[exp])
+	return max(stallAfter, 3*last/time.Duration(acks))
 }

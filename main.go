@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/awnumar/memguard"
+	"golang.org/x/term"
 
 	"github.com/ogive-project/ogive/cmd"
 	"github.com/ogive-project/ogive/harden"
@@ -51,6 +52,11 @@ func main() {
 		}
 		// A password prompt may still be waiting with echo off.
 		input.RestoreTerminal()
+		// A transfer that did not stop in time may have left its bar, and
+		// the terminal's echo of ^C, on the line.
+		if term.IsTerminal(int(os.Stderr.Fd())) {
+			fmt.Fprint(os.Stderr, "\r\x1b[K")
+		}
 		fmt.Fprintln(os.Stderr, "ogive: interrupted")
 		memguard.SafeExit(exitInterrupted)
 	}()

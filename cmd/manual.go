@@ -125,6 +125,8 @@ var (
 		"(init with an empty key ID, or --no-aws-keys): ogive then finds credentials through the " +
 		"standard AWS chain (these variables, the shared config and credentials files, SSO, " +
 		"instance roles). Keys stored in the profile always win."}
+	envNoNotes = Item{noNotesEnv, "Set to 1 (or true), put prints no notes on what S3 bills, as with " +
+		"--no-notes; the bar and the summary lines stay."}
 	envAWSRegion = Item{"AWS_REGION", "The region, for a profile that names none."}
 	envEndpoint  = Item{"AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3", "The endpoint, for a profile that names " +
 		"none (one of the 2019 ogive, say). init always stores an endpoint in the profile, and these do " +
@@ -225,8 +227,8 @@ var manuals = map[string]manual{
 			exitInterrupt,
 		},
 		envText: passwordText + "\n\n" + pricesText,
-		env: concat(envPassword, []Item{envStateHome}, envS3,
-			envPrices(storagePriceSettings), envPrices(retrievalPriceSettings)),
+		env: concat(envPassword, []Item{envStateHome, envNoNotes}, envS3,
+			envPrices(putPriceSettings), envPrices(retrievalPriceSettings)),
 		files: []Item{fileProfile, fileBak, fileStateDir, filePartial, filePartialRecord, filePartialAside, fileTTY},
 		security: "Everything ogive stores is encrypted on your machine before it is sent: the data with a " +
 			"key of its own per archive, derived from the master key in the profile, and the file name too. " +
@@ -282,7 +284,7 @@ var manuals = map[string]manual{
 		},
 		envText: passwordText + " When standard input is the data (put -), the password cannot come " +
 			"from it.\n\n" + pricesText,
-		env:   concat(envPassword, []Item{envStateHome}, envS3, envPrices(storagePriceSettings)),
+		env:   concat(envPassword, []Item{envStateHome, envNoNotes}, envS3, envPrices(putPriceSettings)),
 		files: []Item{fileProfile, fileStateDir},
 		json:  putJSON{},
 		notes: "S3 bills Deep Archive objects for at least 180 days of storage, even if they are deleted " +

@@ -22,9 +22,6 @@ func formatSize(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// dateLayout prints dates like 2019-May-05.
-const dateLayout = "2006-Jan-02"
-
 // formatExpiry prints when a restored copy goes away, in UTC to the minute.
 func formatExpiry(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 

@@ -57,8 +57,6 @@ const (
 	metaKnown = metaMode | metaMTime
 
 	maxModeBits = 0o7777
-	// maxMetaLen is the longest metadata block: flags, mode, seconds and nanoseconds.
-	maxMetaLen = 1 + 2 + 8 + 4
 )
 
 // metaLen is the length of m's block in a version 3 ID, or 0 for a version 2 ID.

@@ -46,6 +46,8 @@ run "$OGIVE" init --bucket "$S3_BUCKET" --region "$S3_REGION" --endpoint "$S3_EN
 
 say "2. put: encrypt and upload a 20 MiB file to DEEP_ARCHIVE"
 head -c 20971520 /dev/urandom >"$work/photos.tar"
+chmod 640 "$work/photos.tar"
+touch -d '2024-03-01 12:00:00' "$work/photos.tar"
 id=$(run "$OGIVE" put "$work/photos.tar")
 echo "storage ID: $id"
 
@@ -59,14 +61,16 @@ set +e
 echo "exit status $?"
 set -e
 
-say "5. restore (Bulk tier), then head until READY"
-run "$OGIVE" restore "$id"
-until "$OGIVE" head "$id"; do sleep 1; done
+short=${id:0:12}
+say "5. restore (Bulk tier) by a shortened ID, then head --wait until READY"
+run "$OGIVE" restore "$short"
+run "$OGIVE" head --wait "$short"
 
 say "6. get: download, authenticate and decrypt under the original name"
-run "$OGIVE" get "$id" "$work/restored"
+run "$OGIVE" get "$short" "$work/restored"
 
-say "7. compare"
+say "7. compare: the same bytes, mode and modification time"
 run cmp "$work/photos.tar" "$work/restored/photos.tar"
 sha256sum "$work/photos.tar" "$work/restored/photos.tar"
+ls -l --time-style=+%F.%T "$work/photos.tar" "$work/restored/photos.tar" | awk '{print $1, $6, $7}'
 say "The restored file is identical to the original."

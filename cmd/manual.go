@@ -370,15 +370,20 @@ var manuals = map[string]manual{
 			exitErrorItem("An error. Every ID is checked before anything is deleted: if one is not an " +
 				"archive of this profile, or is younger than its storage class's minimum duration and " +
 				"--force was not given, nothing is deleted. At a terminal, also the answer no (anything " +
-				"but y or yes) to the question rm asks before deleting: nothing is deleted. A deletion " +
-				"that fails stops rm; the archives before it are deleted."),
+				"but y or yes) to the question rm asks before deleting: nothing is deleted. Without a " +
+				"question (--yes, or no terminal), also an ID shortened to fewer than 12 characters: " +
+				"nothing is deleted. A deletion that fails stops rm; the archives before it are deleted."),
 			exitInterrupt,
 		},
 		envText: passwordText + "\n\n" + pricesText,
 		env:     concat(envPassword, envS3, envPrices(storagePriceSettings)),
 		files:   []Item{fileProfile},
 		notes: "rm needs s3:DeleteObject, which no other command needs: a key without it cannot delete " +
-			"archives. Deletion is for good.",
+			"archives. Deletion is for good.\n\n" +
+			"rm asks when standard input or standard error is a terminal and /dev/tty opens, so " +
+			"\"ogive rm ID 2>>log\" typed at a terminal still asks. The question and the answer go " +
+			"through /dev/tty; keys typed before the question appears (a paste of the password and " +
+			"more) are discarded, never taken as the answer.",
 	},
 
 	"ogive uploads": {

@@ -13,7 +13,7 @@ import (
 // A password typed at the terminal keeps every byte the prompt does not
 // treat as a key: Tab, Escape and other control characters are in it, as
 // they are when the same password comes from a file or a pipe. Ctrl-Z,
-// which would otherwise have stopped ogive, is not.
+// which would otherwise have stopped ogive, is not. An answer keeps none.
 func TestTTYPasswordKeepsControlBytes(t *testing.T) {
 	p := newPTY(t)
 	term := tty{path: p.path}
@@ -25,13 +25,9 @@ func TestTTYPasswordKeepsControlBytes(t *testing.T) {
 	if got, want := text(t, pw), "pass\tword\x1b[A\x01z"; got != want {
 		t.Errorf("typed %q, read %q", want, got)
 	}
-}
 
-// An echoed answer has no control characters: an arrow key or a Tab is
-// dropped, not shown as a cursor movement.
-func TestTTYAnswerDropsControlBytes(t *testing.T) {
-	p := newPTY(t)
-	term := tty{path: p.path}
+	// An echoed answer has no control characters: an arrow key or a Tab
+	// is dropped, not shown as a cursor movement.
 	p.typeAfter(t, "Bucket: ", "my\t-bucket\x1b\n", true)
 	got, err := term.ReadLine("Bucket: ")
 	if err != nil || got != "my-bucket" {

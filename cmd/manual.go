@@ -88,7 +88,7 @@ var (
 	exitUsage = Item{strconv.Itoa(exitError), "The command line cannot be run as typed: an unknown command or flag, " +
 		"a missing or extra argument, or a flag value that is not valid. The message is followed by " +
 		"\"hint: run 'ogive --help' for usage\"."}
-	exitInterrupt = Item{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM. " +
+	exitInterrupt = Item{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT. " +
 		"ogive prints \"ogive: interrupted\" and stops."}
 )
 
@@ -278,7 +278,7 @@ var manuals = map[string]manual{
 			exitOKItem("Every file was stored; its storage ID (or JSON line) was printed on stdout."),
 			exitErrorItem("An error. With several files, put goes on after a file that fails, prints " +
 				"the IDs of those stored, and ends with \"N of M uploads failed\"."),
-			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM. The upload of a " +
+			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT. The upload of a " +
 				"file or block device is recorded in the state directory: the same command resumes it. " +
 				"Standard input cannot resume."},
 		},
@@ -329,7 +329,7 @@ var manuals = map[string]manual{
 			exitNotReadyItem("The archive is not READY: DEEPS, RECOV or ?????. With --wait: the wait " +
 				"timed out (--timeout), or the archive is archived with no restore requested, which " +
 				"no wait would end. The status is printed all the same."),
-			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM, for example during --wait."},
+			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT, for example during --wait."},
 		},
 		envText: passwordText,
 		env:     concat(envPassword, envS3),
@@ -348,7 +348,7 @@ var manuals = map[string]manual{
 			exitNotReadyItem("The archive is not restored: run ogive restore and wait until ogive head prints " +
 				"READY. With --wait: the wait timed out (--timeout), or the archive is archived with no " +
 				"restore requested."),
-			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM. What was downloaded " +
+			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT. What was downloaded " +
 				"into a file is kept in the temporary file: the same command resumes it."},
 		},
 		envText: passwordText,

@@ -17,8 +17,8 @@ import (
 	"github.com/ogive-project/ogive/input"
 )
 
-// interruptGrace is how long ogive has to stop by itself after SIGINT or
-// SIGTERM. Transfers see the cancelled context at once and clean up; a
+// interruptGrace is how long ogive has to stop by itself after SIGINT,
+// SIGTERM, SIGHUP or SIGQUIT. Transfers see the cancelled context at once and clean up; a
 // password being read from a pipe does not, so after the grace, or at a
 // second signal, the process exits anyway. A prompt waiting at the
 // terminal has nothing to clean up: the process exits at once.
@@ -35,7 +35,9 @@ func main() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal closed) and SIGQUIT (Ctrl-\ outside a prompt)
+	// end ogive too, and must not leave a prompt's terminal without echo.
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	go func() {
 		<-signals
 		cancel()

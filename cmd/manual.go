@@ -88,7 +88,7 @@ var (
 	exitUsage = Item{strconv.Itoa(exitError), "The command line cannot be run as typed: an unknown command or flag, " +
 		"a missing or extra argument, or a flag value that is not valid. The message is followed by " +
 		"\"hint: run 'ogive --help' for usage\"."}
-	exitInterrupt = Item{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM. " +
+	exitInterrupt = Item{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT. " +
 		"ogive prints \"ogive: interrupted\" and stops."}
 )
 
@@ -278,7 +278,7 @@ var manuals = map[string]manual{
 			exitOKItem("Every file was stored; its storage ID (or JSON line) was printed on stdout."),
 			exitErrorItem("An error. With several files, put goes on after a file that fails, prints " +
 				"the IDs of those stored, and ends with \"N of M uploads failed\"."),
-			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM. The upload of a " +
+			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT. The upload of a " +
 				"file or block device is recorded in the state directory: the same command resumes it. " +
 				"Standard input cannot resume."},
 		},
@@ -329,7 +329,7 @@ var manuals = map[string]manual{
 			exitNotReadyItem("The archive is not READY: DEEPS, RECOV or ?????. With --wait: the wait " +
 				"timed out (--timeout), or the archive is archived with no restore requested, which " +
 				"no wait would end. The status is printed all the same."),
-			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM, for example during --wait."},
+			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT, for example during --wait."},
 		},
 		envText: passwordText,
 		env:     concat(envPassword, envS3),
@@ -348,7 +348,7 @@ var manuals = map[string]manual{
 			exitNotReadyItem("The archive is not restored: run ogive restore and wait until ogive head prints " +
 				"READY. With --wait: the wait timed out (--timeout), or the archive is archived with no " +
 				"restore requested."),
-			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM. What was downloaded " +
+			{strconv.Itoa(exitInterrupted), "Interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT. What was downloaded " +
 				"into a file is kept in the temporary file: the same command resumes it."},
 		},
 		envText: passwordText,
@@ -370,15 +370,20 @@ var manuals = map[string]manual{
 			exitErrorItem("An error. Every ID is checked before anything is deleted: if one is not an " +
 				"archive of this profile, or is younger than its storage class's minimum duration and " +
 				"--force was not given, nothing is deleted. At a terminal, also the answer no (anything " +
-				"but y or yes) to the question rm asks before deleting: nothing is deleted. A deletion " +
-				"that fails stops rm; the archives before it are deleted."),
+				"but y or yes) to the question rm asks before deleting: nothing is deleted. Without a " +
+				"question (--yes, or no terminal), also an ID shortened to fewer than 12 characters: " +
+				"nothing is deleted. A deletion that fails stops rm; the archives before it are deleted."),
 			exitInterrupt,
 		},
 		envText: passwordText + "\n\n" + pricesText,
 		env:     concat(envPassword, envS3, envPrices(storagePriceSettings)),
 		files:   []Item{fileProfile},
 		notes: "rm needs s3:DeleteObject, which no other command needs: a key without it cannot delete " +
-			"archives. Deletion is for good.",
+			"archives. Deletion is for good.\n\n" +
+			"rm asks when standard input or standard error is a terminal and /dev/tty opens, so " +
+			"\"ogive rm ID 2>>log\" typed at a terminal still asks. The question and the answer go " +
+			"through /dev/tty; keys typed before the question appears (a paste of the password and " +
+			"more) are discarded, never taken as the answer.",
 	},
 
 	"ogive uploads": {

@@ -43,8 +43,9 @@ for --lifetime days from now, and charges only the request.
 
 Before sending anything, restore prints on stderr an estimate of the retrieval cost for the
 tier and the bytes involved, from the dated prices in docs/PRICING.md, which the --price
-flags or their environment variables replace. With --all at a terminal, restore asks for a
-"y" after the estimate before sending anything; --yes skips the question.
+flags or their environment variables replace. With --all at a terminal (standard input or
+standard error is one, and /dev/tty opens), restore shows the estimate there and asks for a
+"y" typed after the question appears before sending anything; --yes skips the question.
 
 ` + idHelp,
 		Example: `  ogive restore 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD
@@ -149,7 +150,7 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 			fmt.Fprintf(f.Err, "Skipping %s (%s): %s\n", printable(it.name), it.id, skipReason(it))
 		}
 	}
-	ask := o.all && len(todo) > 0 && !o.yes && f.ErrIsTerminal
+	ask := o.all && len(todo) > 0 && !o.yes && f.canAsk()
 	if ask {
 		// The question carries the estimate, even with --quiet.
 		var est strings.Builder

@@ -33,10 +33,14 @@ STANDARD_IA and ONEZONE_IA: 30). rm refuses to delete an archive younger than th
 docs/PRICING.md or the --price flag.
 
 Every ID is checked before anything is deleted: if one is not an archive of this profile,
-or needs --force, nothing is deleted. At a terminal, rm then names what it is about to
-delete and asks for a "y" before deleting anything; --yes skips the question. Without a
-terminal (a script, cron) it does not ask. rm needs the s3:DeleteObject permission, which
-the other commands do not.
+or needs --force, nothing is deleted; an ID given twice is deleted once. At a terminal
+(standard input or standard error is one, and /dev/tty opens), rm then names what it is
+about to delete, with the early-deletion charges, and asks on the terminal for a "y" typed
+after the question appears before deleting anything; --yes skips the question. Without a
+terminal (cron, CI, or both standard input and standard error redirected) it does not ask.
+When it does not ask, each ID must be given in full or by at least 12 characters: a short
+prefix could pick another archive once the one meant is gone. rm needs the
+s3:DeleteObject permission, which the other commands do not.
 
 ` + idHelp,
 		Example: `  ogive rm 5PqBqHILQoIckevFn5EbXX1yGrgXIgAY2UvWT5ruYD
@@ -46,6 +50,13 @@ the other commands do not.
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := takeIDs(c, f, g, args...); err != nil {
 				return err
+			}
+			if o.yes || !f.canAsk() {
+				// Checked before the password: no question will show
+				// the whole ID of what a short prefix picked.
+				if err := checkUnaskedIDs(args); err != nil {
+					return err
+				}
 			}
 			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, storagePriceSettings); err != nil {
 				return err
@@ -76,12 +87,17 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 	// Look every archive up first, so that a typo or a refusal deletes
 	// nothing rather than part of what was asked.
 	targets := make([]rmTarget, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		a, err := s.identify(ctx, id)
 		if err != nil {
 			return err
 		}
 		id = a.ID // in full, if a prefix was given
+		if seen[id] {
+			continue // named twice, as two prefixes of one ID: deleted once
+		}
+		seen[id] = true
 		info, err := s.store.Head(ctx, id)
 		if err != nil {
 			return err
@@ -107,16 +123,30 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 	}
 
 	noted := false
-	if !o.yes && f.ErrIsTerminal {
-		// The charges are part of what the person is asked to agree to.
+	if !o.yes && f.canAsk() {
+		// The charges are part of what the person is asked to agree to:
+		// on stderr when it is the terminal, as before, else in the
+		// question, which goes to the terminal.
+		var charges strings.Builder
+		w := io.Writer(&charges)
+		if f.ErrIsTerminal {
+			w = f.Err
+		}
 		for _, t := range targets {
 			if t.remaining > 0 {
-				printEarlyDeletion(f.Err, t, now, o.prices, "is")
+				printEarlyDeletion(w, t, now, o.prices, "is")
 			}
 		}
-		noted = true
-		if _, err := f.confirm(g, rmQuestion(targets), "nothing was deleted"); err != nil {
+		asked, err := f.confirm(g, charges.String()+rmQuestion(targets), "nothing was deleted")
+		if err != nil {
 			return err
+		}
+		noted = f.ErrIsTerminal // else they go to stderr as well, as it is deleted
+		if !asked {
+			// No terminal opened after all: as with --yes.
+			if err := checkUnaskedIDs(ids); err != nil {
+				return err
+			}
 		}
 	}
 	for _, t := range targets {
@@ -163,4 +193,19 @@ func rmQuestion(targets []rmTarget) string {
 	}
 	fmt.Fprintf(&b, "Delete these %d archives (%s in all) for good?", len(targets), formatSize(total))
 	return b.String()
+}
+
+// checkUnaskedIDs refuses ID prefixes shorter than archive.ShortIDLen when
+// rm deletes without a question (--yes, a script, cron): six characters
+// pick the one archive that has them today, but once it is gone they may
+// pick another, which a script would then delete without anybody seeing
+// its name. Whole IDs are all longer.
+func checkUnaskedIDs(ids []string) error {
+	for _, id := range ids {
+		if len(id) < archive.ShortIDLen {
+			return fmt.Errorf("storage ID %q is %d characters: give at least %d characters of the storage ID, or the whole ID, to delete without a question",
+				id, len(id), archive.ShortIDLen)
+		}
+	}
+	return nil
 }

@@ -34,9 +34,10 @@ With --abort, abort the given uploads (by storage ID or upload ID), or all of th
 is given, and forget their resume state. An upload that another ogive on this machine is
 sending, of a file or of standard input, is not aborted: each put locks its upload in the
 state directory, and --abort takes the same lock first. (A put of standard input run
-without a state directory, which it warns about, cannot be told apart.) At a terminal,
---abort says how many uploads and how many parts and bytes already sent it would throw
-away, and asks for a "y" first; --yes skips the question.
+without a state directory, which it warns about, cannot be told apart.) At a terminal
+(standard input or standard error is one, and /dev/tty opens), --abort says there how many
+uploads and how many parts and bytes already sent it would throw away, and asks for a "y"
+typed after the question appears; --yes skips the question.
 
 Each upload is one line on stdout: the time it started (UTC), its storage ID, name and
 source file ("-" for standard input), then in parentheses where it is known (the bucket, or
@@ -123,7 +124,7 @@ func runUploads(ctx context.Context, f *Factory, g *globalOptions, o *uploadsOpt
 		}
 		chosen = append(chosen, u)
 	}
-	if !o.yes && f.ErrIsTerminal && len(chosen) > 0 {
+	if !o.yes && f.canAsk() && len(chosen) > 0 {
 		if err := listParts(ctx, s, chosen); err != nil {
 			return err
 		}

@@ -219,8 +219,18 @@ func (p *Prompter) newPassword(prompt, confirm string) (*memguard.LockedBuffer, 
 // may carry a password or data. question is shown followed by " [y/N] ";
 // only "y" or "yes", in any case, is yes. Without a terminal to ask on it
 // returns an error wrapping ErrNoTerminal; interrupted, ErrInterrupted.
+//
+// At the terminal, keys typed before the question was shown (a paste of
+// the password and more) are discarded, so only an answer given after
+// reading the question counts.
 func (p *Prompter) Confirm(question string) (bool, error) {
-	answer, err := p.term.ReadLine(question + " [y/N] ")
+	read := p.term.ReadLine
+	if t, ok := p.term.(interface {
+		readFreshLine(string) (string, error)
+	}); ok {
+		read = t.readFreshLine
+	}
+	answer, err := read(question + " [y/N] ")
 	if err != nil {
 		return false, err
 	}

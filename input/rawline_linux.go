@@ -15,12 +15,20 @@ import (
 // with the terminal's own line editing and signal keys turned off, so that
 // Ctrl-C is seen here, as the byte it is, before anything typed after it:
 // the prompt ends with ErrInterrupted, and what was typed after the Ctrl-C
-// is dropped unread, as the terminal does with what precedes a signal key. The keys a terminal line offers are kept: Backspace (the erase
+// is dropped unread, as the terminal does with what precedes a signal key.
+// The keys a terminal line offers are kept: Backspace (the erase
 // character), Ctrl-U (the kill character) and Ctrl-W erase; Enter ends the
 // line; Ctrl-D on an empty line, or the quit character (Ctrl-\), ends the
-// prompt like Ctrl-C. With echo, typed characters are shown as typed;
-// without, nothing is. The terminal's settings are put back before
-// returning, and Interrupt puts them back if the process ends first. The
+// prompt like Ctrl-C; the suspend character (Ctrl-Z) is ignored. Without
+// echo (a password) every other byte is part of the line, Tab, Escape and
+// other control characters included, as the terminal's own line mode kept
+// them; with echo (an answer) control characters are dropped, as no answer
+// holds one and showing them would move the cursor. With echo, typed
+// characters are shown as typed; without, nothing is.
+//
+// The terminal's settings are put back before returning, and Interrupt
+// puts them back if the process ends first: how to restore them is
+// recorded before they are changed, under the same lock as Interrupt. The
 // line is collected in locked memory; nil means an empty line.
 func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 	fd := int(f.Fd())
@@ -33,15 +41,17 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 	raw.Iflag &^= unix.IXON // Ctrl-S and Ctrl-Q are ordinary keys here
 	raw.Iflag |= unix.ICRNL
 	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &raw); err != nil {
-		return nil, fmt.Errorf("read from terminal: %w", err)
-	}
 	restore := func() { _ = unix.IoctlSetTermios(fd, unix.TCSETS, old) }
-	waiting.echoOff(f, restore)
+	if err := waiting.change(f, restore, func() error {
+		return unix.IoctlSetTermios(fd, unix.TCSETS, &raw)
+	}); err != nil {
+		return nil, err
+	}
 	defer restore()
 
 	erase, kill := old.Cc[unix.VERASE], old.Cc[unix.VKILL]
 	intr, quit, eof := old.Cc[unix.VINTR], old.Cc[unix.VQUIT], old.Cc[unix.VEOF]
+	susp := old.Cc[unix.VSUSP]
 	var line lineBuffer
 	var key [1]byte
 	defer clear(key[:])
@@ -99,9 +109,10 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 			for line.n > 0 && line.buf.Bytes()[line.n-1] != ' ' {
 				backspace()
 			}
-		case c < 0x20:
-			// Other control keys, and escape sequences' first byte, are
-			// not part of a password or an answer.
+		case c == susp && c != 0:
+			// Ctrl-Z would stop ogive with the terminal in this mode.
+		case echo && c < 0x20:
+			// Not part of an answer (above).
 		default:
 			if err := line.write(key[:]); err != nil {
 				line.destroy()
@@ -110,4 +121,10 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 			show(string(key[:]))
 		}
 	}
+}
+
+// dropTypeAhead discards what was typed at the terminal f and not read yet
+// (TCIFLUSH).
+func dropTypeAhead(f *os.File) error {
+	return unix.IoctlSetInt(int(f.Fd()), unix.TCFLSH, unix.TCIFLUSH)
 }

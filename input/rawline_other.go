@@ -40,3 +40,7 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 	}
 	return memguard.NewBufferFromBytes(b), nil
 }
+
+// dropTypeAhead would discard what was typed ahead at the terminal; it is
+// done on Linux only.
+func dropTypeAhead(*os.File) error { return nil }

@@ -47,6 +47,17 @@ func (t tty) ReadPassword(prompt string) (*memguard.LockedBuffer, error) {
 }
 
 func (t tty) ReadLine(prompt string) (string, error) {
+	return t.readLine(prompt, false)
+}
+
+// readFreshLine is ReadLine for an answer that only keys typed after the
+// prompt was shown may give (Confirm): what was typed before, such as the
+// rest of a paste that held the password, is discarded unread.
+func (t tty) readFreshLine(prompt string) (string, error) {
+	return t.readLine(prompt, true)
+}
+
+func (t tty) readLine(prompt string, fresh bool) (string, error) {
 	f, err := t.open()
 	if err != nil {
 		return "", err
@@ -56,6 +67,11 @@ func (t tty) ReadLine(prompt string) (string, error) {
 		return "", err
 	}
 	defer waiting.done()
+	if fresh {
+		if err := dropTypeAhead(f); err != nil {
+			return "", fmt.Errorf("read from terminal: %w", err)
+		}
+	}
 	if _, err := io.WriteString(f, prompt); err != nil {
 		return "", fmt.Errorf("write to terminal: %w", err)
 	}
@@ -107,14 +123,33 @@ func (p *pendingPrompt) echoOff(f *os.File, restore func()) {
 	}
 }
 
+// change records restore for the prompt on f and makes the change set
+// undoes, under the lock that Interrupt takes: an interrupt either comes
+// first, and the terminal is left as it was, or after, and finds how to
+// put it back. A prompt interrupted since it started gets ErrInterrupted.
+func (p *pendingPrompt) change(f *os.File, restore func(), set func() error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.interrupted || p.f != f {
+		return ErrInterrupted
+	}
+	p.restore = restore
+	if err := set(); err != nil {
+		p.restore = nil
+		return fmt.Errorf("read from terminal: %w", err)
+	}
+	return nil
+}
+
 func (p *pendingPrompt) done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.f, p.restore = nil, nil
 }
 
-// Interrupt is called on SIGINT or SIGTERM. If a prompt is waiting for an
-// answer at the terminal, it turns echo back on there, moves past the
+// Interrupt is called on SIGINT, SIGTERM, SIGHUP or SIGQUIT. If a prompt
+// is waiting for an answer at the terminal, it turns echo back on there,
+// moves past the
 // prompt's line and returns true: the caller should exit at once, since
 // the prompt cannot see the signal, and whatever is typed next is not
 // meant for it (the terminal already dropped what was typed before Ctrl-C).

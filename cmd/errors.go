@@ -22,7 +22,7 @@ const (
 	exitOK          = 0
 	exitError       = 1
 	exitNotReady    = 2   // head: not downloadable yet; get: not restored
-	exitInterrupted = 130 // SIGINT or SIGTERM, as shells report it
+	exitInterrupted = 130 // SIGINT, SIGTERM, SIGHUP or SIGQUIT, as shells report SIGINT
 )
 
 // usageError marks a command line that cannot be run as typed.

@@ -315,7 +315,8 @@ func TestProgressOutput(t *testing.T) {
 func TestJSONKeys(t *testing.T) {
 	e := newMemEnv(t, 0)
 	path := e.file("a & <b>.bin", 10)
-	archiveKeys := []string{"date", "id", "name", "restore_expiry", "size", "state", "status", "storage_class"}
+	// mode and mtime: the file put is a regular file, so its ID records both.
+	archiveKeys := []string{"date", "id", "mode", "mtime", "name", "restore_expiry", "size", "state", "status", "storage_class"}
 	keysOf := func(line string) (map[string]any, []string) {
 		t.Helper()
 		var m map[string]any

@@ -514,9 +514,13 @@ func (s *S3) ListUploads(ctx context.Context) ([]MultipartUpload, error) {
 }
 
 func (s *S3) List(ctx context.Context, fn func(Info) error) error {
+	return s.ListPrefix(ctx, "", fn)
+}
+
+func (s *S3) ListPrefix(ctx context.Context, prefix string, fn func(Info) error) error {
 	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
 		Bucket:                   aws.String(s.bucket),
-		Prefix:                   aws.String(s.prefix),
+		Prefix:                   aws.String(s.prefix + prefix),
 		MaxKeys:                  aws.Int32(listPageSize),
 		OptionalObjectAttributes: []types.OptionalObjectAttributes{types.OptionalObjectAttributesRestoreStatus},
 	})

@@ -15,12 +15,13 @@ import (
 
 // idHelp is what each command that takes storage IDs says about prefixes.
 const idHelp = `A storage ID may be shortened to any unique beginning of at least 6 characters, as
-"ogive list" shows it at a terminal. A shortened ID is looked up by listing only the keys
-that begin with it: one LIST request (one per 1,000 such keys), however many objects the
-bucket holds, for each distinct shortened ID on the command line, and stderr says so. An
-ID given in full costs no listing. With 2019 archives in the profile, a key that could be
-a 2019 ID costs a HEAD request; more than 100 of them beginning with one shortened ID
-(which only someone who can write to the bucket arranges) is an error: give the whole ID.`
+"ogive list" shows it at a terminal. Each distinct shortened ID on the command line costs
+one LIST request that asks only for the keys beginning with it (one more per 1,000 such
+keys), however many objects the bucket holds: cheaper than listing the whole bucket. A
+note on stderr says what it cost. An ID given in full costs no listing. In a profile with
+2019 archives, a key that could be a 2019 ID costs a HEAD request; more than 100 of them
+beginning with one shortened ID (only someone who can write to the bucket arranges that)
+is an error: give the whole ID.`
 
 // takeIDs checks the syntax of the storage IDs on a command line before
 // anything prompts for a password, and arranges for the prefixes among them

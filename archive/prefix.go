@@ -46,44 +46,59 @@ func CheckPrefix(p string) error {
 	return nil
 }
 
-// Listing is the keys of a bucket, listed once so that any number of ID
-// prefixes are resolved with no further listing request.
-type Listing struct {
-	infos []object.Info // sorted by key
+// MaxLegacyCandidates is how many keys that could be 2019 storage IDs one
+// prefix may match. Telling whether such a key is an archive of this master
+// key costs a HEAD, and only someone who can write to the bucket makes many
+// of them share a beginning with an archive: real 2019 IDs are random, so in
+// a bucket of a million of them a given 6 characters begin one by chance
+// about once in 70,000. Beyond this many, MatchPrefix asks for more of the ID
+// (ErrTooManyCandidates) rather than sending a HEAD per planted key.
+const MaxLegacyCandidates = 100
+
+// ErrTooManyCandidates is a prefix that more than MaxLegacyCandidates keys
+// that could be 2019 storage IDs begin with.
+var ErrTooManyCandidates = errors.New("too many keys that could be 2019 archives begin with it")
+
+// PrefixMatch is what looking up one beginning of a storage ID found, and
+// what it cost.
+type PrefixMatch struct {
+	// Entries are the archives of the master key whose storage ID begins
+	// with the prefix, by date then name.
+	Entries []Entry
+	// Objects is how many objects, ogive's or not, have a key beginning
+	// with the prefix: all that was listed.
+	Objects int
+	// Heads is how many HEAD requests 2019 candidates cost.
+	Heads int
+	// Unchecked is how many 2019 candidates could not be told apart
+	// because their HEAD failed, and UncheckedErr the first such failure.
+	// They are left out of Entries.
+	Unchecked    int
+	UncheckedErr error
 }
 
-// ListKeys lists the store once: one request per 1,000 objects.
-func ListKeys(ctx context.Context, s object.Store) (*Listing, error) {
-	l := &Listing{}
-	err := s.List(ctx, func(info object.Info) error {
-		l.infos = append(l.infos, info)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(l.infos, func(i, j int) bool { return l.infos[i].Key < l.infos[j].Key })
-	return l, nil
-}
+// Requests is how many LIST requests the lookup cost: one per 1,000
+// objects that begin with the prefix, and one when none does.
+func (m *PrefixMatch) Requests() int { return max(1, (m.Objects+999)/1000) }
 
-// Objects is how many objects the listing saw, ogive's or not.
-func (l *Listing) Objects() int { return len(l.infos) }
-
-// Requests is how many listing requests S3 answered: one per 1,000 objects,
-// and one for an empty bucket.
-func (l *Listing) Requests() int { return max(1, (len(l.infos)+999)/1000) }
-
-// Match returns the archives of master whose storage ID begins with prefix,
-// by date then name. Objects of other tools or other master keys never
-// match, whatever their key: only an ID that authenticates counts. With
-// legacy set, a matching key that could be a 2019 ID costs a HEAD.
-func (l *Listing) Match(ctx context.Context, s object.Store, master []byte, legacy bool, prefix string) ([]Entry, error) {
-	first := sort.Search(len(l.infos), func(i int) bool { return l.infos[i].Key >= prefix })
-	var found []Entry
-	for _, info := range l.infos[first:] {
+// MatchPrefix finds the archives of master whose storage ID begins with
+// prefix, listing only the keys that begin with it (object.Store.ListPrefix),
+// however many other objects the bucket holds. Objects of other tools or
+// other master keys never match, whatever their key: only an ID that
+// authenticates counts, and only matching keys are kept in memory. With
+// legacy set, a key that could be a 2019 ID costs a HEAD, for at most
+// MaxLegacyCandidates of them (ErrTooManyCandidates beyond); one whose HEAD
+// fails is left out and counted in Unchecked, so that a key planted where a
+// HEAD fails cannot stop the lookup.
+func MatchPrefix(ctx context.Context, s object.Store, master []byte, legacy bool, prefix string) (*PrefixMatch, error) {
+	m := &PrefixMatch{}
+	var candidates []object.Info // that could be 2019 IDs, at most MaxLegacyCandidates
+	legacyKeys := 0
+	err := s.ListPrefix(ctx, prefix, func(info object.Info) error {
 		if !strings.HasPrefix(info.Key, prefix) {
-			break
+			return nil // a store that lists more than asked
 		}
+		m.Objects++
 		name, keys, err := crypt.OpenID(master, info.Key)
 		if err == nil {
 			size, err := keys.PlainSize(info.Size)
@@ -91,33 +106,55 @@ func (l *Listing) Match(ctx context.Context, s object.Store, master []byte, lega
 			if err != nil {
 				size = -1
 			}
-			found = append(found, Entry{ID: info.Key, Name: name, Size: size, Date: info.LastModified,
+			m.Entries = append(m.Entries, Entry{ID: info.Key, Name: name, Size: size, Date: info.LastModified,
 				Status: info.Status, Class: info.StorageClass})
-			continue
+			return nil
 		}
-		if !legacy || !crypt.LooksLegacyID(info.Key) {
-			continue
+		if legacy && crypt.LooksLegacyID(info.Key) {
+			legacyKeys++
+			if len(candidates) < MaxLegacyCandidates {
+				candidates = append(candidates, info)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if legacyKeys > MaxLegacyCandidates {
+		return nil, fmt.Errorf("%w: %d, more than the %d ogive checks (a HEAD request each)",
+			ErrTooManyCandidates, legacyKeys, MaxLegacyCandidates)
+	}
+	for _, info := range candidates {
+		m.Heads++
 		head, err := s.Head(ctx, info.Key)
 		if err == nil {
+			var name string
 			name, err = openLegacy(master, head)
 			if err == nil {
 				size, err := crypt.LegacyPlainSize(head.Size)
 				if err != nil {
 					size = -1
 				}
-				found = append(found, Entry{ID: info.Key, Name: name, Size: size, Date: info.LastModified,
+				m.Entries = append(m.Entries, Entry{ID: info.Key, Name: name, Size: size, Date: info.LastModified,
 					Status: head.Status, Class: head.StorageClass, Legacy: true})
 				continue
 			}
 		}
-		if errors.Is(err, crypt.ErrNotOgive) || errors.Is(err, object.ErrNotFound) {
-			continue // not ours, or deleted since the listing
+		switch {
+		case errors.Is(err, crypt.ErrNotOgive) || errors.Is(err, object.ErrNotFound):
+			// not ours, or deleted since the listing
+		case ctx.Err() != nil:
+			return nil, err
+		default:
+			m.Unchecked++
+			if m.UncheckedErr == nil {
+				m.UncheckedErr = err
+			}
 		}
-		return nil, err
 	}
-	SortEntries(found)
-	return found, nil
+	SortEntries(m.Entries)
+	return m, nil
 }
 
 // SortEntries orders archives by date, then name, then ID, as list shows them.

@@ -127,7 +127,8 @@ func (f *Factory) prompter(g *globalOptions, stdinData bool) *input.Prompter {
 type session struct {
 	profile *profile.Profile
 	store   object.Store
-	listing *archive.Listing // listed once to resolve shortened IDs (ids.go)
+	// prefixes are the shortened IDs looked up so far, each listed once (ids.go).
+	prefixes map[string]*archive.PrefixMatch
 }
 
 // openProfile checks that the profile can be read, asks for the password
@@ -229,14 +230,14 @@ func (s *session) withMasterKey(fn func(master []byte) error) error {
 
 // identify checks that id is an archive of this profile and decrypts its
 // name. An ID given in full costs no listing; one that is not an archive's
-// ID may be the beginning of one, and is looked up in a listing of the
-// bucket, made once per command (ids.go).
+// ID may be the beginning of one, and is looked up by listing the keys that
+// begin with it, once per distinct prefix (ids.go).
 func (s *session) identify(ctx context.Context, id string) (*archive.Archive, error) {
 	var a *archive.Archive
 	err := s.withMasterKey(func(master []byte) error {
 		var err error
 		a, err = archive.Identify(ctx, s.store, master, id, s.profile.LegacyArchives)
-		if err != nil && mayBePrefix(err) {
+		if err != nil && mayBePrefix(id, err) {
 			a, err = s.resolvePrefix(ctx, master, id, err)
 		}
 		return err

@@ -15,9 +15,13 @@ import (
 
 // idHelp is what each command that takes storage IDs says about prefixes.
 const idHelp = `A storage ID may be shortened to any unique beginning of at least 6 characters, as
-"ogive list" shows it at a terminal. Resolving shortened IDs lists the bucket once for the
-whole command line, one LIST request per 1,000 objects, and says so on stderr; an ID given
-in full costs no listing.`
+"ogive list" shows it at a terminal. Each distinct shortened ID on the command line costs
+one LIST request that asks only for the keys beginning with it (one more per 1,000 such
+keys), however many objects the bucket holds: cheaper than listing the whole bucket. A
+note on stderr says what it cost. An ID given in full costs no listing. In a profile with
+2019 archives, a key that could be a 2019 ID costs a HEAD request; more than 100 of them
+beginning with one shortened ID (only someone who can write to the bucket arranges that)
+is an error: give the whole ID.`
 
 // takeIDs checks the syntax of the storage IDs on a command line before
 // anything prompts for a password, and arranges for the prefixes among them
@@ -52,43 +56,70 @@ func idNotes(ctx context.Context) io.Writer {
 }
 
 // mayBePrefix reports whether identifying id failed in a way that a longer
-// ID beginning with it could explain.
-func mayBePrefix(err error) bool {
-	return errors.Is(err, crypt.ErrNotOgive) || errors.Is(err, object.ErrNotFound)
+// ID beginning with it could explain: it is no archive's ID, or id is not a
+// whole current ID and its HEAD failed, as it may for a key that someone
+// planted in the bucket to look like a 2019 ID.
+func mayBePrefix(id string, err error) bool {
+	if errors.Is(err, crypt.ErrNotOgive) || errors.Is(err, object.ErrNotFound) {
+		return true
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	_, parseErr := crypt.ParseID(id)
+	return parseErr != nil
 }
 
 // resolvePrefix finds the one archive of this profile whose ID begins with
-// prefix, listing the bucket the first time only. exactErr is why prefix is
-// not an archive's ID itself; it stands when prefix is a whole ID that
-// nothing begins with.
+// prefix, listing the keys that begin with it once per distinct prefix.
+// exactErr is why prefix is not an archive's ID itself; it stands when
+// prefix is a whole ID that nothing else begins with, or when its HEAD
+// failed and no archive begins with it.
 func (s *session) resolvePrefix(ctx context.Context, master []byte, prefix string, exactErr error) (*archive.Archive, error) {
 	notes := idNotes(ctx)
-	if s.listing == nil {
-		l, err := archive.ListKeys(ctx, s.store)
+	m, ok := s.prefixes[prefix]
+	if !ok {
+		var err error
+		m, err = archive.MatchPrefix(ctx, s.store, master, s.profile.LegacyArchives, prefix)
+		if errors.Is(err, archive.ErrTooManyCandidates) {
+			return nil, &checkError{msg: fmt.Sprintf("storage ID %s: %v", prefix, err),
+				hint: "give more of the ID, or all of it: a whole ID is checked without a listing", err: err}
+		}
+		if err != nil && !errors.Is(exactErr, crypt.ErrNotOgive) && !errors.Is(exactErr, object.ErrNotFound) {
+			return nil, exactErr // its HEAD failed first: the better reason
+		}
 		if err != nil {
-			return nil, fmt.Errorf("list bucket %s to find the storage ID beginning with %s: %w", s.profile.Bucket, prefix, err)
+			return nil, fmt.Errorf("list the keys of bucket %s that begin with %s: %w", s.profile.Bucket, prefix, err)
 		}
-		s.listing = l
+		if s.prefixes == nil {
+			s.prefixes = make(map[string]*archive.PrefixMatch)
+		}
+		s.prefixes[prefix] = m
 		if notes != nil {
-			fmt.Fprintf(notes, "Listed the bucket to find shortened storage IDs: %s, %s.\n",
-				plural(l.Objects(), "object"), plural(l.Requests(), "LIST request"))
+			fmt.Fprintf(notes, "Listed the keys beginning with %s: %s, %s.\n",
+				prefix, plural(m.Objects, "object"), plural(m.Requests(), "LIST request"))
+			if m.Unchecked > 0 {
+				fmt.Fprintf(notes, "Skipped %s beginning with %s that could be 2019 archives: %s\n",
+					plural(m.Unchecked, "key"), prefix, oneLine(m.UncheckedErr.Error()))
+			}
 		}
 	}
-	matches, err := s.listing.Match(ctx, s.store, master, s.profile.LegacyArchives, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("storage ID %s: %w", prefix, err)
-	}
-	switch len(matches) {
+	switch len(m.Entries) {
 	case 0:
-		if _, err := crypt.ParseID(prefix); err == nil || errors.Is(exactErr, object.ErrNotFound) {
+		if _, err := crypt.ParseID(prefix); err == nil || errors.Is(exactErr, object.ErrNotFound) ||
+			!errors.Is(exactErr, crypt.ErrNotOgive) {
 			return nil, exactErr // a whole ID, wrong as a whole
 		}
-		return nil, &unknownPrefixError{prefix: prefix, objects: s.listing.Objects()}
+		if m.Unchecked > 0 {
+			return nil, fmt.Errorf("storage ID %s: %s that could be 2019 archives could not be checked: %w",
+				prefix, plural(m.Unchecked, "key"), m.UncheckedErr)
+		}
+		return nil, &unknownPrefixError{prefix: prefix, objects: m.Objects}
 	case 1:
 	default:
-		return nil, &ambiguousIDError{prefix: prefix, matches: matches}
+		return nil, &ambiguousIDError{prefix: prefix, matches: m.Entries}
 	}
-	a, err := archive.Identify(ctx, s.store, master, matches[0].ID, s.profile.LegacyArchives)
+	a, err := archive.Identify(ctx, s.store, master, m.Entries[0].ID, s.profile.LegacyArchives)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +136,7 @@ type unknownPrefixError struct {
 }
 
 func (e *unknownPrefixError) Error() string {
-	return fmt.Sprintf("no archive of this profile has a storage ID beginning with %s (%s in the bucket)",
+	return fmt.Sprintf("no archive of this profile has a storage ID beginning with %s (%s in the bucket begin with it)",
 		e.prefix, plural(e.objects, "object"))
 }
 

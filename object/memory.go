@@ -274,11 +274,18 @@ func (m *Memory) ListUploads(ctx context.Context) ([]MultipartUpload, error) {
 }
 
 func (m *Memory) List(ctx context.Context, fn func(Info) error) error {
+	return m.ListPrefix(ctx, "", fn)
+}
+
+func (m *Memory) ListPrefix(ctx context.Context, prefix string, fn func(Info) error) error {
 	// Snapshot first so that fn may call back into the store.
 	m.mu.Lock()
 	now := m.clock()
-	infos := make([]Info, 0, len(m.objects))
+	var infos []Info
 	for key, o := range m.objects {
+		if !strings.HasPrefix(key, prefix) {
+			continue
+		}
 		info, err := o.info(key, now)
 		if err != nil {
 			m.mu.Unlock()

@@ -188,6 +188,10 @@ type Store interface {
 	// List calls fn for every object, in key order, with its restore
 	// status; an error from fn stops the listing and is returned.
 	List(ctx context.Context, fn func(Info) error) error
+	// ListPrefix is List limited to the keys that begin with prefix: the
+	// store asks only for those (S3: one LIST request per 1,000 of them,
+	// and one when there is none), whatever else the bucket holds.
+	ListPrefix(ctx context.Context, prefix string, fn func(Info) error) error
 	Head(ctx context.Context, key string) (Info, error)
 	// Restore asks for a readable copy of an archived object that lasts
 	// days days once the restore completes.

@@ -81,6 +81,7 @@ const (
 
 const (
 	listPageSize    = 1000
+	maxFailedProbes = 3 // HEADs that failed before a page is taken as listed (resolveStatuses)
 	headConcurrency = 16
 	// maxAttempts bounds the attempts of every request; the SDK's standard
 	// retryer waits a random time up to 2^attempt seconds between them.
@@ -514,9 +515,13 @@ func (s *S3) ListUploads(ctx context.Context) ([]MultipartUpload, error) {
 }
 
 func (s *S3) List(ctx context.Context, fn func(Info) error) error {
+	return s.ListPrefix(ctx, "", fn)
+}
+
+func (s *S3) ListPrefix(ctx context.Context, prefix string, fn func(Info) error) error {
 	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
 		Bucket:                   aws.String(s.bucket),
-		Prefix:                   aws.String(s.prefix),
+		Prefix:                   aws.String(s.prefix + prefix),
 		MaxKeys:                  aws.Int32(listPageSize),
 		OptionalObjectAttributes: []types.OptionalObjectAttributes{types.OptionalObjectAttributesRestoreStatus},
 	})
@@ -585,6 +590,8 @@ func (s *S3) List(ctx context.Context, fn func(Info) error) error {
 //     headConcurrency at a time.
 //
 // So a bucket of archived objects on AWS costs at most one HEAD per listing.
+// A probe whose HEAD fails leaves that object as listed and the next one is
+// probed, up to maxFailedProbes per page; then the page is taken as listed.
 // Objects deleted between the listing and the HEAD are dropped.
 func (s *S3) resolveStatuses(ctx context.Context, infos []Info, unsure []int, probed *bool) ([]Info, error) {
 	if len(unsure) == 0 {
@@ -597,6 +604,7 @@ func (s *S3) resolveStatuses(ctx context.Context, infos []Info, unsure []int, pr
 		if *probed {
 			return infos, nil
 		}
+		failed := 0
 		for len(unsure) > 0 && !*probed {
 			probe := &infos[unsure[0]]
 			unsure = unsure[1:]
@@ -606,7 +614,16 @@ func (s *S3) resolveStatuses(ctx context.Context, infos []Info, unsure []int, pr
 				continue
 			}
 			if err != nil {
-				return nil, err
+				// An object whose HEAD fails (S3 answers 400 to one
+				// stored with SSE-C) says nothing about the server; it
+				// must not fail the listing, whoever put it there.
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				if failed++; failed == maxFailedProbes {
+					return dropUnknown(infos), nil // the listing's word stands
+				}
+				continue
 			}
 			*probed = true
 			if head.Status.State == StateArchived {

@@ -67,6 +67,7 @@ func Run(t *testing.T, h Harness) {
 		{"InvalidRequests", testInvalidRequests},
 		{"ListPages", testListPages},
 		{"ListStops", testListStops},
+		{"ListPrefix", testListPrefix},
 		{"PrefixIsolation", testPrefixIsolation},
 	}
 	for _, c := range cases {
@@ -697,6 +698,12 @@ func testListPages(t *testing.T, h Harness) {
 			t.Fatalf("List entry %+v, want size %d, STANDARD, available", info, len(info.Key))
 		}
 	}
+	if got := keys(listPrefix(t, s, "obj-")); !slices.Equal(got, want) {
+		t.Fatalf("ListPrefix(obj-) returned %d keys (first %q), want %d in order", len(got), first(got), n)
+	}
+	if got := keys(listPrefix(t, s, "obj-10")); !slices.Equal(got, want[1000:]) {
+		t.Fatalf("ListPrefix(obj-10) returned %d keys (first %q), want %d from obj-1000", len(got), first(got), n-1000)
+	}
 }
 
 func testListStops(t *testing.T, h Harness) {
@@ -720,6 +727,49 @@ func testListStops(t *testing.T, h Harness) {
 	}
 	if !slices.Equal(seen, []string{"a", "b"}) {
 		t.Errorf("List called back for %q, want a, b", seen)
+	}
+}
+
+func testListPrefix(t *testing.T, h Harness) {
+	s := h.New(t)
+	all := []string{"a", "ab", "ab-", "abc", "abd", "ac", "b", "ba"}
+	for _, key := range all {
+		if err := s.Put(t.Context(), key, []byte(key), standard); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+	}
+	for _, c := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"ab", []string{"ab", "ab-", "abc", "abd"}},
+		{"abc", []string{"abc"}},
+		{"b", []string{"b", "ba"}},
+		{"abe", nil},
+		{"z", nil},
+		{"", all},
+	} {
+		infos := listPrefix(t, s, c.prefix)
+		if got := keys(infos); !slices.Equal(got, c.want) {
+			t.Errorf("ListPrefix(%q) returned %q, want %q", c.prefix, got, c.want)
+		}
+		for _, info := range infos {
+			if info.Size != int64(len(info.Key)) || info.StorageClass != "STANDARD" || info.Status.State != object.StateAvailable {
+				t.Errorf("ListPrefix entry %+v, want size %d, STANDARD, available", info, len(info.Key))
+			}
+		}
+	}
+	stop := errors.New("stop")
+	var seen []string
+	err := s.ListPrefix(t.Context(), "ab", func(info object.Info) error {
+		seen = append(seen, info.Key)
+		if info.Key == "ab-" {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || !slices.Equal(seen, []string{"ab", "ab-"}) {
+		t.Errorf("ListPrefix returned %v after %q, want the callback's error after ab, ab-", err, seen)
 	}
 }
 
@@ -752,6 +802,15 @@ func testPrefixIsolation(t *testing.T, h Harness) {
 	}
 	if got := keys(list(t, ab)); !slices.Equal(got, []string{"only-ab", "x"}) {
 		t.Errorf("store ab lists %q, want only-ab, x", got)
+	}
+	if got := keys(listPrefix(t, a, "")); !slices.Equal(got, []string{"x"}) {
+		t.Errorf("store a lists %q by the empty prefix, want only x", got)
+	}
+	if got := keys(listPrefix(t, a, "b")); len(got) != 0 {
+		t.Errorf("store a lists %q by prefix b, want none (ab's keys are not a's)", got)
+	}
+	if got := keys(listPrefix(t, ab, "o")); !slices.Equal(got, []string{"only-ab"}) {
+		t.Errorf("store ab lists %q by prefix o, want only-ab", got)
 	}
 	if _, err := a.Head(ctx, "only-ab"); !errors.Is(err, object.ErrNotFound) {
 		t.Errorf("store a sees only-ab: %v", err)
@@ -806,6 +865,18 @@ func list(t *testing.T, s object.Store) []object.Info {
 		return nil
 	}); err != nil {
 		t.Fatalf("List: %v", err)
+	}
+	return infos
+}
+
+func listPrefix(t *testing.T, s object.Store, prefix string) []object.Info {
+	t.Helper()
+	var infos []object.Info
+	if err := s.ListPrefix(t.Context(), prefix, func(info object.Info) error {
+		infos = append(infos, info)
+		return nil
+	}); err != nil {
+		t.Fatalf("ListPrefix(%q): %v", prefix, err)
 	}
 	return infos
 }

@@ -314,9 +314,6 @@ func TestSealNameMeta(t *testing.T) {
 	if _, err := SealNameMeta(testKeys(t, saltFrom(0x31)), "a", Meta{HasMode: true, Mode: 0o10000}, MaxIDLen); err == nil {
 		t.Error("a mode beyond 07777 was sealed")
 	}
-	if _, err := SealNameMeta(testKeys(t, saltFrom(0x32)), "a", Meta{HasMTime: true}, MaxIDLen); err == nil {
-		t.Error("a zero time was sealed")
-	}
 }
 
 // TestSealNameMetaLimits checks the limits of FORMAT.md §1.2: 720 bytes with mode and

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -159,7 +160,10 @@ func (t *Target) setTime() error {
 	if !t.meta.HasMTime {
 		return nil
 	}
-	return applyMTime(t.f, t.meta.MTime)
+	if err := applyMTime(t.f, t.meta.MTime); err != nil {
+		return fmt.Errorf("its modification time could not be set: %w", err)
+	}
+	return nil
 }
 
 // applyMTime is setMTime; a test makes it fail as a file system that keeps no such
@@ -174,14 +178,14 @@ var applyMTime = setMTime
 func (t *Target) setMode() error {
 	if t.meta.HasMode {
 		if err := t.f.Chmod(os.FileMode(restoredMode(t.meta.Mode))); err != nil {
-			return fmt.Errorf("set the mode of %s: %w", t.final, err)
+			return fmt.Errorf("its mode could not be set: %w", err)
 		}
 	}
 	if t.meta.Empty() {
 		return nil
 	}
 	if err := t.f.Sync(); err != nil {
-		return fmt.Errorf("sync the mode and time of %s: %w", t.final, err)
+		return fmt.Errorf("its mode and modification time may not be on disk yet: %w", err)
 	}
 	return nil
 }
@@ -196,7 +200,11 @@ type MetaError struct {
 }
 
 func (e *MetaError) Error() string {
-	return fmt.Sprintf("%s is downloaded, but not all of its recorded mode and modification time could be set: %v", e.Path, errors.Join(e.Errs...))
+	msgs := make([]string, len(e.Errs))
+	for i, err := range e.Errs {
+		msgs[i] = err.Error()
+	}
+	return fmt.Sprintf("%s is downloaded and kept, but %s", e.Path, strings.Join(msgs, "; "))
 }
 
 func (e *MetaError) Unwrap() []error { return e.Errs }

@@ -60,6 +60,8 @@ func idInputs() []idInput {
 		{name: "mode-only-setuid", filename: "run.sh", salt: saltFrom(0xd8), meta: Meta{HasMode: true, Mode: 0o4755}},
 		{name: "mtime-only-before-1970", filename: "old", salt: saltFrom(0xe0), meta: Meta{
 			HasMTime: true, MTime: time.Unix(-1, 999999999).UTC()}},
+		{name: "mtime-year-1", filename: "zero", salt: saltFrom(0xc8), meta: Meta{
+			HasMode: true, Mode: 0o644, HasMTime: true, MTime: time.Time{}}},
 	}
 }
 

@@ -254,7 +254,7 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 		// A version 2 ID, from an ogive before version 3: the upload resumes under
 		// it (one salt, one plaintext), but the file's mode and time cannot be
 		// added to it now.
-		r.notice(fmt.Sprintf("resuming under the storage ID %s an earlier ogive recorded: the file's mode and modification time are not recorded in it", rec.ID))
+		r.notice(fmt.Sprintf("resuming the upload an earlier ogive began, under storage ID %s: the file's mode and modification time are not recorded in that ID", rec.ID))
 	}
 	return rec, keys, kept, nil
 }

@@ -167,7 +167,7 @@ func (t *Target) setTime() error {
 }
 
 // applyMTime is setMTime; a test makes it fail as a file system that keeps no such
-// times would (the kernel clamps every time it is given, so none fails on its own).
+// times would (the local file systems the tests use clamp any time they are given).
 var applyMTime = setMTime
 
 // setMode gives the file the archive's permission bits, less the umask (restoredMode),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -147,34 +148,66 @@ var (
 )
 
 // SetMeta makes Commit give a file download the mode and modification time meta
-// records (the archive's, from its storage ID). Only the permission bits 0777 are
-// applied, never setuid, setgid or sticky; a block device gets nothing.
+// records (the archive's, from its storage ID). Only the permission bits 0777, less
+// the umask, are applied, never setuid, setgid or sticky; a block device gets nothing.
 func (t *Target) SetMeta(meta crypt.Meta) { t.meta = meta }
 
-// applyMeta gives the open file, complete and synced, the archive's mode and time,
-// through its descriptor: fchmod and futimens act on the file written, whatever
-// its name holds by now. It runs before the file has its final name, so that the
-// name never shows it with another mode; until then the file is 0600.
-func (t *Target) applyMeta() error {
-	if t.meta.HasMode {
-		if err := t.f.Chmod(os.FileMode(t.meta.Mode & restoredModeBits)); err != nil {
-			return fmt.Errorf("set the mode of %s: %w", t.f.Name(), err)
-		}
+// setTime gives the open file, complete and synced, the archive's modification time,
+// through its descriptor (futimens acts on the file written, whatever its name holds by
+// now), before the file gets its final name: a time tells no one anything the name
+// would not. A failure is returned for Commit to report, not to fail on.
+func (t *Target) setTime() error {
+	if !t.meta.HasMTime {
+		return nil
 	}
-	if t.meta.HasMTime {
-		if err := setMTime(t.f, t.meta.MTime); err != nil {
-			return err
+	if err := applyMTime(t.f, t.meta.MTime); err != nil {
+		return fmt.Errorf("its modification time could not be set: %w", err)
+	}
+	return nil
+}
+
+// applyMTime is setMTime; a test makes it fail as a file system that keeps no such
+// times would (the local file systems the tests use clamp any time they are given).
+var applyMTime = setMTime
+
+// setMode gives the file the archive's permission bits, less the umask (restoredMode),
+// once Commit has checked that the final name holds it and no other name does. Until
+// then the file stays 0600: a file others may read and write, fs.protected_hardlinks
+// lets them link, and a second name would fail the download. fchmod acts on the file
+// written, whatever its names hold by now. The mode and time are then synced.
+func (t *Target) setMode() error {
+	if t.meta.HasMode {
+		if err := t.f.Chmod(os.FileMode(restoredMode(t.meta.Mode))); err != nil {
+			return fmt.Errorf("its mode could not be set: %w", err)
 		}
 	}
 	if t.meta.Empty() {
 		return nil
 	}
-	// The mode and time are as durable as the data before the name appears.
 	if err := t.f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", t.final, err)
+		return fmt.Errorf("its mode and modification time may not be on disk yet: %w", err)
 	}
 	return nil
 }
+
+// MetaError is Commit's report that the download is complete, authenticated and under
+// its final name, but that the archive's mode or modification time could not be given
+// to it (a file system that keeps no such times, say). The file is kept: it holds every
+// byte of the archive. A caller prints it as a warning, not as a failure.
+type MetaError struct {
+	Path string
+	Errs []error // the mode's error, the time's, or both
+}
+
+func (e *MetaError) Error() string {
+	msgs := make([]string, len(e.Errs))
+	for i, err := range e.Errs {
+		msgs[i] = err.Error()
+	}
+	return fmt.Sprintf("%s is downloaded and kept, but %s", e.Path, strings.Join(msgs, "; "))
+}
+
+func (e *MetaError) Unwrap() []error { return e.Errs }
 
 // Device reports whether the target is a block device.
 func (t *Target) Device() bool { return t.device }
@@ -297,9 +330,9 @@ func (t *Target) Commit() error {
 		t.discard()
 		return err
 	}
-	if err := t.applyMeta(); err != nil {
-		t.discard()
-		return err
+	var metaErrs []error
+	if err := t.setTime(); err != nil {
+		metaErrs = append(metaErrs, err)
 	}
 	tmp := t.f.Name()
 	ours, err := t.holds(tmp)
@@ -346,7 +379,16 @@ func (t *Target) Commit() error {
 		}
 		return fmt.Errorf("%s does not hold the download: %w", t.final, ErrTempReplaced)
 	}
-	return syncDir(filepath.Dir(t.final))
+	if err := t.setMode(); err != nil {
+		metaErrs = append(metaErrs, err)
+	}
+	if err := syncDir(filepath.Dir(t.final)); err != nil {
+		return err
+	}
+	if len(metaErrs) > 0 {
+		return &MetaError{Path: t.final, Errs: metaErrs}
+	}
+	return nil
 }
 
 // link gives the open file a second name beside its temporary one, and

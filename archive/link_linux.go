@@ -46,7 +46,7 @@ func linkOpen(f *os.File, path string) error {
 func setMTime(f *os.File, mtime time.Time) error {
 	ts, err := unix.TimeToTimespec(mtime)
 	if err != nil {
-		return fmt.Errorf("set the modification time of %s: %w", f.Name(), err)
+		return err
 	}
 	times := [2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, ts}
 	raw, err := f.SyscallConn()
@@ -60,7 +60,7 @@ func setMTime(f *os.File, mtime time.Time) error {
 		return err
 	}
 	if errno != 0 {
-		return fmt.Errorf("set the modification time of %s: %w", f.Name(), errno)
+		return errno
 	}
 	return nil
 }

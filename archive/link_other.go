@@ -26,9 +26,17 @@ func linkOpen(f *os.File, path string) error {
 // setMTime sets the modification time of the file f holds open, through its descriptor,
 // to the microsecond (futimes); the access time becomes the same.
 func setMTime(f *os.File, mtime time.Time) error {
-	tv := unix.NsecToTimeval(mtime.UnixNano())
-	if err := unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv}); err != nil {
-		return fmt.Errorf("set the modification time of %s: %w", f.Name(), err)
+	// From the seconds and the nanoseconds apart: UnixNano overflows outside 1678–2262.
+	tv := unix.NsecToTimeval(int64(mtime.Nanosecond()))
+	if !setSeconds(&tv.Sec, mtime.Unix()) {
+		return fmt.Errorf("%v is beyond the times this system keeps", mtime)
 	}
-	return nil
+	return unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv})
+}
+
+// setSeconds sets a Timeval's seconds, 32 or 64 bits wide as the platform has them, and
+// reports whether s fits.
+func setSeconds[T ~int32 | ~int64](p *T, s int64) bool {
+	*p = T(s)
+	return int64(*p) == s
 }

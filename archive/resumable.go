@@ -62,7 +62,9 @@ type PutResult struct {
 // continues it.
 //
 // The storage ID seals src.Meta with the name (crypt.SealNameMeta); a resumed
-// upload keeps its ID only if the ID records the same Meta.
+// upload keeps its ID only if the ID records the same Meta, or records none: a
+// version 2 ID of an upload an earlier ogive began is kept, without the mode and
+// time, and Notice says so.
 //
 // A record of the upload (resume.Upload) is saved before the upload is
 // created, and again with the digest of each part before the part is sent;
@@ -214,7 +216,7 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 		return restart("")
 	case !rec.Matches(r.src.Identity) || rec.PartSize != r.partSize:
 		return restart("the source changed since the interrupted upload; starting again with a new salt")
-	case !meta.Equal(r.src.Meta):
+	case !meta.Equal(r.src.Meta) && !meta.Empty():
 		// The ID records the mode and time of the file as it was then.
 		return restart("the source's mode changed since the interrupted upload; starting again with a new salt")
 	case rec.UploadID == "":
@@ -247,6 +249,12 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 	}
 	if !same {
 		return restart("the source does not match the parts recorded before; starting again with a new salt")
+	}
+	if meta.Empty() && !r.src.Meta.Empty() {
+		// A version 2 ID, from an ogive before version 3: the upload resumes under
+		// it (one salt, one plaintext), but the file's mode and time cannot be
+		// added to it now.
+		r.notice(fmt.Sprintf("resuming the upload an earlier ogive began, under storage ID %s: the file's mode and modification time are not recorded in that ID", rec.ID))
 	}
 	return rec, keys, kept, nil
 }

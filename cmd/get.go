@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,6 +39,11 @@ never written through: get refuses it, and --force replaces the link itself. If 
 destination is a block device, the archive is written into it after checking that it is
 large enough. A directory of "-" writes the plaintext to stdout, which must then not be a
 terminal: redirect it to a file or a pipe.
+
+A file gets the modification time recorded when it was put and its read, write and
+execute bits less your umask, as tar restores them: a 0666 file comes back 0600 under
+umask 077. Setuid, setgid and sticky are never applied. If the file system refuses the
+mode or time, the file is kept and get prints a warning.
 
 An interrupted download resumes: the same command fetches only the ranges not yet in the
 temporary file (mode 0600), after checking each one against the MAC recorded when it was
@@ -179,12 +185,27 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		}
 		return err
 	}
-	if err := t.Commit(); err != nil {
+	err = t.Commit()
+	var unset *archive.MetaError
+	if err != nil && !errors.As(err, &unset) {
 		tr.Stop()
 		return err
 	}
 	tr.Done(fmt.Sprintf("Downloaded %s as %s (%s)", printable(name), printable(path), sizeNow(n, tr)))
+	if unset != nil {
+		noteMetaUnset(f, path, unset)
+	}
 	return nil
+}
+
+// noteMetaUnset warns, in one line, that the download is complete and kept but
+// lacks the archive's mode or time: the bytes are what matter. --quiet keeps it.
+func noteMetaUnset(f *Factory, path string, e *archive.MetaError) {
+	why := make([]string, len(e.Errs))
+	for i, err := range e.Errs {
+		why[i] = err.Error()
+	}
+	fmt.Fprintf(f.Err, "warning: %s is kept, but %s\n", printable(path), oneLine(strings.Join(why, "; ")))
 }
 
 // checkDestination checks where get is to write before the password is

@@ -357,7 +357,10 @@ var manuals = map[string]manual{
 		security: "get never writes through a symbolic link: a link under the final name is refused, and " +
 			"--force replaces the link itself, never its target. A file appears under its final name only " +
 			"after every byte has authenticated; until then it is the hidden temporary file, mode 0600, " +
-			"which a resume uses only if it is your own regular file with one link. With a directory of -, bytes reach stdout as each range authenticates, so a " +
+			"which a resume uses only if it is your own regular file with one link. The archive's " +
+			"permission bits, less your umask (never setuid, setgid or sticky), are applied only once the " +
+			"final name is checked to hold the file and no other name to: the final name shows 0600 " +
+			"for that instant, and no other user can hard-link a file that only you may read. With a directory of -, bytes reach stdout as each range authenticates, so a " +
 			"failure part-way leaves a prefix of the file in the pipe, never a forged byte, and exit " +
 			"status 1: check it (set -o pipefail in sh). Character devices, pipes and sockets are " +
 			"refused as destinations (get ID - > DEVICE writes to one); a block device is written into " +

@@ -38,7 +38,7 @@ type Meta struct {
 	// read, write and execute, 04000 setuid, 02000 setgid, 01000 sticky.
 	Mode     uint16
 	HasMTime bool
-	MTime    time.Time // modification time, to the nanosecond
+	MTime    time.Time // modification time, to the nanosecond; any time, year 1 (the zero time.Time) too
 }
 
 // Empty reports whether m records nothing.
@@ -156,9 +156,6 @@ func SealNameMeta(k *Keys, name string, meta Meta, maxLen int) (string, error) {
 	}
 	if meta.HasMode && meta.Mode > maxModeBits {
 		return "", fmt.Errorf("seal name %q: mode %#o has bits beyond 07777", name, meta.Mode)
-	}
-	if meta.HasMTime && meta.MTime.IsZero() {
-		return "", fmt.Errorf("seal name %q: no modification time", name)
 	}
 	limit := min(maxLen, MaxIDLen)
 	blockLen := meta.metaLen()

@@ -262,7 +262,13 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	}
 	// The summary first: it erases the bar, and the ID goes to stdout,
 	// which may share the terminal with it.
-	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", printable(name), sizeNow(n, tr), id))
+	// When stdout shares the terminal, the whole ID follows on a line of
+	// its own: the summary names it short, so that it fits the width.
+	shown := id
+	if f.OutIsTerminal && f.ErrIsTerminal && !o.json && len(id) > archive.ShortIDLen {
+		shown = id[:archive.ShortIDLen] + "…"
+	}
+	tr.Done(fmt.Sprintf("Uploaded %s (%s) as %s", printable(name), sizeNow(n, tr), shown))
 	if o.json {
 		rec := putJSON{ID: id, Name: name, Size: n, StorageClass: storageClassName(o.storageClass)}
 		if err := writeJSONLine(f.Out, rec); err != nil {

@@ -41,6 +41,16 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 	return memguard.NewBufferFromBytes(b), nil
 }
 
+// echoOff records how to undo what the prompt on f changes in the
+// terminal's settings, before it changes them. Linux uses change instead.
+func (p *pendingPrompt) echoOff(f *os.File, restore func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f == f {
+		p.restore = restore
+	}
+}
+
 // dropTypeAhead would discard what was typed ahead at the terminal; it is
 // done on Linux only.
 func dropTypeAhead(*os.File) error { return nil }

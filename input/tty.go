@@ -113,16 +113,6 @@ func (p *pendingPrompt) start(f *os.File) error {
 	return nil
 }
 
-// echoOff records how to undo what the prompt on f changes in the
-// terminal's settings, before it changes them.
-func (p *pendingPrompt) echoOff(f *os.File, restore func()) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.f == f {
-		p.restore = restore
-	}
-}
-
 // change records restore for the prompt on f and makes the change set
 // undoes, under the lock that Interrupt takes: an interrupt either comes
 // first, and the terminal is left as it was, or after, and finds how to

@@ -52,7 +52,7 @@ once, as waiting would never end. So a script can run, unattended:
 	fl := c.Flags()
 	fl.BoolVar(&o.wait, "wait", false, "wait until a restore in progress completes")
 	fl.DurationVar(&o.timeout, "timeout", 0, "with --wait, give up after this long (e.g. 30m, 48h); 0 waits as long as it takes")
-	fl.BoolVar(&o.json, "json", false, "print the archive as one JSON object (see the README)")
+	fl.BoolVar(&o.json, "json", false, "print the archive as one JSON object (fields: man ogive-head, JSON OUTPUT)")
 	return c
 }
 

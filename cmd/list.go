@@ -65,7 +65,7 @@ those in the given statuses. --json prints one JSON object per archive instead o
 		},
 	}
 	c.Flags().StringSliceVar(&o.status, "status", nil, "keep only archives in these statuses: DEEPS, RECOV, READY or unknown (?????), repeated or comma-separated")
-	c.Flags().BoolVar(&o.json, "json", false, "print one JSON object per archive (see the README)")
+	c.Flags().BoolVar(&o.json, "json", false, "print one JSON object per archive (fields: man ogive-list, JSON OUTPUT)")
 	return c
 }
 

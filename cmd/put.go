@@ -83,7 +83,7 @@ silences the notes alone; --quiet prints none of these.`,
 	fl.StringVar(&o.storageClass, "storage-class", "DEEP_ARCHIVE", "S3 storage class of the new objects")
 	fl.IntVar(&o.concurrency, "concurrency", archive.DefaultConcurrency, "parts uploaded at once")
 	fl.BoolVar(&o.noResume, "no-resume", false, "start afresh even if an interrupted upload of the file is recorded")
-	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (see the README)")
+	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (fields: man ogive-put, JSON OUTPUT)")
 	fl.BoolVar(&o.noNotes, "no-notes", false, "print no notes on what S3 bills (env "+noNotesEnv+"=1); the bar and summaries stay")
 	bindPrices(fl, &o.prices, putPriceSettings)
 	return c

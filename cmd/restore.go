@@ -68,7 +68,7 @@ standard error is one, and /dev/tty opens), restore shows the estimate there and
 	fl.StringVar(&o.tier, "tier", "Bulk", "retrieval tier: Bulk or Standard")
 	fl.BoolVar(&o.all, "all", false, "restore every archived object not already restored or restoring")
 	fl.BoolVar(&o.extend, "extend", false, "also ask again for restored copies, so they stay --lifetime days from now")
-	fl.BoolVar(&o.json, "json", false, "print one JSON object per archive (see the README)")
+	fl.BoolVar(&o.json, "json", false, "print one JSON object per archive (fields: man ogive-restore, JSON OUTPUT)")
 	fl.BoolVarP(&o.yes, "yes", "y", false, "with --all, do not ask for confirmation at a terminal")
 	bindPrices(fl, &o.prices, retrievalPriceSettings)
 	return c

@@ -64,6 +64,8 @@ that never leaves your profile file; file names are encrypted too.`,
 		root.Version += " (benchmark build: uploads files WITHOUT encryption)"
 	}
 	root.SetVersionTemplate("ogive {{.Version}}\n")
+	// Cobra's own flag would say only "version for ogive".
+	root.Flags().BoolP("version", "v", false, "print the version, the commit it was built from and the Go that built it")
 
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.profilePath, "profile", "p", defaultProfilePath(f.Getenv),

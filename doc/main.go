@@ -172,7 +172,10 @@ func prepare(c *cobra.Command) {
 	for _, s := range cmd.ManualSections(c) {
 		if s.Title == cmd.SectionJSON {
 			c.Flags().VisitAll(func(fl *pflag.Flag) {
-				fl.Usage = strings.ReplaceAll(fl.Usage, "(see the README)", "(see JSON OUTPUT below)")
+				// On its own page, the JSON fields are a section away.
+				if i := strings.Index(fl.Usage, " (fields: man ogive-"); i >= 0 && strings.HasSuffix(fl.Usage, ", JSON OUTPUT)") {
+					fl.Usage = fl.Usage[:i] + " (see JSON OUTPUT below)"
+				}
 			})
 		}
 	}

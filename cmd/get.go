@@ -165,7 +165,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		noteSuspect(f, s)
 	}
 	if n := t.Resumed(); n > 0 && !g.quiet {
-		fmt.Fprintf(f.Err, "Resuming the download of %s: %d ranges of %s already here.\n", printable(name), n,
+		fmt.Fprintf(f.Err, "Resuming the download of %s: %s of %s already here.\n", printable(name), plural(n, "range"),
 			formatSize(int64(dl.ChunkPackages)*crypt.PackageSize))
 	}
 	tr := startDownload(f, g, name, keys, info.Size)

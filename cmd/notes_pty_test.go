@@ -43,6 +43,8 @@ func TestTerminalNotesWrapped(t *testing.T) {
 	for _, want := range []string{
 		"Note: S3 bills DEEP_ARCHIVE objects for at least 180 days of storage, even if they are deleted sooner. Minimum charge for these 2 files,",
 		"Note: besides its bytes, each Deep Archive object costs its PUT request ($0.05 per 1,000)",
+		"and 40 KB more of storage every month (32 KB at the Deep Archive rate, 8 KB of index at S3 Standard's",
+		"For these 2 files:",
 		"Archiving small files together pays these once: tar c DIR | ogive put --name DIR.tar -",
 	} {
 		if !strings.Contains(text, want) {

@@ -37,7 +37,13 @@ func main() {
 	signals := make(chan os.Signal, 2)
 	// SIGHUP (the terminal closed) and SIGQUIT (Ctrl-\ outside a prompt)
 	// end ogive too, and must not leave a prompt's terminal without echo.
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	// A signal ogive was started with ignored stays ignored: Notify would
+	// undo that, and "nohup ogive put big.tar &" would stop at logout.
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
+		if !signal.Ignored(sig) {
+			signal.Notify(signals, sig)
+		}
+	}
 	go func() {
 		<-signals
 		cancel()

@@ -103,6 +103,11 @@ func bindPrices(fl *pflag.FlagSet, p *prices, settings []priceSetting) {
 	}
 }
 
+// maxPrice is the highest price ogive accepts, in USD per GB, per GB-month
+// or per 1,000 requests: far above anything AWS has charged, yet it keeps
+// every estimate a number a person can read.
+const maxPrice = 1_000_000_000
+
 // resolvePrices applies the environment to every price whose flag was not
 // given, and checks them all.
 func resolvePrices(fl *pflag.FlagSet, getenv func(string) string, p *prices, settings []priceSetting) error {
@@ -117,8 +122,10 @@ func resolvePrices(fl *pflag.FlagSet, getenv func(string) string, p *prices, set
 				*dst = x
 			}
 		}
-		if math.IsNaN(*dst) || math.IsInf(*dst, 0) || *dst < 0 {
-			return usagef("--%s must be a price of zero or more USD", s.flag)
+		// A ceiling far above any real price catches a typo (1e308) that
+		// would print a 309-digit charge; -0 would print "$-0.00".
+		if math.IsNaN(*dst) || math.IsInf(*dst, 0) || *dst < 0 || math.Signbit(*dst) || *dst > maxPrice {
+			return usagef("--%s (or %s) must be a price from 0 to %d USD", s.flag, s.env, maxPrice)
 		}
 	}
 	return nil

@@ -200,7 +200,13 @@ func askAWSKeys(f *Factory, pr *input.Prompter, p *profile.Profile, o *initOptio
 		return nil
 	}
 	envID, envSecret := f.Getenv("AWS_ACCESS_KEY_ID"), f.Getenv("AWS_SECRET_ACCESS_KEY")
-	fromEnv := envID != "" && envSecret != ""
+	// The environment's keys are offered to a new profile only. On --reinit
+	// an empty answer keeps the profile's own keys, whatever the shell
+	// holds. Temporary keys (with AWS_SESSION_TOKEN) are never offered:
+	// stored without their token, they would fail every request and expire
+	// within hours; empty answers then leave them to the credential chain,
+	// which reads the token.
+	fromEnv := envID != "" && envSecret != "" && !o.reinit && f.Getenv("AWS_SESSION_TOKEN") == ""
 	idPrompt, secretPrompt := "Enter AWS Key ID: ", "Enter AWS Key Secret: "
 	if fromEnv {
 		idPrompt = "Enter AWS Key ID (default from AWS_ACCESS_KEY_ID" + keyIDHint(envID) + "): "

@@ -263,7 +263,10 @@ var manuals = map[string]manual{
 				{"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY", "When both are set (and --no-aws-keys is not " +
 					"given), init still asks for the two keys, in the same order, and offers these as the " +
 					"default (the prompt shows the key ID's last 4 characters, never the secret): empty " +
-					"answers store them in the profile. With --no-aws-keys, the check of the bucket uses " +
+					"answers store them in the profile. They are not offered on --reinit (an empty answer keeps " +
+					"the profile's keys), nor when AWS_SESSION_TOKEN is set (temporary keys would not work " +
+					"without it: empty answers then store no keys, and the credential chain reads all three). " +
+					"With --no-aws-keys, the check of the bucket uses " +
 					"the standard AWS credential chain, as ogive(1) describes."}},
 			envS3[1:]),
 		files: []Item{fileProfile, fileBak, {"--sheet FILE", "With --recover: the recovery sheet, " +

@@ -180,6 +180,9 @@ func runRecover(ctx context.Context, f *Factory, g *globalOptions, o *initOption
 		return usagef("a bucket name is required")
 	}
 
+	if err := checkEndpointScheme(o.endpoint); err != nil {
+		return err
+	}
 	pr := f.prompter(g, o.sheet == "-")
 	pw, err := pr.NewPassword("Enter a new password: ", "Confirm password: ")
 	if err != nil {
@@ -187,9 +190,6 @@ func runRecover(ctx context.Context, f *Factory, g *globalOptions, o *initOption
 	}
 	defer pw.Destroy()
 	if err := askAWSKeys(f, pr, p, o); err != nil {
-		return err
-	}
-	if err := checkEndpointScheme(o.endpoint); err != nil {
 		return err
 	}
 	if !o.noCheck {

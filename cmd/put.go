@@ -246,7 +246,8 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 				OnKept: func(p object.Part) { tr.Resume(p.Size) },
 				Notice: func(msg string) {
 					if !g.quiet {
-						tr.Println(msg)
+						// A notice may quote a name or an error from the bucket.
+						tr.Println(oneLine(msg))
 					}
 				},
 			})

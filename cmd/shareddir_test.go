@@ -297,7 +297,7 @@ func TestLongNameResumes(t *testing.T) {
 				}
 			}
 			res = r.ogive("", "get", "--password-file", r.pwFile, "--concurrency", "1", "--output", name, id, out)
-			if res.code != 0 || !strings.Contains(res.stderr, "Resuming the download of long.bin: 1 ranges") {
+			if res.code != 0 || !strings.Contains(res.stderr, "Resuming the download of long.bin: 1 range of") {
 				t.Fatalf("second get: want a resume: %s", res)
 			}
 			got, err := os.ReadFile(filepath.Join(out, name))

@@ -1,0 +1,125 @@
+package cmd_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	fp "github.com/ogive-project/ogive/internal/faultproxy"
+	"github.com/ogive-project/ogive/object"
+)
+
+// TestRestoreManyThroughThrottling: restore by many IDs and restore --all
+// send their requests in parallel, at most --concurrency at once, and get
+// through a server that answers 503 SlowDown to a share of them more times
+// in a row than the SDK retries: each archive ends restoring, the exit
+// status is 0, and the lines come in the archives' order.
+func TestRestoreManyThroughThrottling(t *testing.T) {
+	r := newRig(t, rigOptions{restoreTime: time.Hour})
+	const n = 160
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = r.write(fmt.Sprintf("many/f%03d", i), []byte(fmt.Sprintf("archive %d", i)))
+	}
+	ids := r.put(paths...)
+
+	// Every fourth archive's restore is throttled 6 times before it goes
+	// through: once more than the SDK's 5 attempts, so only a caller that
+	// sends it again gets it through.
+	const throttles = 6
+	var mu sync.Mutex
+	seen := map[string]int{}
+	throttled := map[string]bool{}
+	for i, id := range ids {
+		if i%4 == 0 {
+			throttled[id] = true
+		}
+	}
+	r.proxy.SetRules(fp.Rule{Fault: fp.SlowDown, Match: func(req *http.Request) bool {
+		if !isRestore(req) {
+			return false
+		}
+		id := path.Base(req.URL.Path)
+		mu.Lock()
+		defer mu.Unlock()
+		seen[id]++
+		return throttled[id] && seen[id] <= throttles
+	}})
+	check := func(t *testing.T, sent []string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range sent {
+			want := 1
+			if throttled[id] {
+				want = throttles + 1
+			}
+			if seen[id] != want {
+				t.Errorf("%s: %d restore requests reached the proxy, want %d", id, seen[id], want)
+			}
+		}
+	}
+
+	// By ID: a third of them, in an order of their own.
+	byID := slices.Clone(ids[:n/3])
+	slices.Reverse(byID)
+	r.proxy.ResetPeak()
+	res := r.ogive("", append([]string{"restore", "--password-file", r.pwFile, "--concurrency", "6"}, byID...)...)
+	if res.code != 0 {
+		t.Fatalf("restore by ID: %s", res)
+	}
+	var want strings.Builder
+	for _, id := range byID {
+		fmt.Fprintf(&want, "%s: Restoration request sent.\n", id)
+	}
+	if res.stdout != want.String() {
+		t.Errorf("restore by ID printed\n%s\nwant, in the order given,\n%s", res.stdout, want.String())
+	}
+	if peak := r.proxy.PeakInFlight(); peak > 6 || peak < 2 {
+		t.Errorf("%d requests in flight at most, want 2 to 6 (--concurrency 6)", peak)
+	}
+	check(t, byID)
+
+	// --all: the rest, in the listing's order (the IDs', sorted).
+	rest := slices.Clone(ids[n/3:])
+	slices.Sort(rest)
+	r.proxy.ResetPeak()
+	res = r.ogive("", "restore", "--password-file", r.pwFile, "--all", "--concurrency", "8")
+	if res.code != 0 {
+		t.Fatalf("restore --all: %s", res)
+	}
+	want.Reset()
+	for _, id := range rest {
+		fmt.Fprintf(&want, "%s: Restoration request sent.\n", id)
+	}
+	if res.stdout != want.String() {
+		t.Errorf("restore --all printed\n%s\nwant, in the listing's order,\n%s", res.stdout, want.String())
+	}
+	if got := strings.Count(res.stderr, "Skipping "); got != len(byID) {
+		t.Errorf("%d archives skipped, want the %d restoring already:\n%s", got, len(byID), res.stderr)
+	}
+	if peak := r.proxy.PeakInFlight(); peak > 8 || peak < 2 {
+		t.Errorf("%d requests in flight at most, want 2 to 8 (--concurrency 8)", peak)
+	}
+	check(t, rest)
+	if r.proxy.Injected(fp.SlowDown) != throttles*len(throttled) {
+		t.Errorf("%d SlowDown answers, want %d", r.proxy.Injected(fp.SlowDown), throttles*len(throttled))
+	}
+
+	s := r.directStore()
+	for _, id := range ids {
+		info, err := s.Head(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Status.State != object.StateRestoring {
+			t.Errorf("%s is %v after restore, want restoring", id, info.Status.State)
+		}
+	}
+}

@@ -123,3 +123,41 @@ func TestRestoreManyThroughThrottling(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreAllInterrupted: when restore --all is interrupted, the
+// requests not yet begun are never sent, and ogive exits 130.
+func TestRestoreAllInterrupted(t *testing.T) {
+	r := newRig(t, rigOptions{restoreTime: time.Hour})
+	const n, workers, before = 60, 4, 10
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = r.write(fmt.Sprintf("many/f%03d", i), []byte(fmt.Sprintf("archive %d", i)))
+	}
+	r.put(paths...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	restores := 0
+	r.proxy.SetRules(fp.Rule{Fault: fp.None, Match: func(req *http.Request) bool {
+		if isRestore(req) {
+			mu.Lock()
+			if restores++; restores == before {
+				cancel() // as SIGINT does in main
+			}
+			mu.Unlock()
+		}
+		return false
+	}})
+	r.proxy.SetLatency(20 * time.Millisecond)
+	res := r.ogiveCtx(ctx, "", "restore", "--password-file", r.pwFile, "--all", "--concurrency", fmt.Sprint(workers))
+	if res.code != 130 {
+		t.Fatalf("want exit 130: %s", res)
+	}
+	mu.Lock()
+	sent := restores
+	mu.Unlock()
+	if sent > before+workers {
+		t.Errorf("%d restore requests sent after an interrupt at the %dth, want at most %d", sent, before, before+workers)
+	}
+}

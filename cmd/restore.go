@@ -41,6 +41,11 @@ restores every archive of this profile that is archived and not restored or rest
 --extend also sends the request for archives already restored: S3 then keeps their copy
 for --lifetime days from now, and charges only the request.
 
+Requests go out --concurrency at a time, and each archive's line comes in the order of the
+archives all the same. When S3 answers SlowDown, restore sends fewer at once, waits, and
+sends the throttled requests again: throttling slows a run down, and only a server that
+refuses every request for a long while ends it.
+
 Before sending anything, restore prints on stderr an estimate of the retrieval cost for the
 tier and the bytes involved, from the dated prices in docs/PRICING.md, which the --price
 flags or their environment variables replace. With --all at a terminal, restore asks for a

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -160,4 +162,43 @@ func TestRestoreAllInterrupted(t *testing.T) {
 	if sent > before+workers {
 		t.Errorf("%d restore requests sent after an interrupt at the %dth, want at most %d", sent, before, before+workers)
 	}
+}
+
+// TestRestoreAllGivesUpOnRefusal: a server that throttles every restore
+// request is not retried for ever: restore gives up, says in one line how
+// many requests it did not send, and exits 1.
+func TestRestoreAllGivesUpOnRefusal(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	const n = 20
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = r.write(fmt.Sprintf("many/f%03d", i), []byte(fmt.Sprintf("archive %d", i)))
+	}
+	r.put(paths...)
+	r.proxy.SetRules(fp.Rule{Fault: fp.SlowDown, Match: isRestore})
+	res := r.ogive("", "restore", "--password-file", r.pwFile, "--all", "--concurrency", "4")
+	t.Logf("%s", res)
+	if res.code != 1 || res.stdout != "" {
+		t.Fatalf("want exit 1 and nothing on stdout: %s", res)
+	}
+	if !strings.HasSuffix(res.stderr, fmt.Sprintf("ogive: %d of %d restore requests failed\n", n, n)) {
+		t.Errorf("stderr does not end with the summary: %q", res.stderr)
+	}
+	notSent := regexp.MustCompile(`(?m)^ogive: (\d+) restore requests not sent: the server throttled every request for too long$`)
+	m := notSent.FindStringSubmatch(res.stderr)
+	if m == nil {
+		t.Fatalf("no line saying which requests were not sent: %q", res.stderr)
+	}
+	if slowDowns := strings.Count(res.stderr, "SlowDown"); slowDowns < 1 || slowDowns+atoi(t, m[1]) != n {
+		t.Errorf("%d SlowDown errors and %s not sent, want %d in all", slowDowns, m[1], n)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

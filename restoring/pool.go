@@ -18,11 +18,14 @@ import (
 // shrinks the pool anyway.
 const DefaultWorkers = 32
 
-// GiveUp is how many throttles in a row, with no request going through in
-// between, make a pool give up. Each comes after the SDK's own attempts,
+// GiveUp is how many times in a row one request may be throttled before
+// it fails with its error. Each time comes after the SDK's own attempts,
 // and the pool's waits double from MinWait: with S3's backoff that is a
-// minute or more of every request refused, which is an outage rather than
-// load shedding. A server that lets any request through is never given up on.
+// minute or more of refusals. When, besides, GiveUp throttles came in a
+// row with nothing going through between them, and not all of that one
+// request, the server is refusing everything, which is an outage rather
+// than load shedding, and the pool sends nothing more. A server that lets
+// requests through is never given up on as a whole.
 const GiveUp = 7
 
 // ErrNotSent marks a request that a pool did not send because it gave up
@@ -47,8 +50,9 @@ type Pool struct {
 // Run calls do for 0 ≤ i < n, from at most p.Workers goroutines at once,
 // and returns each call's error at its index. A throttled call is made
 // again. When ctx ends, calls not yet begun are not made: their errors
-// stay nil, and Run returns ctx's error. After GiveUp throttles in a row,
-// the throttled call keeps its error and those not yet made get ErrNotSent.
+// stay nil, and Run returns ctx's error. A call throttled GiveUp times in
+// a row keeps its error; if the pool then gives up (see GiveUp), the calls
+// not made get ErrNotSent.
 func (p Pool) Run(ctx context.Context, n int, do func(ctx context.Context, i int) error) ([]error, error) {
 	errs := make([]error, n)
 	if n == 0 {
@@ -77,6 +81,7 @@ func (p Pool) Run(ctx context.Context, n int, do func(ctx context.Context, i int
 	}
 	q := &queue{n: n}
 	done := make([]bool, n)
+	throttles := make([]int, n) // in a row, of each call; only its worker touches it
 	var wg sync.WaitGroup
 	for range min(workers, n) {
 		wg.Add(1)
@@ -93,7 +98,10 @@ func (p Pool) Run(ctx context.Context, n int, do func(ctx context.Context, i int
 				}
 				err = do(ctx, i)
 				throttled := err != nil && ctx.Err() == nil && isThrottle(err)
-				if l.release(epoch, throttled) {
+				if throttled {
+					throttles[i]++
+				}
+				if l.release(epoch, i, throttled, throttles[i]) {
 					q.again(i)
 					continue
 				}
@@ -153,6 +161,8 @@ type limiter struct {
 	streak   int           // throttles since the last call that went through
 	epoch    int           // throttles the limiter has reacted to
 	stopped  bool          // gave up: no call begins any more
+	first    int           // the call of the streak's first throttle
+	mixed    bool          // the streak holds throttles of other calls too
 	resume   time.Time     // no call begins before
 	changed  chan struct{} // closed when inflight or limit changes
 	minWait  time.Duration
@@ -199,14 +209,16 @@ func (l *limiter) acquire(ctx context.Context) (int, error) {
 	}
 }
 
-// release ends a call begun in epoch and says whether to make it again.
-// A throttled one halves the limit and pauses new calls for a time that
-// doubles with each throttle in a row, jittered so that the workers do not
-// all come back at once; at GiveUp in a row, the limiter stops. Calls
-// begun before the last such reaction were sent at the old pace: their
-// throttles say nothing new and only send them again. limit calls that go
-// through raise the limit by one.
-func (l *limiter) release(epoch int, throttled bool) (again bool) {
+// release ends call i, begun in epoch, throttled the times-th time in a
+// row if throttled, and says whether to make it again. A throttle halves
+// the limit and pauses new calls for a time that doubles with each
+// throttle in a row, jittered so that the workers do not all come back at
+// once. Calls begun before the last such reaction were sent at the old
+// pace: their throttles say nothing new and only send them again. A call
+// throttled GiveUp times fails; the limiter stops if GiveUp throttles came
+// in a row, of more than that call. limit calls that go through raise the
+// limit by one.
+func (l *limiter) release(epoch, i int, throttled bool, times int) (again bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	defer func() {
@@ -214,16 +226,20 @@ func (l *limiter) release(epoch int, throttled bool) (again bool) {
 		l.changed = make(chan struct{})
 	}()
 	l.inflight--
+	if throttled && l.streak > 0 && i != l.first {
+		l.mixed = true
+	}
 	switch {
 	case throttled && l.stopped:
+		return false
+	case throttled && times >= GiveUp:
+		l.count(i)
+		l.stopped = l.streak >= GiveUp && l.mixed
 		return false
 	case throttled && epoch != l.epoch:
 		return true // sent at the old pace: it goes again at the new one
 	case throttled:
-		if l.streak++; l.streak >= GiveUp {
-			l.stopped = true
-			return false
-		}
+		l.count(i)
 		l.epoch++
 		l.limit = max(l.limit/2, 1)
 		l.ok = 0
@@ -234,10 +250,18 @@ func (l *limiter) release(epoch int, throttled bool) (again bool) {
 		l.resume = time.Now().Add(wait/2 + rand.N(wait/2+1))
 		return true
 	}
-	l.streak = 0
+	l.streak, l.mixed = 0, false
 	if l.ok++; l.ok >= l.limit && l.limit < l.max {
 		l.limit++
 		l.ok = 0
 	}
 	return false
+}
+
+// count adds a throttle of call i to the streak.
+func (l *limiter) count(i int) {
+	if l.streak == 0 {
+		l.first = i
+	}
+	l.streak++
 }

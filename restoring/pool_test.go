@@ -146,14 +146,14 @@ func TestLimiterBacksOff(t *testing.T) {
 		}
 		epochs = append(epochs, e)
 	}
-	if !l.release(epochs[0], true) {
+	if !l.release(epochs[0], 0, true, 1) {
 		t.Fatal("a throttled call is not made again")
 	}
 	if l.limit != 8 || time.Until(l.resume) < 30*time.Minute {
 		t.Fatalf("after a throttle: limit %d, resume in %v; want 8 and about an hour", l.limit, time.Until(l.resume))
 	}
 	// Begun before the throttle: sent again, and the limit stays.
-	if !l.release(epochs[1], true) || l.limit != 8 || l.streak != 1 {
+	if !l.release(epochs[1], 1, true, 1) || l.limit != 8 || l.streak != 1 {
 		t.Fatalf("a stale throttle changed the limiter: limit %d, streak %d", l.limit, l.streak)
 	}
 	// New calls wait out the pause.
@@ -163,12 +163,12 @@ func TestLimiterBacksOff(t *testing.T) {
 		t.Fatalf("acquire during the pause: %v, want to wait", err)
 	}
 	l.resume = time.Time{}
-	if l.release(epochs[2], false) || l.streak != 0 {
+	if l.release(epochs[2], 2, false, 0) || l.streak != 0 {
 		t.Fatal("a call that went through is made again, or the streak stands")
 	}
 	for range 8 * 3 {
 		e, _ := l.acquire(ctx)
-		l.release(e, false)
+		l.release(e, 3, false, 0)
 	}
 	if l.limit <= 8 || l.limit > 16 {
 		t.Fatalf("limit %d after many calls went through, want it grown back toward 16", l.limit)
@@ -224,5 +224,30 @@ func TestPoolStopsOnCancel(t *testing.T) {
 	}
 	if errs[999] != nil {
 		t.Errorf("a call never made has error %v", errs[999])
+	}
+}
+
+// TestPoolFailsOneRefusedCall: a call throttled every time fails after
+// GiveUp tries with its own error, while the others, which go through,
+// are all made: the pool as a whole does not give up.
+func TestPoolFailsOneRefusedCall(t *testing.T) {
+	var tries atomic.Int32
+	errs, err := fast(4).Run(context.Background(), 100, func(_ context.Context, i int) error {
+		if i == 10 {
+			tries.Add(1)
+			return errSlowDown
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range errs {
+		if i == 10 && !errors.Is(e, errSlowDown) || i != 10 && e != nil {
+			t.Errorf("errs[%d] = %v", i, e)
+		}
+	}
+	if n := tries.Load(); n != GiveUp {
+		t.Errorf("the refused call was made %d times, want %d", n, GiveUp)
 	}
 }

@@ -35,8 +35,9 @@ var ErrNotSent = errors.New("not sent: the server throttled every request for to
 // Pool sends one request per archive, at most Workers at a time. When the
 // server throttles (Throttled says so of an error), the pool halves the
 // requests it keeps in flight, waits, and sends the throttled request
-// again, until it goes through or the context ends; each Workers requests
-// that go through let one more be in flight again, up to Workers.
+// again, until it goes through, the context ends or GiveUp says to stop.
+// As requests go through, the pool lets more be in flight again, one more
+// for each as many requests as it allows, up to Workers.
 type Pool struct {
 	Workers int // requests in flight at most; 0 means DefaultWorkers
 	// Throttled reports an error that asks for fewer requests; nil means
@@ -88,13 +89,16 @@ func (p Pool) Run(ctx context.Context, n int, do func(ctx context.Context, i int
 		go func() {
 			defer wg.Done()
 			for {
-				i, ok := q.next()
-				if !ok {
-					return
-				}
+				// The place in flight first, then the request to send in
+				// it: the one throttled last, when the pool is throttled.
 				epoch, err := l.acquire(ctx)
 				if err != nil {
-					return // ctx ended, or the pool gave up: i is not sent
+					return // ctx ended, or the pool gave up
+				}
+				i, ok := q.next()
+				if !ok {
+					l.leave()
+					return
 				}
 				err = do(ctx, i)
 				throttled := err != nil && ctx.Err() == nil && isThrottle(err)
@@ -121,7 +125,9 @@ func (p Pool) Run(ctx context.Context, n int, do func(ctx context.Context, i int
 	return errs, nil
 }
 
-// queue hands out indexes in order, throttled ones again first.
+// queue hands out indexes in order, throttled ones again first, the last
+// throttled first: a request that is refused again and again reaches
+// GiveUp soon, rather than in turn with every other one throttled.
 type queue struct {
 	mu    sync.Mutex
 	n     int
@@ -133,8 +139,8 @@ func (q *queue) next() (int, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.retry) > 0 {
-		i := q.retry[0]
-		q.retry = q.retry[1:]
+		i := q.retry[len(q.retry)-1]
+		q.retry = q.retry[:len(q.retry)-1]
 		return i, true
 	}
 	if q.given < q.n {
@@ -256,6 +262,15 @@ func (l *limiter) release(epoch, i int, throttled bool, times int) (again bool) 
 		l.ok = 0
 	}
 	return false
+}
+
+// leave gives back a place in flight that no call used.
+func (l *limiter) leave() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inflight--
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
 // count adds a throttle of call i to the streak.

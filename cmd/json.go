@@ -54,7 +54,7 @@ func (a archiveJSON) withMeta(m crypt.Meta) archiveJSON {
 // the command, and what restore did about it.
 type restoreJSON struct {
 	archiveJSON
-	// Restore is one of requested (a restore was sent), in_progress (one
+	// Restore is a restoring.Action: requested (a restore was sent), in_progress (one
 	// was already running), already_restored, not_archived (nothing to
 	// restore), extended (S3 lengthened a finished restore's copy) or
 	// unknown (--all skips an archive whose status S3 did not make clear).
@@ -69,16 +69,6 @@ type putJSON struct {
 	Size         int64  `json:"size"` // plaintext bytes read
 	StorageClass string `json:"storage_class"`
 }
-
-// Values of restoreJSON.Restore.
-const (
-	restoreRequested       = "requested"
-	restoreInProgress      = "in_progress"
-	restoreAlreadyRestored = "already_restored"
-	restoreNotArchived     = "not_archived"
-	restoreExtended        = "extended"
-	restoreUnknown         = "unknown"
-)
 
 // newArchiveJSON describes an archive: plain is its plaintext size (negative
 // when unknown), and status its restore state.

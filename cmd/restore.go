@@ -6,23 +6,23 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ogive-project/ogive/archive"
-	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/restoring"
 )
 
 type restoreOptions struct {
-	lifetime int
-	tier     string
-	all      bool
-	extend   bool
-	json     bool
-	yes      bool
-	prices   prices
+	lifetime    int
+	tier        string
+	all         bool
+	extend      bool
+	json        bool
+	yes         bool
+	concurrency int
+	prices      prices
 }
 
 func newRestoreCmd(f *Factory, g *globalOptions) *cobra.Command {
@@ -40,6 +40,11 @@ the object is not archived) are skipped, so no request is paid for needlessly. -
 restores every archive of this profile that is archived and not restored or restoring.
 --extend also sends the request for archives already restored: S3 then keeps their copy
 for --lifetime days from now, and charges only the request.
+
+Requests go out --concurrency at a time, and each archive's line comes in the order of the
+archives all the same. When S3 answers SlowDown, restore sends fewer at once, waits, and
+sends the throttled requests again: throttling slows a run down, and only a server that
+refuses every request for a long while ends it.
 
 Before sending anything, restore prints on stderr an estimate of the retrieval cost for the
 tier and the bytes involved, from the dated prices in docs/PRICING.md, which the --price
@@ -70,6 +75,7 @@ standard error is one, and /dev/tty opens), restore shows the estimate there and
 	fl.BoolVar(&o.extend, "extend", false, "also ask again for restored copies, so they stay --lifetime days from now")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per archive (fields: man ogive-restore, JSON OUTPUT)")
 	fl.BoolVarP(&o.yes, "yes", "y", false, "with --all, do not ask for confirmation at a terminal")
+	fl.IntVar(&o.concurrency, "concurrency", restoring.DefaultWorkers, "restore requests in flight at once; fewer when S3 throttles")
 	bindPrices(fl, &o.prices, retrievalPriceSettings)
 	return c
 }
@@ -86,19 +92,6 @@ func parseTier(s string) (object.Tier, error) {
 	return "", usagef("unknown tier %q: use Bulk or Standard", s)
 }
 
-// restoreItem is one archive that restore looked at: what it is, and what
-// restore did about it.
-type restoreItem struct {
-	id, name string
-	plain    int64 // plaintext bytes, -1 if unknown
-	billed   int64 // bytes as stored, which retrieval is billed on; -1 if unknown
-	date     time.Time
-	class    string
-	status   object.RestoreStatus
-	meta     crypt.Meta // what the storage ID records of the file
-	action   string     // a restoreJSON.Restore value, once decided
-}
-
 func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOptions, ids []string) error {
 	tier, err := parseTier(o.tier)
 	if err != nil {
@@ -106,6 +99,9 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 	}
 	if o.lifetime < 1 {
 		return usagef("--lifetime must be at least 1 day")
+	}
+	if o.concurrency < 1 {
+		return usagef("--concurrency must be at least 1")
 	}
 	switch {
 	case o.all && len(ids) > 0:
@@ -117,23 +113,27 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 	if err != nil {
 		return err
 	}
+	pool := restoring.Pool{Workers: o.concurrency}
 
-	var items []*restoreItem
+	var items []*restoring.Item
 	failed := 0
 	if o.all {
 		if items, err = restoreCandidates(ctx, s); err != nil {
 			return err
 		}
 	} else {
-		for _, id := range ids {
-			it, err := lookUpForRestore(ctx, s, id, o.json)
-			if err != nil {
+		looked, err := lookUpForRestore(ctx, s, ids, o.json, pool)
+		if err != nil {
+			return err
+		}
+		for _, it := range looked {
+			if it.Err != nil {
 				// One ID's error is the command's: no summary line after it.
-				if errors.Is(err, context.Canceled) || len(ids) == 1 {
-					return err
+				if errors.Is(it.Err, context.Canceled) || len(ids) == 1 {
+					return it.Err
 				}
 				failed++
-				report(f.Err, err)
+				report(f.Err, it.Err)
 				continue
 			}
 			items = append(items, it)
@@ -141,13 +141,13 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 	}
 
 	// Skip what needs no restore, so that no request is paid for needlessly.
-	var todo []*restoreItem
+	var todo []*restoring.Item
 	for _, it := range items {
-		it.action = restoreSkip(it.status.State, o.all, o.extend)
-		if it.action == "" {
+		it.Action = restoring.Skip(it.Status.State, o.all, o.extend)
+		if it.Action == restoring.None {
 			todo = append(todo, it)
 		} else if o.all && !g.quiet {
-			fmt.Fprintf(f.Err, "Skipping %s (%s): %s\n", printable(it.name), it.id, skipReason(it))
+			fmt.Fprintf(f.Err, "Skipping %s (%s): %s\n", printable(it.Name), it.ID, skipReason(it))
 		}
 	}
 	ask := o.all && len(todo) > 0 && !o.yes && f.canAsk()
@@ -172,29 +172,39 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 		}
 	}
 
-	sent := make(map[*restoreItem]bool, len(todo))
+	// The requests go out in parallel; their results are reported in the
+	// order of the archives, whatever order they came back in.
+	if err := restoring.Send(ctx, s.store, todo, int32(o.lifetime), tier, pool); err != nil {
+		return err // interrupted: the requests not yet begun were not sent
+	}
+	notSent := 0
 	for _, it := range todo {
-		res, err := s.store.Restore(ctx, it.id, int32(o.lifetime), tier)
-		if err != nil {
-			if errors.Is(err, context.Canceled) || len(items) == 1 && failed == 0 {
-				return err // the store names the operation and the ID
-			}
-			failed++
-			report(f.Err, err)
+		if it.Err == nil {
 			continue
 		}
-		sent[it] = true
-		it.action, it.status = restoreOutcome(res, it.status)
+		it.Action = restoring.None
+		if errors.Is(it.Err, context.Canceled) || len(items) == 1 && failed == 0 {
+			return it.Err // the store names the operation and the ID
+		}
+		failed++
+		if errors.Is(it.Err, restoring.ErrNotSent) {
+			notSent++ // one line for them all, below
+			continue
+		}
+		report(f.Err, it.Err)
+	}
+	if notSent > 0 {
+		report(f.Err, fmt.Errorf("%d restore requests %w", notSent, restoring.ErrNotSent))
 	}
 
 	for _, it := range items {
-		if it.action == "" {
+		if it.Action == restoring.None {
 			continue // its request failed, and report said so
 		}
 		if o.json {
 			rec := restoreJSON{
-				archiveJSON: newArchiveJSON(it.id, it.name, it.plain, it.date, it.class, it.status).withMeta(it.meta),
-				Restore:     it.action,
+				archiveJSON: newArchiveJSON(it.ID, it.Name, it.Plain, it.Date, it.Class, it.Status).withMeta(it.Meta),
+				Restore:     string(it.Action),
 				Tier:        string(tier),
 			}
 			if err := writeJSONLine(f.Out, rec); err != nil {
@@ -203,12 +213,12 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 			continue
 		}
 		switch {
-		case o.all && !sent[it]:
+		case o.all && !it.Sent:
 			// Skipped archives were noted on stderr as they were found.
 		case len(ids) == 1:
 			fmt.Fprintln(f.Out, restoreMessage(it))
 		default:
-			fmt.Fprintf(f.Out, "%s: %s\n", it.id, restoreMessage(it))
+			fmt.Fprintf(f.Out, "%s: %s\n", it.ID, restoreMessage(it))
 		}
 	}
 	if failed > 0 {
@@ -221,47 +231,49 @@ func runRestore(ctx context.Context, f *Factory, g *globalOptions, o *restoreOpt
 	return nil
 }
 
-// lookUpForRestore checks that id is an archive of this profile (a typo
-// should not cost a request) and reads its restore state. The plaintext
-// size is worked out only for JSON, as a 2019 archive needs its slow key
+// lookUpForRestore checks that each ID is an archive of this profile (a
+// typo should not cost a request), then reads the restore states, many at
+// once. An ID that fails gets its Err, in its place. The plaintext size is
+// worked out only for JSON, as a 2019 archive needs its slow key
 // derivation for it.
-func lookUpForRestore(ctx context.Context, s *session, id string, withPlain bool) (*restoreItem, error) {
-	a, err := s.identify(ctx, id)
-	if err != nil {
+func lookUpForRestore(ctx context.Context, s *session, ids []string, withPlain bool, pool restoring.Pool) ([]*restoring.Item, error) {
+	items := make([]*restoring.Item, len(ids))
+	archives := make([]*archive.Archive, len(ids))
+	for i, id := range ids {
+		a, err := s.identify(ctx, id)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil, err
+			}
+			items[i] = &restoring.Item{ID: id, Err: err}
+			continue
+		}
+		archives[i], items[i] = a, restoring.NewItem(a) // the ID in full, if a prefix was given
+	}
+	if err := restoring.LookUp(ctx, s.store, items, pool); err != nil {
 		return nil, err
 	}
-	id = a.ID // in full, if a prefix was given
-	info, err := s.store.Head(ctx, id)
-	if err != nil {
-		return nil, err // the store names the operation and the ID
-	}
-	plain := int64(-1)
 	if withPlain {
-		if plain, err = s.plainSize(a, info.Size); err != nil {
-			return nil, err
+		for i, it := range items {
+			if it.Err != nil {
+				continue
+			}
+			if it.Plain, it.Err = s.plainSize(archives[i], it.Billed); it.Err != nil {
+				it.Plain = -1
+			}
 		}
 	}
-	return &restoreItem{id: id, name: a.Name, plain: plain, billed: info.Size, date: info.LastModified,
-		class: info.StorageClass, status: info.Status, meta: a.Meta}, nil
+	return items, nil
 }
 
 // restoreCandidates lists every archive of this profile, with its restore
 // state, in one listing request per 1,000 objects.
-func restoreCandidates(ctx context.Context, s *session) ([]*restoreItem, error) {
-	var items []*restoreItem
+func restoreCandidates(ctx context.Context, s *session) ([]*restoring.Item, error) {
+	var items []*restoring.Item
 	err := s.withMasterKey(func(master []byte) error {
-		return archive.List(ctx, s.store, master, s.profile.LegacyArchives, func(e archive.Entry) error {
-			// A listing gives the plaintext size of a current archive, from
-			// which the stored size follows exactly; a 2019 entry carries
-			// the stored size itself.
-			billed := e.Size
-			if !e.Legacy && e.Size >= 0 {
-				billed = crypt.EncryptedSize(e.Size)
-			}
-			items = append(items, &restoreItem{id: e.ID, name: e.Name, plain: e.Size, billed: billed,
-				date: e.Date, class: e.Class, status: e.Status, meta: e.Meta})
-			return nil
-		})
+		var err error
+		items, err = restoring.Candidates(ctx, s.store, master, s.profile.LegacyArchives)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list bucket %s: %w", s.profile.Bucket, err)
@@ -269,76 +281,37 @@ func restoreCandidates(ctx context.Context, s *session) ([]*restoreItem, error) 
 	return items, nil
 }
 
-// restoreSkip says why an archive in state needs no restore request, as a
-// restoreJSON.Restore value, or "" when it needs one. An unknown state is
-// sent when asked for by ID (S3 knows better) and skipped by --all; a
-// restored copy is sent only to extend it.
-func restoreSkip(state object.State, all, extend bool) string {
-	switch state {
-	case object.StateRestoring:
-		return restoreInProgress
-	case object.StateRestored:
-		if extend {
-			return ""
-		}
-		return restoreAlreadyRestored
-	case object.StateAvailable:
-		return restoreNotArchived
-	case object.StateUnknown:
-		if all {
-			return restoreUnknown
-		}
-	}
-	return ""
-}
-
-func skipReason(it *restoreItem) string {
-	switch it.action {
-	case restoreInProgress:
+func skipReason(it *restoring.Item) string {
+	switch it.Action {
+	case restoring.InProgress:
 		return "a restore is already in progress"
-	case restoreAlreadyRestored:
-		if !it.status.Expiry.IsZero() {
-			return "already restored, downloadable until " + formatExpiry(it.status.Expiry)
+	case restoring.AlreadyRestored:
+		if !it.Status.Expiry.IsZero() {
+			return "already restored, downloadable until " + formatExpiry(it.Status.Expiry)
 		}
 		return "already restored"
-	case restoreNotArchived:
+	case restoring.NotArchived:
 		return "not archived, downloadable now"
 	}
 	return "its status is unknown; restore it by its ID to try"
 }
 
-// restoreOutcome is what a sent request did, and the state that follows.
-func restoreOutcome(res object.RestoreResult, before object.RestoreStatus) (string, object.RestoreStatus) {
-	switch res {
-	case object.RestoreAccepted:
-		return restoreRequested, object.RestoreStatus{State: object.StateRestoring}
-	case object.RestoreInProgress:
-		return restoreInProgress, object.RestoreStatus{State: object.StateRestoring}
-	case object.RestoreExtended:
-		// S3 does not say the new expiry; JSON prints it as unknown.
-		return restoreExtended, object.RestoreStatus{State: object.StateRestored}
-	case object.RestoreNotArchived:
-		return restoreNotArchived, object.RestoreStatus{State: object.StateAvailable}
-	}
-	return restoreRequested, before
-}
-
 // restoreMessage is the original ogive's line for an archive, which
 // pipeline scripts grep.
-func restoreMessage(it *restoreItem) string {
-	switch it.action {
-	case restoreRequested:
+func restoreMessage(it *restoring.Item) string {
+	switch it.Action {
+	case restoring.Requested:
 		return "Restoration request sent."
-	case restoreInProgress:
+	case restoring.InProgress:
 		return "Restoration already in progress."
-	case restoreAlreadyRestored:
-		if !it.status.Expiry.IsZero() {
-			return "Restoration already completed; downloadable until " + formatExpiry(it.status.Expiry) + "."
+	case restoring.AlreadyRestored:
+		if !it.Status.Expiry.IsZero() {
+			return "Restoration already completed; downloadable until " + formatExpiry(it.Status.Expiry) + "."
 		}
 		return "Restoration already completed."
-	case restoreExtended:
+	case restoring.Extended:
 		return "Restoration already completed; its expiry was extended."
-	case restoreNotArchived:
+	case restoring.NotArchived:
 		return "Restoration not needed: the object is not archived."
 	}
 	return "Restoration status unknown."
@@ -346,20 +319,20 @@ func restoreMessage(it *restoreItem) string {
 
 // printRetrievalEstimate says what the requests about to be sent cost.
 // Extending a restored copy costs only its request: S3 retrieves nothing.
-func printRetrievalEstimate(w io.Writer, p prices, tier object.Tier, todo []*restoreItem) {
+func printRetrievalEstimate(w io.Writer, p prices, tier object.Tier, todo []*restoring.Item) {
 	var bytes int64
 	unknown, retrievals, extensions := 0, 0, 0
 	for _, it := range todo {
-		if it.status.State == object.StateRestored {
+		if it.Status.State == object.StateRestored {
 			extensions++
 			continue
 		}
 		retrievals++
-		if it.billed < 0 {
+		if it.Billed < 0 {
 			unknown++
 			continue
 		}
-		bytes += it.billed
+		bytes += it.Billed
 	}
 	if retrievals > 0 {
 		usd, perGB, perThousand := p.retrieval(tier, retrievals, bytes)

@@ -133,6 +133,8 @@ type Proxy struct {
 	rules    []*Rule
 	injected map[Fault]int
 	requests int
+	inFlight int // requests being handled now
+	peak     int // the most handled at once since Start or ResetPeak
 }
 
 // Start listens on a free loopback port and proxies to o.Target.
@@ -217,11 +219,29 @@ func (p *Proxy) Requests() int {
 	return p.requests
 }
 
+// PeakInFlight returns the most requests the proxy was handling at once
+// since Start or the last ResetPeak, so that a test can check how many a
+// client keeps in flight.
+func (p *Proxy) PeakInFlight() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peak
+}
+
+// ResetPeak starts counting PeakInFlight afresh.
+func (p *Proxy) ResetPeak() {
+	p.mu.Lock()
+	p.peak = p.inFlight
+	p.mu.Unlock()
+}
+
 // decide picks the fault for r and counts it.
 func (p *Proxy) decide(r *http.Request) (Fault, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
+	p.inFlight++
+	p.peak = max(p.peak, p.inFlight)
 	fault := None
 	for _, rule := range p.rules {
 		if rule.Match != nil && !rule.Match(r) {
@@ -242,6 +262,11 @@ func (p *Proxy) decide(r *http.Request) (Fault, time.Duration) {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fault, latency := p.decide(r)
+	defer func() {
+		p.mu.Lock()
+		p.inFlight--
+		p.mu.Unlock()
+	}()
 	if latency > 0 && !sleep(r.Context(), latency) {
 		return
 	}

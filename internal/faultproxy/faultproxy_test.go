@@ -283,3 +283,45 @@ func TestThrottle(t *testing.T) {
 		t.Fatalf("backend saw %q", *seen)
 	}
 }
+
+// TestPeakInFlight: the proxy counts the most requests it handled at once.
+func TestPeakInFlight(t *testing.T) {
+	const n = 5
+	arrived := make(chan struct{}, n)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	p := start(t, Options{Target: srv.URL})
+	done := make(chan error, n)
+	for range n {
+		go func() {
+			resp, err := client(5 * time.Second).Get(p.URL + "/b/k")
+			if err == nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+	}
+	for range n {
+		<-arrived
+	}
+	if got := p.PeakInFlight(); got != n {
+		t.Errorf("peak %d with %d requests held at the backend, want %d", got, n, n)
+	}
+	close(release)
+	for range n {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.ResetPeak()
+	if _, err := client(5 * time.Second).Get(p.URL + "/b/k"); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.PeakInFlight(); got != 1 {
+		t.Errorf("peak %d after ResetPeak and one request, want 1", got)
+	}
+}

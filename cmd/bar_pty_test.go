@@ -189,21 +189,9 @@ func TestTerminalBarResumedPut(t *testing.T) {
 	if code := tm.Wait(60 * time.Second); code != 0 {
 		t.Fatalf("resumed put: exit %d:\n%s", code, tm.ScreenText())
 	}
-	raw := tm.Raw()
 	// The proxy lets each part through at 2 MiB/s, three parts at once:
 	// counting the kept part made the rate several times that.
-	for _, m := range regexp.MustCompile(`([0-9.]+) (B|KiB|MiB|GiB)/s`).FindAllStringSubmatch(raw, -1) {
-		v, _ := strconv.ParseFloat(m[1], 64)
-		if m[2] == "GiB" || m[2] == "MiB" && v > 8 {
-			t.Errorf("rate %s %s/s counts bytes not sent", m[1], m[2])
-		}
-	}
-	// Once under way, no frame is below the kept part.
-	for _, m := range regexp.MustCompile(`put big\.bin +(\d+)%`).FindAllStringSubmatch(raw, -1) {
-		if p, _ := strconv.Atoi(m[1]); p != 0 && p < kept {
-			t.Errorf("a frame at %d%%, below the resumed part", p)
-		}
-	}
+	checkResumedBar(t, tm.Raw(), "put big.bin", kept, 8)
 	if !regexp.MustCompile(`Uploaded big\.bin \(40\.0 MiB, [23]\d\.\d MiB of it now\) as `).MatchString(tm.ScreenText()) {
 		t.Errorf("the summary does not say what was sent now:\n%s", tm.ScreenText())
 	}
@@ -239,5 +227,24 @@ func TestTerminalBarRetrying(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(out, "big.bin"))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Errorf("the download differs (%v)", err)
+	}
+}
+
+// checkResumedBar checks the frames of a resumed transfer's bar labelled
+// label: no rate above maxMiBps MiB/s, which only counting the bytes done by
+// an earlier run could reach, and once under way no frame below the kept
+// percentage.
+func checkResumedBar(t *testing.T, raw, label string, kept int, maxMiBps float64) {
+	t.Helper()
+	for _, m := range regexp.MustCompile(`([0-9.]+) (B|KiB|MiB|GiB)/s`).FindAllStringSubmatch(raw, -1) {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		if m[2] == "GiB" || m[2] == "MiB" && v > maxMiBps {
+			t.Errorf("%s: rate %s %s/s counts bytes not moved now", label, m[1], m[2])
+		}
+	}
+	for _, m := range regexp.MustCompile(regexp.QuoteMeta(label)+` +(\d+)%`).FindAllStringSubmatch(raw, -1) {
+		if p, _ := strconv.Atoi(m[1]); p != 0 && p < kept {
+			t.Errorf("%s: a frame at %d%%, below the %d%% done before", label, p, kept)
+		}
 	}
 }

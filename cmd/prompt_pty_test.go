@@ -92,18 +92,27 @@ func TestTerminalRmSeveralAsksOnce(t *testing.T) {
 	}
 }
 
+// unfinishedUpload leaves in the bucket, and in the state directory, the
+// multipart upload of a 17 MiB file called name whose second part failed,
+// and returns the file's path.
+func (r *rig) unfinishedUpload(t *testing.T, name string) string {
+	t.Helper()
+	path := r.write(name, randomBytes(t, 17<<20))
+	secondPart := func(req *http.Request) bool { return isUploadPart(req) && req.URL.Query().Get("partNumber") == "2" }
+	r.proxy.SetRules(fp.Rule{Fault: fp.InternalError, Match: secondPart})
+	defer r.proxy.SetRules()
+	if res := r.ogive("", "put", "--password-file", r.pwFile, path); res.code != 1 {
+		t.Fatalf("put with part 2 failing: %s", res)
+	}
+	return path
+}
+
 // uploads lists each unfinished upload with the parts and bytes the bucket
 // holds, under a header on stderr; uploads --abort at a terminal says what
 // it throws away and asks first.
 func TestTerminalUploadsAbortAsks(t *testing.T) {
 	r := newRig(t, rigOptions{})
-	path := r.write("big.bin", randomBytes(t, 17<<20))
-	secondPart := func(req *http.Request) bool { return isUploadPart(req) && req.URL.Query().Get("partNumber") == "2" }
-	r.proxy.SetRules(fp.Rule{Fault: fp.InternalError, Match: secondPart})
-	if res := r.ogive("", "put", "--password-file", r.pwFile, path); res.code != 1 {
-		t.Fatalf("put with part 2 failing: %s", res)
-	}
-	r.proxy.SetRules()
+	path := r.unfinishedUpload(t, "big.bin")
 	// Part 1 is sent alongside part 2, so it may have been cut short too.
 	sent := map[int]string{0: "0 parts, 0 B", 1: "1 part, 16.0 MiB"}[bucketParts(t, r)]
 	if sent == "" {

@@ -28,13 +28,7 @@ func TestTerminalYesAsksNothing(t *testing.T) {
 		t.Fatalf("restore --all --yes: exit %d\n%s", code, tm.ScreenText())
 	}
 
-	path := r.write("big.bin", randomBytes(t, 17<<20))
-	secondPart := func(req *http.Request) bool { return isUploadPart(req) && req.URL.Query().Get("partNumber") == "2" }
-	r.proxy.SetRules(fp.Rule{Fault: fp.InternalError, Match: secondPart})
-	if res := r.ogive("", "put", "--password-file", r.pwFile, path); res.code != 1 {
-		t.Fatalf("put with part 2 failing: %s", res)
-	}
-	r.proxy.SetRules()
+	r.unfinishedUpload(t, "big.bin")
 	tm = r.terminal(t, 24, 120, ptytest.Options{Args: []string{"uploads", "--abort", "--yes", "--password-file", r.pwFile}})
 	if code := tm.Wait(ptyTimeout); code != 0 || strings.Contains(tm.Raw(), "[y/N]") {
 		t.Fatalf("uploads --abort --yes: exit %d\n%s", code, tm.ScreenText())
@@ -106,20 +100,9 @@ func TestTerminalBarResumedGet(t *testing.T) {
 	if code := tm.Wait(60 * time.Second); code != 0 {
 		t.Fatalf("resumed get: exit %d:\n%s", code, tm.ScreenText())
 	}
-	raw := tm.Raw()
 	// One range at a time through a proxy that passes 2 MiB/s: counting
 	// the ranges already here would make the rate several times that.
-	for _, m := range regexp.MustCompile(`([0-9.]+) (B|KiB|MiB|GiB)/s`).FindAllStringSubmatch(raw, -1) {
-		v, _ := strconv.ParseFloat(m[1], 64)
-		if m[2] == "GiB" || m[2] == "MiB" && v > 6 {
-			t.Errorf("rate %s %s/s counts bytes not fetched now", m[1], m[2])
-		}
-	}
-	for _, m := range regexp.MustCompile(`get big\.bin +(\d+)%`).FindAllStringSubmatch(raw, -1) {
-		if p, _ := strconv.Atoi(m[1]); p != 0 && p < kept {
-			t.Errorf("a frame at %d%%, below the %d%% already here", p, kept)
-		}
-	}
+	checkResumedBar(t, tm.Raw(), "get big.bin", kept, 6)
 	if !strings.Contains(tm.ScreenText(), "Resuming the download of big.bin: 1 range of 8.0 MiB already here.") {
 		t.Errorf("no resume notice:\n%s", tm.ScreenText())
 	}

@@ -127,19 +127,10 @@ func MatchPrefix(ctx context.Context, s object.Store, master []byte, legacy bool
 	}
 	for _, info := range candidates {
 		m.Heads++
-		head, err := s.Head(ctx, info.Key)
+		e, err := legacyEntry(ctx, s, master, info)
 		if err == nil {
-			var name string
-			name, err = openLegacy(master, head)
-			if err == nil {
-				size, err := crypt.LegacyPlainSize(head.Size)
-				if err != nil {
-					size = -1
-				}
-				m.Entries = append(m.Entries, Entry{ID: info.Key, Name: name, Size: size, Date: info.LastModified,
-					Status: head.Status, Class: head.StorageClass, Legacy: true})
-				continue
-			}
+			m.Entries = append(m.Entries, e)
+			continue
 		}
 		switch {
 		case errors.Is(err, crypt.ErrNotOgive) || errors.Is(err, object.ErrNotFound):

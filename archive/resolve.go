@@ -64,19 +64,10 @@ func List(ctx context.Context, s object.Store, master []byte, legacy bool, fn fu
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			info, err := s.Head(ctx, c.Key)
+			e, err := legacyEntry(ctx, s, master, c)
 			if err == nil {
-				var name string
-				name, err = openLegacy(master, info)
-				if err == nil {
-					size, err := crypt.LegacyPlainSize(info.Size)
-					if err != nil {
-						size = -1
-					}
-					found[i] = &Entry{ID: c.Key, Name: name, Size: size, Date: c.LastModified,
-						Status: info.Status, Class: info.StorageClass, Legacy: true}
-					return
-				}
+				found[i] = &e
+				return
 			}
 			if errors.Is(err, crypt.ErrNotOgive) || errors.Is(err, object.ErrNotFound) {
 				return // not ours, or deleted since the listing
@@ -100,6 +91,26 @@ func List(ctx context.Context, s object.Store, master []byte, legacy bool, fn fu
 		}
 	}
 	return nil
+}
+
+// legacyEntry looks up c, a listed key that may be a 2019 storage ID, with
+// one HEAD, and opens its name with the master key. ErrNotOgive means it is
+// no archive of this key; ErrNotFound, that it went since the listing.
+func legacyEntry(ctx context.Context, s object.Store, master []byte, c object.Info) (Entry, error) {
+	head, err := s.Head(ctx, c.Key)
+	if err != nil {
+		return Entry{}, err
+	}
+	name, err := openLegacy(master, head)
+	if err != nil {
+		return Entry{}, err
+	}
+	size, err := crypt.LegacyPlainSize(head.Size)
+	if err != nil {
+		size = -1
+	}
+	return Entry{ID: c.Key, Name: name, Size: size, Date: c.LastModified,
+		Status: head.Status, Class: head.StorageClass, Legacy: true}, nil
 }
 
 // openLegacy decrypts a 2019 archive's name from its key and its HEAD.

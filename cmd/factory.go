@@ -129,6 +129,9 @@ type session struct {
 	store   object.Store
 	// prefixes are the shortened IDs looked up so far, each listed once (ids.go).
 	prefixes map[string]*archive.PrefixMatch
+	// notes is where identify says what a shortened ID cost and which
+	// archive it names: stderr, or nil with --quiet.
+	notes io.Writer
 }
 
 // openProfile checks that the profile can be read, asks for the password
@@ -215,7 +218,11 @@ func (f *Factory) openSession(ctx context.Context, g *globalOptions, stdinData b
 	if err != nil {
 		return nil, err
 	}
-	return &session{profile: p, store: s}, nil
+	sess := &session{profile: p, store: s}
+	if !g.quiet {
+		sess.notes = f.Err
+	}
+	return sess, nil
 }
 
 // withMasterKey opens the master key for the duration of fn only.

@@ -67,7 +67,7 @@ done. --quiet prints neither.
   ogive get --wait --timeout 48h ID ~/restored`,
 		Args: exactArgs(2, "a storage ID and a destination directory"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := takeIDs(c, f, g, args[0]); err != nil {
+			if err := checkIDs(args[0]); err != nil {
 				return err
 			}
 			return runGet(c.Context(), f, g, o, args[0], args[1])

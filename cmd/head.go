@@ -43,7 +43,7 @@ once, as waiting would never end. So a script can run, unattended:
   ogive head --json ID | jq -r .restore_expiry`,
 		Args: exactArgs(1, "one storage ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := takeIDs(c, f, g, args[0]); err != nil {
+			if err := checkIDs(args[0]); err != nil {
 				return err
 			}
 			return runHead(c.Context(), f, g, o, args[0])

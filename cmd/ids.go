@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/spf13/cobra"
-
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
@@ -23,17 +21,13 @@ note on stderr says what it cost. An ID given in full costs no listing. In a pro
 beginning with one shortened ID (only someone who can write to the bucket arranges that)
 is an error: give the whole ID.`
 
-// takeIDs checks the syntax of the storage IDs on a command line before
-// anything prompts for a password, and arranges for the prefixes among them
-// to be noted on stderr when they are resolved (unless --quiet).
-func takeIDs(c *cobra.Command, f *Factory, g *globalOptions, ids ...string) error {
+// checkIDs checks the syntax of the storage IDs on a command line, before
+// anything prompts for a password.
+func checkIDs(ids ...string) error {
 	for _, id := range ids {
 		if err := archive.CheckPrefix(id); err != nil {
 			return &badIDError{id: id, err: err}
 		}
-	}
-	if !g.quiet {
-		c.SetContext(context.WithValue(c.Context(), idNotesKey{}, f.Err))
 	}
 	return nil
 }
@@ -47,13 +41,6 @@ type badIDError struct {
 
 func (e *badIDError) Error() string   { return fmt.Sprintf("storage ID %q: %v", e.id, e.err) }
 func (e *badIDError) Unwrap() []error { return []error{e.err, crypt.ErrNotOgive} }
-
-type idNotesKey struct{}
-
-func idNotes(ctx context.Context) io.Writer {
-	w, _ := ctx.Value(idNotesKey{}).(io.Writer)
-	return w
-}
 
 // mayBePrefix reports whether identifying id failed in a way that a longer
 // ID beginning with it could explain: it is no archive's ID, or id is not a
@@ -76,7 +63,7 @@ func mayBePrefix(id string, err error) bool {
 // prefix is a whole ID that nothing else begins with, or when its HEAD
 // failed and no archive begins with it.
 func (s *session) resolvePrefix(ctx context.Context, master []byte, prefix string, exactErr error) (*archive.Archive, error) {
-	notes := idNotes(ctx)
+	notes := s.notes
 	m, ok := s.prefixes[prefix]
 	if !ok {
 		var err error

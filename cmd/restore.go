@@ -59,7 +59,7 @@ standard error is one, and /dev/tty opens), restore shows the estimate there and
   ogive restore --extend --lifetime 5 ID
   ogive restore --json ID | jq -r .restore`,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := takeIDs(c, f, g, args...); err != nil {
+			if err := checkIDs(args...); err != nil {
 				return err
 			}
 			if err := resolvePrices(c.Flags(), f.Getenv, &o.prices, retrievalPriceSettings); err != nil {

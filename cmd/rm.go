@@ -48,7 +48,7 @@ s3:DeleteObject permission, which the other commands do not.
   ogive rm --yes ID`,
 		Args: minArgs(1, "at least one storage ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := takeIDs(c, f, g, args...); err != nil {
+			if err := checkIDs(args...); err != nil {
 				return err
 			}
 			if o.yes || !f.canAsk() {

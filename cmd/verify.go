@@ -45,7 +45,7 @@ by the 2019 ogive cannot be verified this way: restore them and compare with
 ` + idHelp,
 		Args: exactArgs(2, "a storage ID and a file"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := takeIDs(c, f, g, args[0]); err != nil {
+			if err := checkIDs(args[0]); err != nil {
 				return err
 			}
 			return runVerify(c.Context(), f, g, o, args[0], args[1])

@@ -176,18 +176,23 @@ func (t *Transfer) erase() {
 	t.drawn = false
 }
 
+// columnsOf is the terminal's width as width tells it, or 80 when it
+// cannot: no function, or a terminal that reports no size.
+func columnsOf(width func() int) int {
+	if width != nil {
+		if cols := width(); cols > 0 {
+			return cols
+		}
+	}
+	return 80
+}
+
 // draw writes the current line over the previous one. The caller holds t.mu.
 func (t *Transfer) draw() {
 	if t.stop == nil {
 		return
 	}
-	cols := 0
-	if t.width != nil {
-		cols = t.width()
-	}
-	if cols <= 0 {
-		cols = 80
-	}
+	cols := columnsOf(t.width)
 	line := t.line(cols)
 	t.frame++
 	// The line ends short of the last columns: a line that filled them

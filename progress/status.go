@@ -75,13 +75,7 @@ func (s *Status) draw() {
 	if s.stop == nil {
 		return
 	}
-	cols := 0
-	if s.width != nil {
-		cols = s.width()
-	}
-	if cols <= 0 {
-		cols = 80
-	}
+	cols := columnsOf(s.width)
 	line := s.text(time.Since(s.start))
 	if n := cols - margin; columns(line) > n {
 		line = shorten(line, max(n, 1))

@@ -47,7 +47,7 @@ func TestPartWithForgedCRCIsSentAgain(t *testing.T) {
 	}
 	for _, p := range parts {
 		if p.Number == 2 {
-			if _, err := mem.UploadPart(context.Background(), rec.ID, rec.UploadID, 2, forgeCRC32C(t, int(p.Size), p.ChecksumCRC32C)); err != nil {
+			if _, err := mem.UploadPart(context.Background(), rec.ID, rec.UploadID, 2, object.BytesPart(forgeCRC32C(t, int(p.Size), p.ChecksumCRC32C))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -97,7 +97,7 @@ func TestVerifySeesPartsWithForgedCRCs(t *testing.T) {
 	for _, s := range sums {
 		var crc [4]byte
 		binary.BigEndian.PutUint32(crc[:], s.CRC32C)
-		p, err := mem.UploadPart(ctx, res.ID, id, s.Number, forgeCRC32C(t, int(s.Size), base64.StdEncoding.EncodeToString(crc[:])))
+		p, err := mem.UploadPart(ctx, res.ID, id, s.Number, object.BytesPart(forgeCRC32C(t, int(s.Size), base64.StdEncoding.EncodeToString(crc[:]))))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,7 +41,7 @@ func (k *kmsStore) opaque(etag string) string {
 	return kms
 }
 
-func (k *kmsStore) UploadPart(ctx context.Context, key, id string, n int32, body []byte) (object.Part, error) {
+func (k *kmsStore) UploadPart(ctx context.Context, key, id string, n int32, body object.PartBody) (object.Part, error) {
 	p, err := k.Memory.UploadPart(ctx, key, id, n, body)
 	p.ETag = k.opaque(p.ETag)
 	return p, err

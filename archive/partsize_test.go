@@ -80,9 +80,9 @@ type partSizes struct {
 	sizes map[int32]int64
 }
 
-func (p *partSizes) UploadPart(ctx context.Context, key, id string, n int32, body []byte) (object.Part, error) {
+func (p *partSizes) UploadPart(ctx context.Context, key, id string, n int32, body object.PartBody) (object.Part, error) {
 	p.mu.Lock()
-	p.sizes[n] = int64(len(body))
+	p.sizes[n] = body.Size
 	p.mu.Unlock()
 	return p.Store.UploadPart(ctx, key, id, n, body)
 }

@@ -71,7 +71,7 @@ func TestPutClaimsIDBeforeCreate(t *testing.T) {
 // rule elsewhere would, just before part 2 is sent.
 type abortingStore struct{ object.Store }
 
-func (a *abortingStore) UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (object.Part, error) {
+func (a *abortingStore) UploadPart(ctx context.Context, key, uploadID string, n int32, body object.PartBody) (object.Part, error) {
 	if n == 2 {
 		a.Store.AbortUpload(ctx, key, uploadID)
 	}

@@ -3,7 +3,6 @@ package archive
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -334,15 +333,11 @@ func (r *resumable) abort(ctx context.Context, up *resume.Upload) {
 	r.o.States.Remove(r.o.Bucket, r.o.Prefix, up.Source.Path)
 }
 
-// record notes the digest of part n, whose ciphertext is b, in the upload's
-// record on disk before the part is sent. A part recorded already must give
-// the same digest: the source changed since it was checked otherwise, and
-// sending it would encrypt new data under nonces that encrypted other data.
-func (r *resumable) record(up *resume.Upload, n int32, b []byte) error {
-	d, err := partDigest(b)
-	if err != nil {
-		return fmt.Errorf("part %d of %s: %w", n, r.src.Name, err)
-	}
+// record notes the digest of part n in the upload's record on disk before
+// the part is sent. A part recorded already must give the same digest: the
+// source changed since it was checked otherwise, and sending it would
+// encrypt new data under nonces that encrypted other data.
+func (r *resumable) record(up *resume.Upload, n int32, d [32]byte) error {
 	r.saving.Lock()
 	defer r.saving.Unlock()
 	if old, ok := up.Digests[n]; ok {
@@ -359,23 +354,6 @@ func (r *resumable) record(up *resume.Upload, n int32, b []byte) error {
 	return nil
 }
 
-// partDigest is crypt.PartDigest. The plaintext benchmark build has no
-// packages to take tags from: it hashes the same 16 bytes of every 65,568, so
-// that it does the same work as the real build.
-func partDigest(b []byte) ([32]byte, error) {
-	if !BenchmarkPlaintext {
-		return crypt.PartDigest(b)
-	}
-	h := sha256.New()
-	for off := 0; off < len(b); off += crypt.MaxPackageLen {
-		end := min(off+crypt.MaxPackageLen, len(b))
-		h.Write(b[max(off, end-16):end])
-	}
-	var sum [32]byte
-	h.Sum(sum[:0])
-	return sum, nil
-}
-
 // partPlan cuts the encrypted source into parts of whole DARE packages.
 type partPlan struct {
 	keys       *crypt.Keys
@@ -388,29 +366,6 @@ func (p *partPlan) count() int { return int((p.cipherSize + p.partSize - 1) / p.
 
 func (p *partPlan) length(n int32) int64 {
 	return min(p.partSize, p.cipherSize-int64(n-1)*p.partSize)
-}
-
-// encrypt writes part n's ciphertext into buf, from the plaintext of its
-// packages: parts are deterministic under a salt.
-func (p *partPlan) encrypt(n int32, buf []byte) ([]byte, error) {
-	if BenchmarkPlaintext {
-		buf = buf[:p.length(n)]
-		if _, err := p.src.R.ReadAt(buf, int64(n-1)*p.partSize); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("read part %d of %s: %w", n, p.src.Name, err)
-		}
-		return buf, nil
-	}
-	firstPkg := int64(n-1) * p.partSize / crypt.MaxPackageLen
-	off := firstPkg * crypt.PackageSize
-	enc, err := p.keys.EncryptReader(io.NewSectionReader(p.src.R, off, p.src.Size-off), uint64(firstPkg))
-	if err != nil {
-		return nil, err
-	}
-	buf = buf[:p.length(n)]
-	if _, err := io.ReadFull(enc, buf); err != nil {
-		return nil, fmt.Errorf("read part %d of %s: %w", n, p.src.Name, err)
-	}
-	return buf, nil
 }
 
 // check encrypts again every part the record has a digest of and compares
@@ -432,47 +387,43 @@ func (p *partPlan) check(rec *resume.Upload, listed []object.Part) (kept []objec
 		numbers = append(numbers, n)
 	}
 	slices.Sort(numbers)
-	buf := make([]byte, 0, p.partSize)
 	for _, n := range numbers {
 		if n < 1 || int(n) > p.count() {
 			return nil, false, nil
 		}
-		b, err := p.encrypt(n, buf)
+		part, inS3 := inS3[n]
+		sums, err := p.scan(n, inS3)
 		if err != nil {
 			return nil, false, err
 		}
-		d, err := partDigest(b)
-		if err != nil {
-			return nil, false, err
-		}
-		if d != rec.Digests[n] {
+		if sums.digest != rec.Digests[n] {
 			return nil, false, nil
 		}
-		if part, ok := inS3[n]; ok && partHolds(part, b) {
+		if inS3 && partHolds(part, sums) {
 			kept = append(kept, part)
 		}
 	}
 	return kept, true, nil
 }
 
-// partHolds reports whether the part S3 lists holds b, the part encrypted
-// again. Only its ETag can tell: the MD5 S3 computed of the bytes it
+// partHolds reports whether the part S3 lists holds the part encrypted
+// again, whose first pass gave s. Only its ETag can tell: the MD5 S3 computed of the bytes it
 // received, which other bytes cannot be made to match. Its CRC-32C cannot
 // (four bytes chosen anywhere in a part set it to any value), so it never
 // decides. Where ETags are not MD5s (SSE-KMS, SSE-C), no part is kept. A
 // part that is not kept is sent again: the same ciphertext, so no nonce
 // encrypts anything new.
-func partHolds(part object.Part, b []byte) bool {
-	if part.Size != int64(len(b)) {
+func partHolds(part object.Part, s partSums) bool {
+	if part.Size != s.size {
 		return false
 	}
-	same, ok := object.MatchETag(part.ETag, [][md5.Size]byte{md5.Sum(b)})
+	same, ok := object.MatchETag(part.ETag, [][md5.Size]byte{s.md5})
 	return ok && same
 }
 
 // upload sends the parts that are not kept, Concurrency at a time, each
-// encrypted from its own package index and recorded before it is sent, and
-// returns every part in order.
+// encrypted from its own package index, recorded before it is sent and
+// streamed (stream.go), and returns every part in order.
 func (r *resumable) upload(ctx context.Context, p *partPlan, up *resume.Upload, kept []object.Part) ([]object.Part, error) {
 	have := map[int32]object.Part{}
 	for _, k := range kept {
@@ -497,15 +448,16 @@ func (r *resumable) upload(ctx context.Context, p *partPlan, up *resume.Upload, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 0, p.partSize)
 			for n := range todo {
-				b, err := p.encrypt(n, buf)
+				// The part streams: scanned first for its checksum and
+				// digest, then encrypted again as it is sent.
+				sums, err := p.scan(n, false)
 				if err == nil {
-					err = r.record(up, n, b)
+					err = r.record(up, n, sums.digest)
 				}
 				var part object.Part
 				if err == nil {
-					part, err = r.s.UploadPart(ctx, up.ID, up.UploadID, n, b)
+					part, err = r.s.UploadPart(ctx, up.ID, up.UploadID, n, p.body(n, sums))
 				}
 				mu.Lock()
 				if err != nil {

@@ -29,11 +29,11 @@ type failingStore struct {
 
 var errInjected = errors.New("injected failure")
 
-func (f *failingStore) UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (object.Part, error) {
+func (f *failingStore) UploadPart(ctx context.Context, key, uploadID string, n int32, body object.PartBody) (object.Part, error) {
 	if f.failParts[n] {
 		return object.Part{}, errInjected
 	}
-	f.sent.Add(int64(len(body)))
+	f.sent.Add(body.Size)
 	return f.Store.UploadPart(ctx, key, uploadID, n, body)
 }
 
@@ -332,8 +332,12 @@ func (w *watchedStore) CreateUpload(ctx context.Context, key string, o object.Pu
 	w.note("create", key, 0, nil)
 	return w.Store.CreateUpload(ctx, key, o)
 }
-func (w *watchedStore) UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (object.Part, error) {
-	w.note("part", key, n, body)
+func (w *watchedStore) UploadPart(ctx context.Context, key, uploadID string, n int32, body object.PartBody) (object.Part, error) {
+	b, err := object.ReadPart(body)
+	if err != nil {
+		return object.Part{}, err
+	}
+	w.note("part", key, n, b)
 	return w.Store.UploadPart(ctx, key, uploadID, n, body)
 }
 func (w *watchedStore) CompleteUpload(ctx context.Context, key, uploadID string, parts []object.Part) error {
@@ -583,7 +587,7 @@ func TestReplacedPartIsSentAgain(t *testing.T) {
 	mem := standardStore()
 	rec := r.interrupted(mem, 3)
 	junk := make([]byte, PartSize(crypt.EncryptedSize(int64(len(r.data)))))
-	if _, err := mem.UploadPart(context.Background(), rec.ID, rec.UploadID, 2, junk); err != nil {
+	if _, err := mem.UploadPart(context.Background(), rec.ID, rec.UploadID, 2, object.BytesPart(junk)); err != nil {
 		t.Fatal(err)
 	}
 	res, err := r.putStandard(mem, nil)

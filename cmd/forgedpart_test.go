@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ogive-project/ogive/internal/crcforge"
+	"github.com/ogive-project/ogive/object"
 	fp "github.com/ogive-project/ogive/internal/faultproxy"
 )
 
@@ -54,7 +55,7 @@ func TestForgedPartIsNeverKept(t *testing.T) {
 				}
 				junk := randomBytes(t, int(p.Size))
 				crcforge.Forge(junk, binary.BigEndian.Uint32(crc))
-				_, forgeErr = s.UploadPart(context.Background(), id, upload, 2, junk)
+				_, forgeErr = s.UploadPart(context.Background(), id, upload, 2, object.BytesPart(junk))
 				forged = forgeErr == nil
 			}
 		})

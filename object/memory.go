@@ -138,15 +138,23 @@ func (m *Memory) CreateUpload(ctx context.Context, key string, o PutOptions) (st
 	return id, nil
 }
 
-func (m *Memory) UploadPart(ctx context.Context, key, uploadID string, number int32, body []byte) (Part, error) {
+func (m *Memory) UploadPart(ctx context.Context, key, uploadID string, number int32, part PartBody) (Part, error) {
 	if number < 1 || number > MaxParts {
 		return Part{}, fmt.Errorf("upload part %d of %s: %w", number, key, errPartNumber)
 	}
-	if int64(len(body)) > MaxPartSize {
+	if part.Size > MaxPartSize {
 		return Part{}, fmt.Errorf("upload part %d of %s: %w", number, key, errPartTooLarge)
 	}
 	if err := ctx.Err(); err != nil {
 		return Part{}, fmt.Errorf("upload part %d of %s: %w", number, key, err)
+	}
+	body, err := ReadPart(part)
+	if err != nil {
+		return Part{}, fmt.Errorf("upload part %d of %s: %w", number, key, err)
+	}
+	if part.CRC32C != "" && part.CRC32C != ChecksumCRC32C(body) {
+		// S3's BadDigest: the bytes are not those the checksum was made of.
+		return Part{}, fmt.Errorf("upload part %d of %s: crc32c %s sent, body has %s", number, key, part.CRC32C, ChecksumCRC32C(body))
 	}
 	p := Part{
 		Number:         number,

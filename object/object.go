@@ -175,7 +175,9 @@ type Store interface {
 	Put(ctx context.Context, key string, body []byte, o PutOptions) error
 
 	CreateUpload(ctx context.Context, key string, o PutOptions) (uploadID string, err error)
-	UploadPart(ctx context.Context, key, uploadID string, number int32, body []byte) (Part, error)
+	// UploadPart sends part number of an upload, opening body once per
+	// attempt.
+	UploadPart(ctx context.Context, key, uploadID string, number int32, body PartBody) (Part, error)
 	// CompleteUpload assembles the parts, given in ascending order of
 	// Number, into the object. It never replaces an object: when key
 	// exists it fails with ErrExists and leaves the upload as it was, to

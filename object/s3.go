@@ -392,7 +392,7 @@ func (s *S3) abortOthers(ctx context.Context, key, keep string) {
 	}
 }
 
-func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int32, body []byte) (Part, error) {
+func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int32, body PartBody) (Part, error) {
 	op := "upload part " + strconv.Itoa(int(number)) + " of " + key
 	if err := checkKey(key); err != nil {
 		return Part{}, fmt.Errorf("%s: %w", op, err)
@@ -400,29 +400,33 @@ func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int32,
 	if number < 1 || number > MaxParts {
 		return Part{}, fmt.Errorf("%s: %w", op, errPartNumber)
 	}
-	if int64(len(body)) > MaxPartSize {
+	if body.Size > MaxPartSize {
 		return Part{}, fmt.Errorf("%s: %w", op, errPartTooLarge)
 	}
-	sum := ChecksumCRC32C(body)
+	if body.Size < 0 || body.Open == nil || body.CRC32C == "" {
+		return Part{}, fmt.Errorf("%s: part body without size, source or checksum", op)
+	}
+	// The body streams from its source and is opened again for each
+	// attempt: a part of GiBs is never in memory.
 	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
 		Bucket:         aws.String(s.bucket),
 		Key:            s.objectKey(key),
 		UploadId:       aws.String(uploadID),
 		PartNumber:     aws.Int32(number),
-		Body:           bytes.NewReader(body),
-		ContentLength:  aws.Int64(int64(len(body))),
-		ChecksumCRC32C: aws.String(sum),
+		Body:           newRewindable(body),
+		ContentLength:  aws.Int64(body.Size),
+		ChecksumCRC32C: aws.String(body.CRC32C),
 	}, unsignedPayload)
 	if err != nil {
 		return Part{}, s3Error(op, err)
 	}
-	if got := aws.ToString(out.ChecksumCRC32C); got != "" && got != sum {
-		return Part{}, fmt.Errorf("%s: server stored crc32c %s, sent %s", op, got, sum)
+	if got := aws.ToString(out.ChecksumCRC32C); got != "" && got != body.CRC32C {
+		return Part{}, fmt.Errorf("%s: server stored crc32c %s, sent %s", op, got, body.CRC32C)
 	}
 	if aws.ToString(out.ETag) == "" {
 		return Part{}, fmt.Errorf("%s: server returned no etag", op)
 	}
-	return Part{Number: number, Size: int64(len(body)), ETag: *out.ETag, ChecksumCRC32C: sum}, nil
+	return Part{Number: number, Size: body.Size, ETag: *out.ETag, ChecksumCRC32C: body.CRC32C}, nil
 }
 
 func (s *S3) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) error {

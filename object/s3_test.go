@@ -329,7 +329,7 @@ func TestS3PutRetriesAConditionalConflict(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
-	p, err := s.UploadPart(ctx, "mp", id, 1, []byte("part"))
+	p, err := s.UploadPart(ctx, "mp", id, 1, object.BytesPart([]byte("part")))
 	if err != nil {
 		t.Fatalf("UploadPart: %v", err)
 	}
@@ -371,7 +371,7 @@ func TestS3CorruptedBodyRejected(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
-	if _, err := s.UploadPart(ctx, "mp", id, 1, []byte("some bytes to corrupt")); err == nil {
+	if _, err := s.UploadPart(ctx, "mp", id, 1, object.BytesPart([]byte("some bytes to corrupt"))); err == nil {
 		t.Error("UploadPart of a corrupted body succeeded")
 	}
 	if err := s.AbortUpload(ctx, "mp", id); err != nil {

@@ -317,7 +317,7 @@ func (u *multipart) send(ctx context.Context, cancel context.CancelFunc, number 
 		u.fail(ctx.Err(), cancel)
 		return
 	}
-	p, err := u.store.UploadPart(ctx, u.key, u.uploadID, number, buf[:n])
+	p, err := u.store.UploadPart(ctx, u.key, u.uploadID, number, BytesPart(buf[:n]))
 	if err != nil {
 		u.fail(err, cancel)
 		return

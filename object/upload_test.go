@@ -36,7 +36,7 @@ func (c *counting) CreateUpload(ctx context.Context, key string, o object.PutOpt
 	return c.Store.CreateUpload(ctx, key, o)
 }
 
-func (c *counting) UploadPart(ctx context.Context, key, id string, n int32, body []byte) (object.Part, error) {
+func (c *counting) UploadPart(ctx context.Context, key, id string, n int32, body object.PartBody) (object.Part, error) {
 	c.parts.Add(1)
 	if c.partHook != nil {
 		if err := c.partHook(n); err != nil {
@@ -454,7 +454,7 @@ func TestCompleteOfAVanishedUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := mem.UploadPart(ctx, "k", id, 1, randomBytes(100))
+	p, err := mem.UploadPart(ctx, "k", id, 1, object.BytesPart(randomBytes(100)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +476,7 @@ func TestCompleteOfAVanishedUpload(t *testing.T) {
 // opaqueETags gives parts ETags that are not MD5s, as some servers do.
 type opaqueETags struct{ object.Store }
 
-func (o opaqueETags) UploadPart(ctx context.Context, key, id string, n int32, body []byte) (object.Part, error) {
+func (o opaqueETags) UploadPart(ctx context.Context, key, id string, n int32, body object.PartBody) (object.Part, error) {
 	p, err := o.Store.UploadPart(ctx, key, id, n, body)
 	p.ETag = "opaque/" + p.ETag
 	return p, err

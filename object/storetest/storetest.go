@@ -225,7 +225,7 @@ func testMetadata(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
-	p, err := s.UploadPart(ctx, "mp", id, 1, []byte("y"))
+	p, err := s.UploadPart(ctx, "mp", id, 1, object.BytesPart([]byte("y")))
 	if err != nil {
 		t.Fatalf("UploadPart: %v", err)
 	}
@@ -254,7 +254,7 @@ func testMultipart(t *testing.T, h Harness) {
 	parts := make([]object.Part, len(bodies))
 	for _, i := range []int{1, 0, 2} { // out of order, as concurrent uploads finish
 		n := int32(i + 1)
-		p, err := s.UploadPart(ctx, "big", id, n, bodies[i])
+		p, err := s.UploadPart(ctx, "big", id, n, object.BytesPart(bodies[i]))
 		if err != nil {
 			t.Fatalf("UploadPart %d: %v", n, err)
 		}
@@ -399,7 +399,7 @@ func uploadParts(t *testing.T, s object.Store, key string, o object.PutOptions, 
 	}
 	parts := make([]object.Part, len(bodies))
 	for i, body := range bodies {
-		if parts[i], err = s.UploadPart(t.Context(), key, id, int32(i+1), body); err != nil {
+		if parts[i], err = s.UploadPart(t.Context(), key, id, int32(i+1), object.BytesPart(body)); err != nil {
 			t.Fatalf("UploadPart %d: %v", i+1, err)
 		}
 	}
@@ -427,7 +427,7 @@ func testMultipartDefaults(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
-	p, err := s.UploadPart(ctx, "deep", id, 1, data(9, 2000))
+	p, err := s.UploadPart(ctx, "deep", id, 1, object.BytesPart(data(9, 2000)))
 	if err != nil {
 		t.Fatalf("UploadPart: %v", err)
 	}
@@ -451,7 +451,7 @@ func testAbortUpload(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
-	if _, err := s.UploadPart(ctx, "gone", id, 1, data(10, 100)); err != nil {
+	if _, err := s.UploadPart(ctx, "gone", id, 1, object.BytesPart(data(10, 100))); err != nil {
 		t.Fatalf("UploadPart: %v", err)
 	}
 	if err := s.AbortUpload(ctx, "gone", id); err != nil {
@@ -463,7 +463,7 @@ func testAbortUpload(t *testing.T, h Harness) {
 	if _, err := s.ListParts(ctx, "gone", id); !errors.Is(err, object.ErrNotFound) {
 		t.Errorf("ListParts of an aborted upload: %v, want ErrNotFound", err)
 	}
-	if _, err := s.UploadPart(ctx, "gone", id, 2, data(11, 100)); !errors.Is(err, object.ErrNotFound) {
+	if _, err := s.UploadPart(ctx, "gone", id, 2, object.BytesPart(data(11, 100))); !errors.Is(err, object.ErrNotFound) {
 		t.Errorf("UploadPart to an aborted upload: %v, want ErrNotFound", err)
 	}
 	if _, err := s.Head(ctx, "gone"); !errors.Is(err, object.ErrNotFound) {
@@ -478,11 +478,11 @@ func testCompleteRejectsWrongParts(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
-	p1, err := s.UploadPart(ctx, "k", id, 1, data(12, 100))
+	p1, err := s.UploadPart(ctx, "k", id, 1, object.BytesPart(data(12, 100)))
 	if err != nil {
 		t.Fatalf("UploadPart: %v", err)
 	}
-	p2, err := s.UploadPart(ctx, "k", id, 2, data(13, 100))
+	p2, err := s.UploadPart(ctx, "k", id, 2, object.BytesPart(data(13, 100)))
 	if err != nil {
 		t.Fatalf("UploadPart: %v", err)
 	}
@@ -666,7 +666,7 @@ func testInvalidRequests(t *testing.T, h Harness) {
 		t.Fatalf("CreateUpload: %v", err)
 	}
 	for _, n := range []int32{0, object.MaxParts + 1} {
-		if _, err := s.UploadPart(ctx, "mp", id, n, []byte("x")); err == nil {
+		if _, err := s.UploadPart(ctx, "mp", id, n, object.BytesPart([]byte("x"))); err == nil {
 			t.Errorf("UploadPart number %d succeeded", n)
 		}
 	}

@@ -20,8 +20,8 @@ type recording struct {
 	sizes []int
 }
 
-func (r *recording) UploadPart(ctx context.Context, key, id string, n int32, body []byte) (object.Part, error) {
-	r.sizes = append(r.sizes, len(body)) // Concurrency 1: no race
+func (r *recording) UploadPart(ctx context.Context, key, id string, n int32, body object.PartBody) (object.Part, error) {
+	r.sizes = append(r.sizes, int(body.Size)) // Concurrency 1: no race
 	return r.Memory.UploadPart(ctx, key, id, n, body)
 }
 

@@ -1,0 +1,128 @@
+package object
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+)
+
+// PartBody is what UploadPart sends: Size bytes, which Open gives from the
+// first byte every time it is called. A part is opened again whenever the
+// request is sent again, so a body is never held in memory unless it
+// already is: a part of several GiB streams from its source.
+type PartBody struct {
+	Size int64
+	// CRC32C is the base64 big-endian CRC-32C of the bytes, sent ahead of
+	// them, so that the store refuses a part that does not match.
+	CRC32C string
+	// Open gives the bytes from the start. A reader that cannot give the
+	// same bytes again (the source changed) must fail rather than give
+	// others.
+	Open func() (io.Reader, error)
+}
+
+// BytesPart is a part held in memory.
+func BytesPart(b []byte) PartBody {
+	return PartBody{
+		Size:   int64(len(b)),
+		CRC32C: ChecksumCRC32C(b),
+		Open:   func() (io.Reader, error) { return bytes.NewReader(b), nil },
+	}
+}
+
+// ReadPart reads a whole part into memory; the in-memory store and tests
+// use it. It fails if the body does not give exactly Size bytes.
+func ReadPart(body PartBody) ([]byte, error) {
+	if body.Open == nil {
+		return nil, errors.New("part body without a source")
+	}
+	r, err := body.Open()
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(r, body.Size+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) != body.Size {
+		return nil, fmt.Errorf("part body gave %d bytes, not %d", len(b), body.Size)
+	}
+	return b, nil
+}
+
+// NewCRC32C returns a running CRC-32C, for bodies whose checksum is computed
+// as they are produced; CRC32CString encodes its sum as S3 wants it.
+func NewCRC32C() hash.Hash32 { return crc32.New(castagnoli) }
+
+// CRC32CString encodes a CRC-32C sum as S3 sends and expects it.
+func CRC32CString(sum uint32) string {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], sum)
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// rewindable is a PartBody as the SDK needs it: an io.ReadSeeker, which it
+// rewinds to send a request again. A seek reopens the body and skips to the
+// offset: the SDK only ever seeks to where the body started or asks where
+// it is.
+type rewindable struct {
+	body PartBody
+	r    io.Reader
+	off  int64
+	err  error
+}
+
+func newRewindable(body PartBody) *rewindable { return &rewindable{body: body} }
+
+func (w *rewindable) Read(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.r == nil {
+		if w.r, w.err = w.body.Open(); w.err != nil {
+			return 0, w.err
+		}
+		if w.off > 0 {
+			if _, w.err = io.CopyN(io.Discard, w.r, w.off); w.err != nil {
+				return 0, w.err
+			}
+		}
+	}
+	if left := w.body.Size - w.off; int64(len(p)) > left {
+		p = p[:left]
+	}
+	if len(p) == 0 {
+		return 0, io.EOF
+	}
+	n, err := w.r.Read(p)
+	w.off += int64(n)
+	if errors.Is(err, io.EOF) {
+		if w.off < w.body.Size {
+			return n, io.ErrUnexpectedEOF
+		}
+		err = nil
+	}
+	return n, err
+}
+
+func (w *rewindable) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += w.off
+	case io.SeekEnd:
+		offset += w.body.Size
+	}
+	if offset < 0 || offset > w.body.Size {
+		return w.off, fmt.Errorf("seek to %d of a part of %d bytes", offset, w.body.Size)
+	}
+	if offset != w.off {
+		// The next Read opens the body again and skips to offset.
+		w.r, w.off, w.err = nil, offset, nil
+	}
+	return offset, nil
+}

@@ -13,13 +13,19 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/flight"
 	"github.com/ogive-project/ogive/object"
 )
 
 // DownloadOptions tune a parallel download.
 type DownloadOptions struct {
-	Concurrency   int               // ranges in flight; 0 means 4
-	ChunkPackages int               // DARE packages per ranged GET; 0 means 128 (8 MiB)
+	// Concurrency fixes the ranges in flight; 0 lets DownloadAt adapt them
+	// to the link (flight.Adaptive), and makes DownloadStream keep
+	// StreamConcurrency, each range being held in memory there.
+	Concurrency int
+	// ChunkPackages is the DARE packages per ranged GET; 0 means 128 (8
+	// MiB) for DownloadAt and StreamChunkPackages (2 MiB) for DownloadStream.
+	ChunkPackages int
 	OnBytes       func(plain int64) // called with each authenticated chunk's size
 	Retries       int               // attempts per range on transient errors; 0 means 4
 	// Skip and Done resume a download (DownloadAt only): chunks for which
@@ -41,10 +47,23 @@ type DownloadOptions struct {
 // and a download resumes at worst a few ranges back.
 const DefaultChunkPackages = 128
 
-func (o *DownloadOptions) defaults() {
-	if o.Concurrency <= 0 {
-		o.Concurrency = 4
+// A stream is written in order, so DownloadStream holds each range in
+// flight in memory: 16 ranges of 2 MiB, 32 MiB in all, keep the link as
+// busy as the adaptive gate does a file's (docs/BENCHMARKS.md).
+const (
+	StreamConcurrency   = 16
+	StreamChunkPackages = 32
+)
+
+// gate bounds DownloadAt's ranges in flight.
+func (o *DownloadOptions) gate() *flight.Gate {
+	if o.Concurrency > 0 {
+		return flight.Fixed(o.Concurrency)
 	}
+	return flight.Adaptive()
+}
+
+func (o *DownloadOptions) defaults() {
 	if o.ChunkPackages <= 0 {
 		o.ChunkPackages = DefaultChunkPackages
 	}
@@ -121,29 +140,31 @@ func DownloadAt(ctx context.Context, s object.Store, keys crypt.Decrypter, id st
 
 	wb := newWriteback(w, min(count, maxWriteback))
 	defer wb.close()
-	work := make(chan chunk)
-	errs := make(chan error, o.Concurrency)
-	var wg sync.WaitGroup
-	for range min(o.Concurrency, count) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				n, err := fetchChunk(ctx, s, keys, id, c, func() io.Writer { return io.NewOffsetWriter(w, c.plainOff) }, o)
-				if err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-				wb.start(c.plainOff, n)
-				if o.Done != nil {
-					o.Done(c.index)
-				}
-				if o.OnBytes != nil {
-					o.OnBytes(n)
-				}
+	gate := o.gate()
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	fetch := func(c chunk) error {
+		n, err := fetchChunk(ctx, s, keys, id, c, func() io.Writer { return io.NewOffsetWriter(w, c.plainOff) }, o)
+		if err != nil {
+			mu.Lock()
+			if first == nil || errors.Is(first, context.Canceled) {
+				first = err
 			}
-		}()
+			mu.Unlock()
+			cancel()
+			return err
+		}
+		wb.start(c.plainOff, n)
+		if o.Done != nil {
+			o.Done(c.index)
+		}
+		if o.OnBytes != nil {
+			o.OnBytes(n)
+		}
+		return nil
 	}
 	if o.OnSkipped != nil && o.Skip != nil {
 		var skipped int64
@@ -163,17 +184,18 @@ feed:
 			}
 			continue
 		}
-		select {
-		case work <- c:
-		case <-ctx.Done():
+		t, err := gate.Acquire(ctx)
+		if err != nil {
 			break feed
 		}
+		wg.Go(func() {
+			err := fetch(c)
+			gate.Release(t, err == nil)
+		})
 	}
-	close(work)
 	wg.Wait()
-	close(errs)
-	if err := firstError(errs); err != nil {
-		return 0, fmt.Errorf("download %s: %w", id, err)
+	if first != nil {
+		return 0, fmt.Errorf("download %s: %w", id, first)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -246,6 +268,12 @@ func (wb *writeback) close() {
 // authenticated, so w may receive a prefix of the plaintext, never a forged
 // byte; a failure part-way is reported as an error.
 func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, cipherSize int64, w io.Writer, o DownloadOptions) (int64, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = StreamConcurrency
+	}
+	if o.ChunkPackages <= 0 {
+		o.ChunkPackages = StreamChunkPackages
+	}
 	o.defaults()
 	if _, err := keys.PlainSize(cipherSize); err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
@@ -466,16 +494,6 @@ func transient(ctx context.Context, err error) bool {
 	}
 	var dst errDestination
 	return !errors.As(err, &dst)
-}
-
-func firstError(errs <-chan error) error {
-	var first error
-	for err := range errs {
-		if first == nil || errors.Is(first, context.Canceled) {
-			first = err
-		}
-	}
-	return first
 }
 
 // buffer collects one range's plaintext for in-order streaming.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/flight"
 	"github.com/ogive-project/ogive/object"
 )
 
@@ -49,11 +50,46 @@ const (
 	maxStreamPartPackages = 16384
 )
 
+// maxPartPackages is the most DARE packages a part holds: 81,880 of
+// 65,568 bytes fit in S3's largest part of 5 GiB.
+const maxPartPackages = object.MaxPartSize / crypt.MaxPackageLen
+
+// MaxSize is the largest file a put takes: 10,000 parts of 81,880 packages,
+// each holding 64 KiB of the stream, less the terminator byte the stream
+// carries after the file (docs/FORMAT.md): 53,660,876,799,999 bytes, 48.8 TiB. S3's own limit is
+// 10,000 parts of 5 GiB (48.83 TiB); DARE's 32 bytes a package take the
+// difference.
+const MaxSize = MaxParts*maxPartPackages*crypt.PackageSize - 1
+
+// ErrTooLarge means a file is larger than MaxSize: no upload can hold it.
+var ErrTooLarge = errors.New("too large for S3")
+
+// CheckSize fails with ErrTooLarge for a plaintext of more than MaxSize
+// bytes, before anything is uploaded.
+func CheckSize(plain int64) error {
+	if plain > MaxSize {
+		return fmt.Errorf("%w: %s bytes, and the largest archive S3 can hold is %s bytes (48.8 TiB: 10,000 parts of at most 5 GiB)", ErrTooLarge, formatInt(plain), formatInt(MaxSize))
+	}
+	return nil
+}
+
+// formatInt writes n with thousands separators.
+func formatInt(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 // PartSize picks the size of every part but the last for an encrypted
 // stream of cipherSize bytes (negative when unknown). Parts hold whole DARE
 // packages, so any part can be re-encrypted from its first package index.
-// A known size gets parts of equal size, as few as fit MaxParts; a stream
-// of unknown length starts with this size and grows (see streamPartSize).
+// A known size gets parts of equal size, as few as fit MaxParts, and never
+// fewer packages than defaultPartPackages (16 MiB); a stream of unknown
+// length starts with this size and grows (see streamPartSize). Beyond
+// MaxSize's ciphertext the size returned is over object.MaxPartSize: the
+// callers check CheckSize first.
 func PartSize(cipherSize int64) int64 {
 	pkg := int64(crypt.MaxPackageLen)
 	packages := int64(defaultPartPackages)
@@ -88,9 +124,16 @@ type Source struct {
 // PutOptions tune one upload.
 type PutOptions struct {
 	StorageClass string // "" means DEEP_ARCHIVE
-	Concurrency  int    // parts in flight; 0 means DefaultConcurrency
-	MaxIDLen     int    // longest storage ID the store accepts (1024 less any key prefix)
-	OnPart       func(object.Part)
+	// Concurrency fixes the parts in flight of a file or device; 0 lets
+	// them adapt to the link (flight.Adaptive). A stream's parts are in
+	// memory: it keeps DefaultConcurrency unless told otherwise.
+	Concurrency int
+	MaxIDLen    int // longest storage ID the store accepts (1024 less any key prefix)
+	OnPart      func(object.Part)
+	// OnSent, if set, is told of the bytes of the parts as they leave, each
+	// once (object.CountingPart): a bar that follows it moves while large
+	// parts are in flight on a slow link.
+	OnSent func(n int64)
 	// Claim, if set, is called by Put with the storage ID just before the
 	// multipart upload is created, so that the caller can lock the ID against
 	// whatever aborts unfinished uploads. An error stops the Put before any
@@ -98,6 +141,14 @@ type PutOptions struct {
 	// aborted. A stream that fits in one request creates no upload and never
 	// calls it. PutResumable, which locks its source, ignores it.
 	Claim func(id string) (release func(), err error)
+}
+
+// gate is what bounds the parts in flight of a seekable source.
+func (o PutOptions) gate() *flight.Gate {
+	if o.Concurrency > 0 {
+		return flight.Fixed(o.Concurrency)
+	}
+	return flight.Adaptive()
 }
 
 // MasterKey lends the master key to use for the length of the call only; the caller
@@ -141,6 +192,7 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 		PutOptions:  object.PutOptions{StorageClass: o.StorageClass},
 		Concurrency: concurrency,
 		OnPart:      o.OnPart,
+		OnSent:      o.OnSent,
 	}
 	if src.Size >= 0 {
 		uo.PartSize = PartSize(crypt.EncryptedSize(src.Size))

@@ -81,6 +81,9 @@ type PutResult struct {
 // failure the upload is left in place, recorded, for the next run to resume
 // (or for "ogive uploads --abort").
 func PutResumable(ctx context.Context, s object.Store, master MasterKey, src SeekableSource, o ResumableOptions) (PutResult, error) {
+	if err := CheckSize(src.Size); err != nil {
+		return PutResult{}, fmt.Errorf("%s: %w", src.Name, err)
+	}
 	cipherSize := crypt.EncryptedSize(src.Size)
 	if cipherSize < 0 {
 		return PutResult{}, fmt.Errorf("%s: %w", src.Name, crypt.ErrTooLarge)
@@ -421,7 +424,8 @@ func partHolds(part object.Part, s partSums) bool {
 	return ok && same
 }
 
-// upload sends the parts that are not kept, Concurrency at a time, each
+// upload sends the parts that are not kept, as many at a time as the
+// options' gate lets through, each
 // encrypted from its own package index, recorded before it is sent and
 // streamed (stream.go), and returns every part in order.
 func (r *resumable) upload(ctx context.Context, p *partPlan, up *resume.Upload, kept []object.Part) ([]object.Part, error) {
@@ -434,62 +438,54 @@ func (r *resumable) upload(ctx context.Context, p *partPlan, up *resume.Upload, 
 			r.o.OnPart(k)
 		}
 	}
-	concurrency := r.o.Concurrency
-	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
-	}
+	gate := r.o.gate()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	todo := make(chan int32)
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := range todo {
-				// The part streams: scanned first for its checksum and
-				// digest, then encrypted again as it is sent.
-				sums, err := p.scan(n, false)
-				if err == nil {
-					err = r.record(up, n, sums.digest)
-				}
-				var part object.Part
-				if err == nil {
-					part, err = r.s.UploadPart(ctx, up.ID, up.UploadID, n, p.body(n, sums))
-				}
-				mu.Lock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = err
-					}
-					cancel()
-				} else {
-					have[n] = part
-					if r.o.OnPart != nil {
-						r.o.OnPart(part)
-					}
-				}
-				mu.Unlock()
+	send := func(n int32) error {
+		// The part streams: scanned first for its checksum and digest,
+		// then encrypted again as it is sent.
+		sums, err := p.scan(n, false)
+		if err == nil {
+			err = r.record(up, n, sums.digest)
+		}
+		var part object.Part
+		if err == nil {
+			part, err = r.s.UploadPart(ctx, up.ID, up.UploadID, n, object.CountingPart(p.body(n, sums), r.o.OnSent))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
 			}
-		}()
+			cancel()
+			return err
+		}
+		have[n] = part
+		if r.o.OnPart != nil {
+			r.o.OnPart(part)
+		}
+		return nil
 	}
-	var missing []int32
 	for n := int32(1); int(n) <= p.count(); n++ {
-		if _, ok := have[n]; !ok {
-			missing = append(missing, n)
+		mu.Lock()
+		_, done := have[n]
+		mu.Unlock()
+		if done {
+			continue
 		}
-	}
-send:
-	for _, n := range missing {
-		select {
-		case todo <- n:
-		case <-ctx.Done():
-			break send
+		t, err := gate.Acquire(ctx)
+		if err != nil {
+			break
 		}
+		wg.Go(func() {
+			err := send(n)
+			gate.Release(t, err == nil)
+		})
 	}
-	close(todo)
 	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr

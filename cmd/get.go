@@ -75,15 +75,15 @@ done. --quiet prints neither.
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "file name to write instead of the original one")
 	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file, or a symbolic link itself")
-	c.Flags().IntVar(&o.concurrency, "concurrency", 4, "ranges downloaded at once")
+	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "ranges downloaded at once (default: adapts to the link, 8 to 32; 16 to stdout)")
 	c.Flags().BoolVar(&o.wait, "wait", false, "wait until a restore in progress completes, then download")
 	c.Flags().DurationVar(&o.timeout, "timeout", 0, "with --wait, give up after this long (e.g. 30m, 48h); 0 waits as long as it takes")
 	return c
 }
 
 func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id, dir string) error {
-	if o.concurrency < 1 {
-		return usagef("--concurrency must be at least 1")
+	if o.concurrency < 0 {
+		return usagef("--concurrency must be at least 1 (0 adapts it to the link)")
 	}
 	if err := checkWait(o.wait, o.timeout); err != nil {
 		return err
@@ -122,7 +122,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		}
 		return err
 	}
-	dl := archive.DownloadOptions{Concurrency: o.concurrency, ChunkPackages: archive.DefaultChunkPackages}
+	dl := archive.DownloadOptions{Concurrency: o.concurrency}
 	if dir == "-" {
 		tr := startDownload(f, g, name, keys, info.Size)
 		dl.OnBytes, dl.OnRetry = tr.Add, tr.Retry
@@ -156,6 +156,7 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 			return err
 		}
 	}
+	dl.ChunkPackages = archive.DefaultChunkPackages
 	dl.Skip, dl.Done, err = t.Resume(keys, info, dl.ChunkPackages)
 	if err != nil {
 		t.Abort()

@@ -81,7 +81,7 @@ silences the notes alone; --quiet prints none of these.`,
 	fl := c.Flags()
 	fl.StringVar(&o.name, "name", "", "file name to store for stdin (\"-\")")
 	fl.StringVar(&o.storageClass, "storage-class", "DEEP_ARCHIVE", "S3 storage class of the new objects")
-	fl.IntVar(&o.concurrency, "concurrency", archive.DefaultConcurrency, "parts uploaded at once")
+	fl.IntVar(&o.concurrency, "concurrency", 0, "parts uploaded at once (default: adapts to the link, 8 to 32; 3 from stdin)")
 	fl.BoolVar(&o.noResume, "no-resume", false, "start afresh even if an interrupted upload of the file is recorded")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (fields: man ogive-put, JSON OUTPUT)")
 	fl.BoolVar(&o.noNotes, "no-notes", false, "print no notes on what S3 bills (env "+noNotesEnv+"=1); the bar and summaries stay")
@@ -105,17 +105,20 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	if stdin && o.name == "" {
 		return usagef("uploading stdin needs --name")
 	}
-	if o.concurrency < 1 {
-		return usagef("--concurrency must be at least 1")
+	if o.concurrency < 0 {
+		return usagef("--concurrency must be at least 1 (0 adapts it to the link)")
 	}
 	// Check every source before asking for a password, so a typo fails fast.
 	for _, a := range args {
 		if a != "-" {
-			file, _, err := openSource(a)
+			file, size, err := openSource(a)
 			if err != nil {
 				return err
 			}
 			file.Close()
+			if err := archive.CheckSize(size); err != nil {
+				return fmt.Errorf("%s: %w", a, err)
+			}
 		}
 	}
 
@@ -200,14 +203,16 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 		defer file.Close()
 		name = filepath.Base(arg)
 	}
-	// The bar counts what S3 acknowledged, which is ciphertext: its total
-	// is the encrypted size, a little more than the file's.
+	// The bar counts ciphertext as it leaves for S3, each byte once even
+	// when a part is sent again: its total is the encrypted size, a little
+	// more than the file's. Counting only what S3 acknowledged would hold
+	// it still while 32 parts are in flight on a slow link.
 	tr := startTransfer(f, g, "put "+printable(name), crypt.EncryptedSize(size)) // -1 for stdin: a spinner
 	opts := archive.PutOptions{
 		StorageClass: o.storageClass,
 		Concurrency:  o.concurrency,
 		MaxIDLen:     maxIDLen(s.profile.Prefix),
-		OnPart:       func(p object.Part) { tr.Add(p.Size) },
+		OnSent:       tr.Add,
 	}
 	// The master key is lent to archive, which opens it only to derive keys.
 	var id string

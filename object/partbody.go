@@ -9,6 +9,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"sync"
 )
 
 // PartBody is what UploadPart sends: Size bytes, which Open gives from the
@@ -125,4 +126,50 @@ func (w *rewindable) Seek(offset int64, whence int) (int64, error) {
 		w.r, w.off, w.err = nil, offset, nil
 	}
 	return offset, nil
+}
+
+// CountingPart reports the bytes of body as they are read, to onSent, for
+// a progress bar: each byte once, however often the part is sent again,
+// an attempt that starts over counting only past where the others had
+// reached. onSent may be called from several goroutines at once.
+func CountingPart(body PartBody, onSent func(n int64)) PartBody {
+	if onSent == nil {
+		return body
+	}
+	var mu sync.Mutex
+	var reached int64 // the furthest any attempt has read
+	open := body.Open
+	body.Open = func() (io.Reader, error) {
+		r, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return &countingPart{r: r, note: func(off int64) {
+			mu.Lock()
+			more := off - reached
+			if more > 0 {
+				reached = off
+			}
+			mu.Unlock()
+			if more > 0 {
+				onSent(more)
+			}
+		}}, nil
+	}
+	return body
+}
+
+type countingPart struct {
+	r    io.Reader
+	off  int64
+	note func(off int64)
+}
+
+func (c *countingPart) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.off += int64(n)
+		c.note(c.off)
+	}
+	return n, err
 }

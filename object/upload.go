@@ -38,6 +38,11 @@ type UploadOptions struct {
 	// completion order, never concurrently. An input that fits in one part
 	// is stored with a single Put and reported as part 1 without an ETag.
 	OnPart func(Part)
+	// OnSent, if set, is called with the bytes of the upload as they leave
+	// for the store, each byte once (see CountingPart); an input stored with
+	// a single Put is reported once it is stored. It may be called from
+	// several goroutines at once.
+	OnSent func(n int64)
 }
 
 // limits checks the options and returns the part size schedule and the
@@ -104,6 +109,7 @@ func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptio
 		key:       key,
 		uploadID:  uploadID,
 		onPart:    o.OnPart,
+		onSent:    o.OnSent,
 		partSizes: partSizes,
 		free:      make(chan []byte, concurrency),
 	}
@@ -135,6 +141,9 @@ func putWhole(ctx context.Context, s Store, key string, body []byte, o UploadOpt
 	if o.OnPart != nil {
 		o.OnPart(Part{Number: 1, Size: int64(len(body)), ChecksumCRC32C: ChecksumCRC32C(body)})
 	}
+	if o.OnSent != nil {
+		o.OnSent(int64(len(body)))
+	}
 	return int64(len(body)), nil
 }
 
@@ -162,6 +171,7 @@ type multipart struct {
 	key       string
 	uploadID  string
 	onPart    func(Part)
+	onSent    func(int64)
 	partSizes func(number int32) (int, error)
 
 	// free holds part buffers whose upload finished. Buffers are made on
@@ -317,7 +327,7 @@ func (u *multipart) send(ctx context.Context, cancel context.CancelFunc, number 
 		u.fail(ctx.Err(), cancel)
 		return
 	}
-	p, err := u.store.UploadPart(ctx, u.key, u.uploadID, number, BytesPart(buf[:n]))
+	p, err := u.store.UploadPart(ctx, u.key, u.uploadID, number, CountingPart(BytesPart(buf[:n]), u.onSent))
 	if err != nil {
 		u.fail(err, cancel)
 		return

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/ogive-project/ogive/internal/crcforge"
-	"github.com/ogive-project/ogive/object"
 	fp "github.com/ogive-project/ogive/internal/faultproxy"
+	"github.com/ogive-project/ogive/object"
 )
 
 // TestForgedPartIsNeverKept has someone with write access to the bucket, and

@@ -74,7 +74,9 @@ func (s state) fit(cols int) string {
 	if s.retrying {
 		status = strings.TrimPrefix(status+", retrying", ", ")
 	}
-	if status == "" {
+	// The first seconds' rate is the socket buffers filling, not the link:
+	// it shows once there is more to go on.
+	if status == "" && s.elapsed >= rateAfter {
 		rate = formatRate(s.moved, s.elapsed)
 		if s.total > 0 && s.moved > 0 && s.elapsed > 0 {
 			left := time.Duration(float64(s.total-min(s.done, s.total)) / float64(s.moved) * float64(s.elapsed))
@@ -261,6 +263,12 @@ func formatClock(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 }
+
+// rateAfter is how long a transfer runs before its line shows a rate and a
+// time left. Bytes count as they leave (a put) or arrive (a get), and the
+// first ones fill the kernel's socket buffers, megabytes a connection, far
+// faster than the link: a rate from them would say several times the truth.
+const rateAfter = 2 * time.Second
 
 // formatSeconds prints how long a stall has lasted: "12 s", "4 min 05 s".
 func formatSeconds(d time.Duration) string {

@@ -80,9 +80,18 @@ func TestStopPrintsNoSummary(t *testing.T) {
 // it before the summary, so the terminal keeps only the summary line.
 func TestBarOnTerminal(t *testing.T) {
 	var buf syncBuffer
-	tr := Start(&buf, Options{Label: "get photos.tar", Total: 4 << 20, Bar: true})
+	var ahead atomic.Int64 // the clock runs this far ahead of the real one
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	tr := start(&buf, Options{Label: "get photos.tar", Total: 4 << 20, Bar: true}, now)
 	tr.Add(1 << 20)
 	tr.Add(1 << 20)
+	time.Sleep(2 * redraw)
+	// The first seconds show no rate: socket buffers filling would make
+	// it several times the link's.
+	if early := buf.String(); regexp.MustCompile(`iB/s|ETA`).MatchString(early[strings.LastIndex(early, "\r"):]) {
+		t.Errorf("a rate before %v: %q", rateAfter, early)
+	}
+	ahead.Store(int64(rateAfter + time.Second))
 	time.Sleep(2 * redraw)
 	out := buf.String()
 	if !strings.Contains(out, "\r") {

@@ -1,0 +1,60 @@
+package cmd_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTransfersInFlight: far from the server, the parts of a put and the
+// ranges of a get go many at once by default (the proxy holds each request
+// half a second, as a long round trip does), and --concurrency fixes their
+// number.
+func TestTransfersInFlight(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	data := randomBytes(t, 100<<20) // 7 parts of 16 MiB, 13 ranges of 8 MiB
+	big := r.write("big.bin", data)
+	r.proxy.SetLatency(500 * time.Millisecond)
+	defer r.proxy.SetLatency(0)
+
+	put := func(args ...string) (string, int) {
+		t.Helper()
+		r.proxy.ResetPeak()
+		res := r.ogive("", append([]string{"put", "--password-file", r.pwFile, "--storage-class", "STANDARD", "--no-resume"}, append(args, big)...)...)
+		if res.code != 0 {
+			t.Fatalf("put %v: %s", args, res)
+		}
+		return strings.TrimSpace(res.stdout), r.proxy.PeakInFlight()
+	}
+	id, peak := put()
+	if peak < 7 {
+		t.Errorf("put: %d requests in flight at most, want the 7 parts at once", peak)
+	}
+	if _, peak := put("--concurrency", "2"); peak > 2 {
+		t.Errorf("put --concurrency 2: %d requests in flight", peak)
+	}
+
+	get := func(args ...string) int {
+		t.Helper()
+		out := r.mkdir("out-" + strings.Join(args, ""))
+		r.proxy.ResetPeak()
+		res := r.ogive("", append([]string{"get", "--password-file", r.pwFile}, append(args, id, out)...)...)
+		if res.code != 0 {
+			t.Fatalf("get %v: %s", args, res)
+		}
+		got, err := os.ReadFile(filepath.Join(out, "big.bin"))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("get %v: the file is not what was put (%v)", args, err)
+		}
+		return r.proxy.PeakInFlight()
+	}
+	if peak := get(); peak < 13 {
+		t.Errorf("get: %d requests in flight at most, want the 13 ranges at once", peak)
+	}
+	if peak := get("--concurrency", "3"); peak > 3 {
+		t.Errorf("get --concurrency 3: %d requests in flight", peak)
+	}
+}

@@ -2,8 +2,10 @@ package cmd_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,5 +58,42 @@ func TestTransfersInFlight(t *testing.T) {
 	}
 	if peak := get("--concurrency", "3"); peak > 3 {
 		t.Errorf("get --concurrency 3: %d requests in flight", peak)
+	}
+}
+
+// TestRmManyAtOnce: rm of many archives sends its HEADs and DELETEs many at
+// once, and still says what it deleted in the order it was asked.
+func TestRmManyAtOnce(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	var files []string
+	for i := range 12 {
+		files = append(files, r.write(fmt.Sprintf("f%02d.txt", i), []byte(fmt.Sprintf("file %d\n", i))))
+	}
+	res := r.ogive("", append([]string{"put", "--password-file", r.pwFile, "--storage-class", "STANDARD"}, files...)...)
+	if res.code != 0 {
+		t.Fatal(res)
+	}
+	ids := strings.Fields(res.stdout)
+	slices.Reverse(ids)
+	r.proxy.SetLatency(300 * time.Millisecond)
+	defer r.proxy.SetLatency(0)
+	r.proxy.ResetPeak()
+	res = r.ogive("", append([]string{"rm", "--password-file", r.pwFile, "--yes", "--force"}, ids...)...)
+	if res.code != 0 {
+		t.Fatal(res)
+	}
+	if peak := r.proxy.PeakInFlight(); peak < 6 {
+		t.Errorf("rm: %d requests in flight at most, want many of the 24", peak)
+	}
+	var want strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&want, "Deleted f%02d.txt (%s)\n", 11-i, ids[i])
+	}
+	if res.stderr != want.String() {
+		t.Errorf("rm said\n%s\nwant, in the order asked,\n%s", res.stderr, want.String())
+	}
+	r.proxy.SetLatency(0)
+	if res := r.ogive("", "list", "--password-file", r.pwFile); strings.Contains(res.stdout, "f0") {
+		t.Errorf("archives left after rm:\n%s", res.stdout)
 	}
 }

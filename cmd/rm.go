@@ -11,6 +11,7 @@ import (
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/restoring"
 )
 
 type rmOptions struct {
@@ -86,24 +87,35 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 	}
 	// Look every archive up first, so that a typo or a refusal deletes
 	// nothing rather than part of what was asked.
-	targets := make([]rmTarget, 0, len(ids))
+	var found []*archive.Archive
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		a, err := s.identify(ctx, id)
 		if err != nil {
 			return err
 		}
-		id = a.ID // in full, if a prefix was given
-		if seen[id] {
+		if seen[a.ID] {
 			continue // named twice, as two prefixes of one ID: deleted once
 		}
-		seen[id] = true
-		info, err := s.store.Head(ctx, id)
-		if err != nil {
-			return err
-		}
-		t := rmTarget{archive: a, info: info}
-		t.remaining, t.charge, t.priced = o.prices.earlyDeletion(info.StorageClass, now.Sub(info.LastModified), info.Size)
+		seen[a.ID] = true
+		found = append(found, a)
+	}
+	// One HEAD an archive, many at once: rm of thousands of archives far
+	// from S3 waits for round trips, not for S3.
+	pool := restoring.Pool{}
+	infos := make([]object.Info, len(found))
+	errs, err := pool.Run(ctx, len(found), func(ctx context.Context, i int) error {
+		var err error
+		infos[i], err = s.store.Head(ctx, found[i].ID)
+		return err
+	})
+	if err := firstErr(errs, err); err != nil {
+		return err
+	}
+	targets := make([]rmTarget, 0, len(found))
+	for i, a := range found {
+		t := rmTarget{archive: a, info: infos[i]}
+		t.remaining, t.charge, t.priced = o.prices.earlyDeletion(t.info.StorageClass, now.Sub(t.info.LastModified), t.info.Size)
 		targets = append(targets, t)
 	}
 
@@ -153,14 +165,34 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 		if t.remaining > 0 && !g.quiet && !noted {
 			printEarlyDeletion(f.Err, t, now, o.prices, "is")
 		}
-		if err := s.store.Delete(ctx, t.archive.ID); err != nil {
+	}
+	deleted := make([]bool, len(targets))
+	errs, err = pool.Run(ctx, len(targets), func(ctx context.Context, i int) error {
+		if err := s.store.Delete(ctx, targets[i].archive.ID); err != nil {
 			return err // the store names the operation and the ID
 		}
-		if !g.quiet {
+		deleted[i] = true
+		return nil
+	})
+	// What was deleted is said, in the order asked, even when the rest
+	// failed or was interrupted.
+	for i, t := range targets {
+		if deleted[i] && !g.quiet {
 			fmt.Fprintf(f.Err, "Deleted %s (%s)\n", printable(t.archive.Name), t.archive.ID)
 		}
 	}
-	return nil
+	return firstErr(errs, err)
+}
+
+// firstErr is the first error of a pool's calls, in their order, or the
+// pool's own.
+func firstErr(errs []error, err error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return err
 }
 
 // printEarlyDeletion says what deleting t before its minimum storage

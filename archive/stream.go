@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
@@ -32,6 +33,9 @@ type partSums struct {
 	md5    [md5.Size]byte // only when asked for
 	tags   []byte         // the 16-byte tag of each package, in order
 }
+
+// readAhead is the size of a part's reads from its source.
+const readAhead = 256 << 10
 
 // tagLen is the length of a DARE package's GCM tag, its last bytes.
 const tagLen = 16
@@ -66,7 +70,10 @@ func (p *partPlan) open(n int32) (io.Reader, error) {
 	}
 	firstPkg := int64(n-1) * p.partSize / crypt.MaxPackageLen
 	off := firstPkg * crypt.PackageSize
-	return p.keys.EncryptReader(io.NewSectionReader(p.src.R, off, p.src.Size-off), uint64(firstPkg))
+	// Read ahead in large reads: the encryption asks for one package at a
+	// time, 64 KiB, a system call each.
+	plain := bufio.NewReaderSize(io.NewSectionReader(p.src.R, off, p.src.Size-off), readAhead)
+	return p.keys.EncryptReader(plain, uint64(firstPkg))
 }
 
 // scan is the first pass over part n. withMD5 adds the MD5 that S3's ETag

@@ -153,3 +153,35 @@ func hexMD5(b []byte) string {
 	sum := md5.Sum(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// TestPartsAreTheStream: for sizes around part boundaries, the object a
+// put makes of a file, part by part, two passes each, is byte for byte the
+// file encrypted as one stream under the same salt.
+func TestPartsAreTheStream(t *testing.T) {
+	part := PartSize(-1) / crypt.MaxPackageLen * crypt.PackageSize // plaintext of a part
+	for _, size := range []int64{2*part - 1, 2 * part, 2*part + 1, 3*part - crypt.PackageSize} {
+		r := newResumeRig(t, int(size))
+		s := standardStore()
+		salt := crypt.Salt{4}
+		res, err := r.putStandard(s, &salt)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		keys, err := crypt.DeriveKeys(r.master, salt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := keys.EncryptReader(bytes.NewReader(r.data), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := io.ReadAll(enc)
+		keys.Destroy()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := body(t, s, res.ID); !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: the object (%d bytes) is not the stream (%d bytes)", size, len(got), len(want))
+		}
+	}
+}

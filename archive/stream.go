@@ -70,13 +70,16 @@ func (p *partPlan) open(n int32) (io.Reader, error) {
 	}
 	firstPkg := int64(n-1) * p.partSize / crypt.MaxPackageLen
 	off := firstPkg * crypt.PackageSize
-	// The part's plaintext and one byte more, which tells the encryption
-	// that the part's last package is not the stream's last; nothing
-	// beyond is read. Read ahead in large reads: the encryption asks for
-	// one package at a time, 64 KiB, a system call each.
-	end := min(off+p.length(n)/crypt.MaxPackageLen*crypt.PackageSize+1, p.src.Size)
-	if n == int32(p.count()) {
-		end = p.src.Size
+	// Only the part's own plaintext is read: the terminator the encryption
+	// adds after it tells it that the part's last package is not the
+	// stream's last, as the next part's first byte would (the bytes of a
+	// package depend on whether it is final, not on what follows).
+	// TestPartsAreTheStream holds this to the one-stream ciphertext. Read
+	// ahead in large reads: the encryption asks for one package at a time,
+	// 64 KiB, a system call each.
+	end := p.src.Size
+	if n < int32(p.count()) {
+		end = off + p.length(n)/crypt.MaxPackageLen*crypt.PackageSize
 	}
 	plain := bufio.NewReaderSize(io.NewSectionReader(p.src.R, off, end-off), readAhead)
 	return p.keys.EncryptReader(plain, uint64(firstPkg))

@@ -269,7 +269,7 @@ func TestLargestPartStreams(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	peak := watchHeap(t)
-	sums, err := p.scan(last, false)
+	sums, err := p.scan(context.Background(), last, false)
 	if err != nil {
 		t.Fatal(err)
 	}

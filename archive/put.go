@@ -143,12 +143,13 @@ type PutOptions struct {
 	Claim func(id string) (release func(), err error)
 }
 
-// gate is what bounds the parts in flight of a seekable source.
-func (o PutOptions) gate() *flight.Gate {
+// gate is what bounds the parts in flight of a seekable source, whose
+// parts are partSize bytes.
+func (o PutOptions) gate(partSize int64) *flight.Gate {
 	if o.Concurrency > 0 {
 		return flight.Fixed(o.Concurrency)
 	}
-	return flight.Adaptive()
+	return flight.AdaptiveFor(partSize)
 }
 
 // MasterKey lends the master key to use for the length of the call only; the caller

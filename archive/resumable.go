@@ -244,7 +244,7 @@ func (r *resumable) resumeOrStart(ctx context.Context) (*resume.Upload, *crypt.K
 		return nil, nil, nil, fmt.Errorf("resume upload of %s: %w", r.src.Name, err)
 	}
 	p := &partPlan{keys: keys, src: r.src, partSize: r.partSize, cipherSize: r.cipherSize}
-	kept, same, err := p.check(rec, listed)
+	kept, same, err := p.check(ctx, rec, listed)
 	if err != nil {
 		keys.Destroy()
 		return nil, nil, nil, err
@@ -377,7 +377,7 @@ func (p *partPlan) length(n int32) int64 {
 // upload must start again under a new salt. It keeps the parts in S3 whose
 // size and ETag (S3's MD5) match the part encrypted again (partHolds); the
 // others are sent again, which is safe since they encrypt the same plaintext.
-func (p *partPlan) check(rec *resume.Upload, listed []object.Part) (kept []object.Part, same bool, err error) {
+func (p *partPlan) check(ctx context.Context, rec *resume.Upload, listed []object.Part) (kept []object.Part, same bool, err error) {
 	inS3 := map[int32]object.Part{}
 	for _, part := range listed {
 		if _, ok := rec.Digests[part.Number]; !ok {
@@ -395,7 +395,7 @@ func (p *partPlan) check(rec *resume.Upload, listed []object.Part) (kept []objec
 			return nil, false, nil
 		}
 		part, inS3 := inS3[n]
-		sums, err := p.scan(n, inS3)
+		sums, err := p.scan(ctx, n, inS3)
 		if err != nil {
 			return nil, false, err
 		}
@@ -438,7 +438,7 @@ func (r *resumable) upload(ctx context.Context, p *partPlan, up *resume.Upload, 
 			r.o.OnPart(k)
 		}
 	}
-	gate := r.o.gate()
+	gate := r.o.gate(p.partSize)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -447,7 +447,7 @@ func (r *resumable) upload(ctx context.Context, p *partPlan, up *resume.Upload, 
 	send := func(n int32) error {
 		// The part streams: scanned first for its checksum and digest,
 		// then encrypted again as it is sent.
-		sums, err := p.scan(n, false)
+		sums, err := p.scan(ctx, n, false)
 		if err == nil {
 			err = r.record(up, n, sums.digest)
 		}

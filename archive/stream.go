@@ -3,6 +3,7 @@ package archive
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"fmt"
@@ -41,14 +42,18 @@ const readAhead = 256 << 10
 const tagLen = 16
 
 // packages calls fn with each package of part n, as the encryption makes
-// it, in order; the slice is reused between calls.
-func (p *partPlan) packages(n int32, fn func(pkg []byte) error) error {
+// it, in order; the slice is reused between calls. It stops when ctx is
+// done: a part may be GiBs.
+func (p *partPlan) packages(ctx context.Context, n int32, fn func(pkg []byte) error) error {
 	r, err := p.open(n)
 	if err != nil {
 		return err
 	}
 	buf := make([]byte, crypt.MaxPackageLen)
 	for left := p.length(n); left > 0; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		size := min(int64(crypt.MaxPackageLen), left)
 		if _, err := io.ReadFull(r, buf[:size]); err != nil {
 			return fmt.Errorf("read part %d of %s: %w", n, p.src.Name, err)
@@ -87,7 +92,7 @@ func (p *partPlan) open(n int32) (io.Reader, error) {
 
 // scan is the first pass over part n. withMD5 adds the MD5 that S3's ETag
 // of the part is, which only a resumed upload needs.
-func (p *partPlan) scan(n int32, withMD5 bool) (partSums, error) {
+func (p *partPlan) scan(ctx context.Context, n int32, withMD5 bool) (partSums, error) {
 	crc := object.NewCRC32C()
 	digest := sha256.New()
 	var sum hash.Hash
@@ -95,7 +100,7 @@ func (p *partPlan) scan(n int32, withMD5 bool) (partSums, error) {
 		sum = md5.New()
 	}
 	s := partSums{size: p.length(n), tags: make([]byte, 0, (p.length(n)+crypt.MaxPackageLen-1)/crypt.MaxPackageLen*tagLen)}
-	err := p.packages(n, func(pkg []byte) error {
+	err := p.packages(ctx, n, func(pkg []byte) error {
 		if len(pkg) <= tagLen {
 			return fmt.Errorf("part %d of %s: %w", n, p.src.Name, crypt.ErrAuthentication)
 		}

@@ -121,7 +121,7 @@ func TestPartBodyOpensAgain(t *testing.T) {
 	cipher := crypt.EncryptedSize(src.Size)
 	p := &partPlan{keys: keys, src: src, partSize: PartSize(cipher), cipherSize: cipher}
 	for n := int32(1); int(n) <= p.count(); n++ {
-		sums, err := p.scan(n, true)
+		sums, err := p.scan(context.Background(), n, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -182,6 +182,8 @@ func explain(err error) (msg, hint string) {
 		hint = "choose a name to write it under with --output"
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):
 		hint = "the destination has no room for the file: free some space or choose another directory"
+	case errors.Is(err, archive.ErrSourceChanged):
+		hint = "something wrote to the file while it was being uploaded: put it again once nothing does (a file's upload then starts afresh, under a new salt)"
 	case errors.Is(err, object.ErrUnavailable):
 		hint = "S3 kept failing or could not be reached, so ogive gave up: check the endpoint in the profile and the network, then try again"
 	case errors.As(err, &netErr):

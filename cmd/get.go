@@ -14,6 +14,7 @@ import (
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/flight"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/progress"
 )
@@ -75,15 +76,15 @@ done. --quiet prints neither.
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "", "file name to write instead of the original one")
 	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file, or a symbolic link itself")
-	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "ranges downloaded at once (default: adapts to the link, 8 to 32; 16 to stdout)")
+	c.Flags().IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("ranges downloaded at once, %d at most (default: adapts to the link, %d to %d; %d to stdout)", maxConcurrency, flight.Min, flight.Max, archive.StreamConcurrency))
 	c.Flags().BoolVar(&o.wait, "wait", false, "wait until a restore in progress completes, then download")
 	c.Flags().DurationVar(&o.timeout, "timeout", 0, "with --wait, give up after this long (e.g. 30m, 48h); 0 waits as long as it takes")
 	return c
 }
 
 func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id, dir string) error {
-	if o.concurrency < 0 {
-		return usagef("--concurrency must be at least 1 (0 adapts it to the link)")
+	if err := checkConcurrency(o.concurrency); err != nil {
+		return err
 	}
 	if err := checkWait(o.wait, o.timeout); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/flight"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/resume"
 )
@@ -81,7 +82,7 @@ silences the notes alone; --quiet prints none of these.`,
 	fl := c.Flags()
 	fl.StringVar(&o.name, "name", "", "file name to store for stdin (\"-\")")
 	fl.StringVar(&o.storageClass, "storage-class", "DEEP_ARCHIVE", "S3 storage class of the new objects")
-	fl.IntVar(&o.concurrency, "concurrency", 0, "parts uploaded at once (default: adapts to the link, 8 to 32; 3 from stdin)")
+	fl.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("parts uploaded at once, %d at most (default: adapts to the link, %d to %d; %d from stdin)", maxConcurrency, flight.Min, flight.Max, archive.DefaultConcurrency))
 	fl.BoolVar(&o.noResume, "no-resume", false, "start afresh even if an interrupted upload of the file is recorded")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (fields: man ogive-put, JSON OUTPUT)")
 	fl.BoolVar(&o.noNotes, "no-notes", false, "print no notes on what S3 bills (env "+noNotesEnv+"=1); the bar and summaries stay")
@@ -105,8 +106,8 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	if stdin && o.name == "" {
 		return usagef("uploading stdin needs --name")
 	}
-	if o.concurrency < 0 {
-		return usagef("--concurrency must be at least 1 (0 adapts it to the link)")
+	if err := checkConcurrency(o.concurrency); err != nil {
+		return err
 	}
 	// Check every source before asking for a password, so a typo fails fast.
 	for _, a := range args {

@@ -50,3 +50,15 @@ func sizeNow(n int64, tr *progress.Transfer) string {
 	now := int64(float64(n) * float64(moved) / float64(moved+resumed))
 	return fmt.Sprintf("%s, %s of it now", formatSize(n), formatSize(now))
 }
+
+// maxConcurrency bounds put's and get's --concurrency: each transfer in
+// flight is a connection, and a get to stdout holds 2 MiB for each.
+const maxConcurrency = 256
+
+// checkConcurrency checks a --concurrency; 0 is the default, which adapts.
+func checkConcurrency(n int) error {
+	if n < 0 || n > maxConcurrency {
+		return usagef("--concurrency must be 1 to %d (0 adapts it to the link)", maxConcurrency)
+	}
+	return nil
+}

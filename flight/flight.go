@@ -75,6 +75,22 @@ func Adaptive() *Gate {
 	return newGate(Max, Min, Max, false, time.Now)
 }
 
+// MaxBytes bounds what AdaptiveFor lets be in flight: large parts, on a
+// link of any speed, take long to send, and what is in flight when a put
+// is interrupted is sent again.
+const MaxBytes = 2 << 30
+
+// AdaptiveFor is Adaptive for transfers of size bytes each: it starts at,
+// and never goes above, as many as MaxBytes holds, between Min and Max.
+// Parts of 16 MiB go 32 at once; the 5 GiB parts of a 48.8 TiB file, 4.
+func AdaptiveFor(size int64) *Gate {
+	top := Max
+	if size > 0 {
+		top = int(min(max(MaxBytes/size, Min), Max))
+	}
+	return newGate(top, Min, top, false, time.Now)
+}
+
 func newGate(level, lo, hi int, fixed bool, now func() time.Time) *Gate {
 	g := &Gate{slots: make(chan struct{}, hi), now: now, level: level, min: lo, max: hi, fixed: fixed}
 	for range level {

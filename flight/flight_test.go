@@ -210,3 +210,16 @@ func TestNeverMoreThanLevelInFlight(t *testing.T) {
 		}
 	}
 }
+
+// TestAdaptiveForLargeParts: what is in flight stays within MaxBytes, and
+// never below Min transfers.
+func TestAdaptiveForLargeParts(t *testing.T) {
+	for _, c := range []struct {
+		size int64
+		want int
+	}{{16 << 20, Max}, {64 << 20, 32}, {128 << 20, 16}, {1 << 30, Min}, {5 << 30, Min}, {0, Max}} {
+		if got := AdaptiveFor(c.size).Level(); got != c.want {
+			t.Errorf("AdaptiveFor(%d MiB) starts at %d, want %d", c.size>>20, got, c.want)
+		}
+	}
+}

@@ -125,6 +125,9 @@ type connectRetryer struct {
 }
 
 func (r connectRetryer) IsErrorRetryable(err error) bool {
+	if isBodyError(err) {
+		return false // the body failed, not the network: see BodyError
+	}
 	if ce, permanent := connectFailure(err); ce != nil && permanent {
 		if !r.connected.Load() || strings.HasPrefix(ce.Reason, "TLS") || strings.Contains(ce.Reason, "plain http") {
 			return false

@@ -80,16 +80,34 @@ type rewindable struct {
 
 func newRewindable(body PartBody) *rewindable { return &rewindable{body: body} }
 
+// BodyError is a part body's own failure (its source changed, could not
+// be read): sending the part again cannot mend it, so the S3 store never
+// retries it, and it reaches the caller unwrapped by any "unavailable".
+type BodyError struct{ Err error }
+
+func (e *BodyError) Error() string { return e.Err.Error() }
+func (e *BodyError) Unwrap() error { return e.Err }
+
+// isBodyError reports whether err is, or wraps, a part body's own failure.
+func isBodyError(err error) bool {
+	var be *BodyError
+	return errors.As(err, &be)
+}
+
 func (w *rewindable) Read(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
 	if w.r == nil {
-		if w.r, w.err = w.body.Open(); w.err != nil {
+		r, err := w.body.Open()
+		if err != nil {
+			w.err = &BodyError{err}
 			return 0, w.err
 		}
+		w.r = r
 		if w.off > 0 {
-			if _, w.err = io.CopyN(io.Discard, w.r, w.off); w.err != nil {
+			if _, err := io.CopyN(io.Discard, w.r, w.off); err != nil {
+				w.err = &BodyError{err}
 				return 0, w.err
 			}
 		}
@@ -102,11 +120,15 @@ func (w *rewindable) Read(p []byte) (int, error) {
 	}
 	n, err := w.r.Read(p)
 	w.off += int64(n)
-	if errors.Is(err, io.EOF) {
-		if w.off < w.body.Size {
-			return n, io.ErrUnexpectedEOF
-		}
+	switch {
+	case errors.Is(err, io.EOF) && w.off < w.body.Size:
+		w.err = &BodyError{io.ErrUnexpectedEOF}
+		return n, w.err
+	case errors.Is(err, io.EOF):
 		err = nil
+	case err != nil:
+		w.err = &BodyError{err}
+		return n, w.err
 	}
 	return n, err
 }
@@ -121,8 +143,9 @@ func (w *rewindable) Seek(offset int64, whence int) (int64, error) {
 	if offset < 0 || offset > w.body.Size {
 		return w.off, fmt.Errorf("seek to %d of a part of %d bytes", offset, w.body.Size)
 	}
-	if offset != w.off {
-		// The next Read opens the body again and skips to offset.
+	if offset != w.off || w.err != nil || whence == io.SeekStart {
+		// The next Read opens the body again and skips to offset: an
+		// attempt that failed, even before its first byte, starts afresh.
 		w.r, w.off, w.err = nil, offset, nil
 	}
 	return offset, nil

@@ -14,6 +14,11 @@ import (
 // s3Error wraps an SDK error with the operation and, when S3's answer
 // means one, a sentinel; the SDK error stays in the chain for its details.
 func s3Error(op string, err error) error {
+	var be *BodyError
+	if errors.As(err, &be) {
+		// The request never failed: its body did. Say what the body said.
+		return fmt.Errorf("%s: %w", op, be.Err)
+	}
 	if ce, _ := connectFailure(err); ce != nil {
 		return fmt.Errorf("%s: %w", op, ce)
 	}

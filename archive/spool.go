@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -211,17 +212,38 @@ func putStream(ctx context.Context, s object.Store, key string, enc io.Reader, s
 		disk: newBudget(spoolBudget), buf: make([]byte, copyBufferSize)}
 	total, err := u.run(ctx, in, head)
 	if err != nil {
-		// The caller's ctx may be what failed; the abort must still go out.
-		abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-		defer cancel()
-		// NotFound: the upload already ended (a lost answer's Complete, or
-		// an abort from elsewhere); nothing is left to abort.
-		if abortErr := s.AbortUpload(abortCtx, key, uploadID); abortErr != nil && !errors.Is(abortErr, object.ErrNotFound) {
+		if abortErr := abortStream(ctx, s, key, uploadID); abortErr != nil {
 			err = fmt.Errorf("%w; abort: %w", err, abortErr)
 		}
 		return 0, fmt.Errorf("upload %s: %w", key, err)
 	}
 	return total, nil
+}
+
+// abortRecheck is how long after aborting an upload abortStream looks
+// whether parts that were in flight have made it exist again.
+var abortRecheck = time.Second
+
+// abortStream aborts a failed upload, even when ctx is done. A part that
+// was in flight when the upload failed may still land after the abort,
+// and S3 (and the local server) then keep it, billed, under the upload: as
+// S3's documentation advises, abortStream looks again a little later and
+// aborts once more if the upload has parts. NotFound is success: the
+// upload already ended (a lost answer's Complete, or an abort from
+// elsewhere).
+func abortStream(ctx context.Context, s object.Store, key, uploadID string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	if err := s.AbortUpload(ctx, key, uploadID); err != nil && !errors.Is(err, object.ErrNotFound) {
+		return err
+	}
+	time.Sleep(abortRecheck)
+	if parts, err := s.ListParts(ctx, key, uploadID); err == nil && len(parts) > 0 {
+		if err := s.AbortUpload(ctx, key, uploadID); err != nil && !errors.Is(err, object.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // fill reads buf full from in and reports whether the input ended within

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
@@ -490,5 +491,43 @@ func TestStreamLongerThanExpected(t *testing.T) {
 				t.Errorf("%d objects and %d uploads left", objects, len(ups))
 			}
 		})
+	}
+}
+
+// lateParts is a store where a part in flight when the upload is aborted
+// lands after the abort, as S3 warns it may: its upload then has parts.
+type lateParts struct {
+	*watchedSpool
+	aborts atomic.Int32
+}
+
+func (l *lateParts) AbortUpload(ctx context.Context, key, id string) error {
+	l.aborts.Add(1)
+	return l.watchedSpool.AbortUpload(ctx, key, id)
+}
+
+func (l *lateParts) ListParts(ctx context.Context, key, id string) ([]object.Part, error) {
+	if l.aborts.Load() == 1 {
+		return []object.Part{{Number: 3, Size: 1}}, nil
+	}
+	return nil, object.ErrNotFound
+}
+
+// TestStreamAbortedAgain: a failed put of a stream looks at its upload
+// again after aborting it, and aborts it once more if parts in flight
+// landed meanwhile, so that none stays billed.
+func TestStreamAbortedAgain(t *testing.T) {
+	defer func(was time.Duration) { abortRecheck = was }(abortRecheck)
+	abortRecheck = 10 * time.Millisecond
+	dir := t.TempDir()
+	s := &lateParts{watchedSpool: newWatchedSpool(t, dir)}
+	s.fail = 2
+	_, _, err := Put(t.Context(), s, lend(make([]byte, crypt.MasterKeySize)),
+		Source{R: bytes.NewReader(streamOf(40 << 20)), Name: "stream", Size: -1}, PutOptions{SpoolDir: dir})
+	if !errors.Is(err, errPartFailed) {
+		t.Fatalf("Put: %v", err)
+	}
+	if n := s.aborts.Load(); n != 2 {
+		t.Errorf("aborted %d times, want 2", n)
 	}
 }

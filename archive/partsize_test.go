@@ -73,8 +73,24 @@ func TestStreamPartSizes(t *testing.T) {
 	if total < s3MaxObject {
 		t.Errorf("%d parts hold %d bytes, less than S3's largest object (%d)", MaxParts, total, int64(s3MaxObject))
 	}
-	if last := streamPartSize(MaxParts); last != maxStreamPartPackages*crypt.MaxPackageLen {
-		t.Errorf("last part %d bytes, want the 1 GiB cap", last)
+	if last := streamPartSize(MaxParts); last != maxPartPackages*crypt.MaxPackageLen {
+		t.Errorf("last part %d bytes, want S3's largest part in whole packages", last)
+	}
+	// MaxStreamSize is what the schedule holds, to the byte.
+	if got := crypt.EncryptedSize(MaxStreamSize); got != total {
+		t.Errorf("MaxStreamSize encrypts to %d bytes, the schedule holds %d", got, total)
+	}
+	if got := crypt.EncryptedSize(MaxStreamSize + 1); got <= total {
+		t.Errorf("a byte more than MaxStreamSize encrypts to %d bytes, which the schedule holds", got)
+	}
+	if MaxStreamSize != 17_911_408_230_399 {
+		t.Errorf("MaxStreamSize = %d", int64(MaxStreamSize))
+	}
+	// Kept in memory, parts stop at 1 GiB, as they did before spooling.
+	for _, n := range []int32{1, 901, MaxParts} {
+		if got, want := memoryPartSize(n), min(streamPartSize(n), 1<<30+maxMemoryPartPackages*(crypt.MaxPackageLen-crypt.PackageSize)); got != want {
+			t.Errorf("part %d in memory: %d bytes, want %d", n, got, want)
+		}
 	}
 }
 

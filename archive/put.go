@@ -41,13 +41,15 @@ const (
 )
 
 // The part sizes of a stream of unknown length: defaultPartPackages
-// packages, doubled every streamDoubling parts up to maxStreamPartPackages
-// (1 GiB), so that short streams need little memory and long ones still
-// reach S3's 5 TiB object limit within MaxParts parts; docs/BENCHMARKS.md
-// has the table.
+// packages, doubled every streamDoubling parts up to maxPartPackages (S3's
+// 5 GiB), so that a short stream has small parts and a long one reaches
+// MaxStreamSize within MaxParts parts. Parts of a stream kept in memory (no
+// spool directory) stop at maxMemoryPartPackages (1 GiB), as they always
+// did.
 const (
 	streamDoubling        = 900
-	maxStreamPartPackages = 16384
+	streamDoublings       = 9 // 256 << 9 packages is past maxPartPackages
+	maxMemoryPartPackages = 16384
 )
 
 // maxPartPackages is the most DARE packages a part holds: 81,880 of
@@ -60,6 +62,15 @@ const maxPartPackages = object.MaxPartSize / crypt.MaxPackageLen
 // 10,000 parts of 5 GiB (48.83 TiB); DARE's 32 bytes a package take the
 // difference.
 const MaxSize = MaxParts*maxPartPackages*crypt.PackageSize - 1
+
+// MaxStreamSize is the longest stream of unknown length a put takes: the
+// 10,000 parts of streamPartSize's schedule (900 parts each of 256, 512, …,
+// 65,536 packages, then 1,900 of 81,880), 273,306,400 packages of 64 KiB
+// less the terminator byte: 17,911,408,230,399 bytes, 16.3 TiB. A longer
+// stream needs its size declared (PutOptions.ExpectedSize), which plans it
+// as a file of that size, up to MaxSize.
+const MaxStreamSize = (streamDoubling*(defaultPartPackages<<streamDoublings-defaultPartPackages)+
+	(MaxParts-streamDoublings*streamDoubling)*maxPartPackages)*crypt.PackageSize - 1
 
 // ErrTooLarge means a file is larger than MaxSize: no upload can hold it.
 var ErrTooLarge = errors.New("too large for S3")
@@ -106,9 +117,14 @@ func PartSize(cipherSize int64) int64 {
 // unknown length. S3 accepts parts of different sizes as long as all but
 // the last are at least MinPartSize.
 func streamPartSize(number int32) int64 {
-	doublings := min(int64(max(number-1, 0))/streamDoubling, 6)
-	packages := min(int64(defaultPartPackages)<<doublings, maxStreamPartPackages)
-	return packages * crypt.MaxPackageLen
+	doublings := min(int64(max(number-1, 0))/streamDoubling, streamDoublings)
+	return min(int64(defaultPartPackages)<<doublings, maxPartPackages) * crypt.MaxPackageLen
+}
+
+// memoryPartSize is the size of part number of a stream whose parts are
+// held in memory: streamPartSize up to 1 GiB.
+func memoryPartSize(number int32) int64 {
+	return min(streamPartSize(number), maxMemoryPartPackages*crypt.MaxPackageLen)
 }
 
 // Source is what to archive.
@@ -124,12 +140,24 @@ type Source struct {
 // PutOptions tune one upload.
 type PutOptions struct {
 	StorageClass string // "" means DEEP_ARCHIVE
-	// Concurrency fixes the parts in flight of a file or device; 0 lets
-	// them adapt to the link (flight.Adaptive). A stream's parts are in
-	// memory: it keeps DefaultConcurrency unless told otherwise.
+	// Concurrency fixes the parts in flight; 0 lets them adapt to the link
+	// (flight.Adaptive). A stream whose parts are held in memory (no
+	// SpoolDir) keeps DefaultConcurrency unless told otherwise.
 	Concurrency int
-	MaxIDLen    int // longest storage ID the store accepts (1024 less any key prefix)
-	OnPart      func(object.Part)
+	// SpoolDir is where the parts of a stream (Source.Size < 0) are written
+	// before they are sent: a directory of the user's that nobody else can
+	// write to (cmd passes the state directory, resume.Store.Dir), on disk
+	// rather than on a tmpfs /tmp. "" keeps the parts in memory, as many
+	// as DefaultConcurrency of them, each up to 1 GiB. See spool.go.
+	SpoolDir string
+	// ExpectedSize, if set, is the size declared for a stream (put
+	// --expected-size): its parts are planned as those of a file of that
+	// size, which may be up to MaxSize, and a stream longer than that fails
+	// with ErrLongerThanExpected. Unset, parts follow streamPartSize, up to
+	// MaxStreamSize.
+	ExpectedSize *int64
+	MaxIDLen     int // longest storage ID the store accepts (1024 less any key prefix)
+	OnPart       func(object.Part)
 	// OnSent, if set, is told of the bytes of the parts as they leave, each
 	// once (object.CountingPart): a bar that follows it moves while large
 	// parts are in flight on a slow link.
@@ -165,6 +193,20 @@ func Put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 
 // put is Put with an optional fixed salt, the tests' hook.
 func put(ctx context.Context, s object.Store, master MasterKey, src Source, o PutOptions, fixed *crypt.Salt) (id string, size int64, err error) {
+	// The plan first: a declared size S3 cannot hold is refused before the
+	// master key is opened and before any request.
+	sizes, err := planParts(src.Size, o)
+	if err != nil {
+		return "", 0, err
+	}
+	var spool *spoolDir
+	if src.Size < 0 && o.SpoolDir != "" {
+		if spool, err = openSpoolDir(o.SpoolDir); err != nil {
+			return "", 0, err
+		}
+		defer spool.Close()
+	}
+
 	keys, err := newObjectKeys(master, fixed)
 	if err != nil {
 		return "", 0, err
@@ -181,27 +223,30 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 	}
 
 	counted := &countingReader{r: src.R, want: src.Size}
-	enc, err := keys.EncryptReader(counted, 0)
+	var r io.Reader = counted
+	if src.Size < 0 && o.ExpectedSize != nil {
+		r = &declaredReader{r: counted, declared: *o.ExpectedSize}
+	}
+	enc, err := keys.EncryptReader(r, 0)
 	if err != nil {
 		return "", 0, err
 	}
-	concurrency := o.Concurrency
-	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
-	}
-	uo := object.UploadOptions{
-		PutOptions:  object.PutOptions{StorageClass: o.StorageClass},
-		Concurrency: concurrency,
-		OnPart:      o.OnPart,
-		OnSent:      o.OnSent,
-	}
-	if src.Size >= 0 {
-		uo.PartSize = PartSize(crypt.EncryptedSize(src.Size))
-	} else {
-		uo.PartSizes = streamPartSize
-	}
 	w := &watchedCreate{Store: s, claim: o.Claim}
-	_, err = object.Upload(ctx, w, id, enc, uo)
+	if spool != nil {
+		_, err = putStream(ctx, w, id, enc, sizes, spool, o)
+	} else {
+		concurrency := o.Concurrency
+		if concurrency <= 0 {
+			concurrency = DefaultConcurrency
+		}
+		_, err = object.Upload(ctx, w, id, enc, object.UploadOptions{
+			PutOptions:  object.PutOptions{StorageClass: o.StorageClass},
+			PartSizes:   sizes,
+			Concurrency: concurrency,
+			OnPart:      o.OnPart,
+			OnSent:      o.OnSent,
+		})
+	}
 	if w.release != nil {
 		w.release()
 	}
@@ -214,6 +259,32 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 		return "", 0, fmt.Errorf("upload %s: %w", src.Name, err)
 	}
 	return id, counted.n, nil
+}
+
+// planParts gives the size of each part (by its number, from 1) of a
+// source of size bytes (-1 for a stream): a file's equal parts; a stream
+// with an ExpectedSize the parts of a file of that size; any other stream
+// the growing schedule, up to 1 GiB when its parts are held in memory.
+func planParts(size int64, o PutOptions) (func(int32) int64, error) {
+	fixed := func(part int64) func(int32) int64 { return func(int32) int64 { return part } }
+	var sizes func(int32) int64
+	switch {
+	case size >= 0:
+		return fixed(PartSize(crypt.EncryptedSize(size))), nil
+	case o.ExpectedSize != nil:
+		if err := checkExpected(*o.ExpectedSize); err != nil {
+			return nil, err
+		}
+		sizes = fixed(PartSize(crypt.EncryptedSize(*o.ExpectedSize)))
+	case o.SpoolDir != "":
+		return streamPartSize, nil
+	default:
+		return memoryPartSize, nil
+	}
+	if o.SpoolDir == "" && sizes(1) > maxMemoryPartPackages*crypt.MaxPackageLen {
+		return nil, fmt.Errorf("%w: parts of %s bytes", ErrNoSpool, formatInt(sizes(1)))
+	}
+	return sizes, nil
 }
 
 // watchedCreate is the store of one Put: it calls the Put's Claim before the

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -21,6 +25,7 @@ type putOptions struct {
 	name         string
 	storageClass string
 	concurrency  int
+	expectedSize string
 	json         bool
 	noResume     bool
 	noNotes      bool
@@ -44,6 +49,15 @@ a new key. --no-resume starts afresh anyway; "ogive uploads" lists and aborts un
 uploads. Standard input cannot resume; while it is sent, its storage ID is locked in the
 state directory (below), so that "ogive uploads --abort" leaves it alone.
 
+Standard input is read once, so each of its parts is written, encrypted, to a file of its
+own in the state directory before it is sent, and the file is deleted once S3 has the part:
+the parts in flight take at most 1 GiB of disk there (or one part, if larger), and memory
+stays small. The files have no name and only you can read them. Without the state
+directory the parts are held in memory, 3 at a time, up to 1 GiB each. Its parts grow from
+16 MiB to 5 GiB, so a stream may reach 16.3 TiB (17,911,408,230,399 bytes); a longer one
+needs --expected-size, which plans its parts as those of a file of that size, up to
+48.8 TiB, and fails the put if the stream turns out longer.
+
 Each upload of a file is recorded in $XDG_STATE_HOME/ogive/uploads (by default
 ~/.local/state/ogive/uploads), which must belong to you and be writable by nobody else.
 Without it (neither HOME nor XDG_STATE_HOME is set, or the directory is refused) a file
@@ -64,6 +78,7 @@ silences the notes alone; --quiet prints none of these.`,
 		Example: `  ogive put photos.tar
   echo "$PASSWORD" | ogive put photos.tar
   tar c ~/photos | ogive put --password-file ~/.ogive-pw --name photos.tar -
+  zfs send pool@snap | ogive put --name pool.zfs --expected-size 20T -
   sudo ogive put /dev/sdf
   ogive put --json *.tar | jq -r .id`,
 		Args: minArgs(1, "at least one file to upload"),
@@ -82,7 +97,8 @@ silences the notes alone; --quiet prints none of these.`,
 	fl := c.Flags()
 	fl.StringVar(&o.name, "name", "", "file name to store for stdin (\"-\")")
 	fl.StringVar(&o.storageClass, "storage-class", "DEEP_ARCHIVE", "S3 storage class of the new objects")
-	fl.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("parts uploaded at once, %d at most (default: adapts to the link, %d to %d; %d from stdin)", maxConcurrency, flight.Min, flight.Max, archive.DefaultConcurrency))
+	fl.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("parts uploaded at once, %d at most (default: adapts to the link, %d to %d; %d from stdin without a state directory)", maxConcurrency, flight.Min, flight.Max, archive.DefaultConcurrency))
+	fl.StringVar(&o.expectedSize, "expected-size", "", "size of stdin (\"-\"), in bytes or with a unit of 1024 (500G, 2T): plans its parts up to 48.8 TiB, where an unknown size stops at 16.3 TiB")
 	fl.BoolVar(&o.noResume, "no-resume", false, "start afresh even if an interrupted upload of the file is recorded")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per uploaded file instead of its storage ID (fields: man ogive-put, JSON OUTPUT)")
 	fl.BoolVar(&o.noNotes, "no-notes", false, "print no notes on what S3 bills (env "+noNotesEnv+"=1); the bar and summaries stay")
@@ -108,6 +124,20 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	}
 	if err := checkConcurrency(o.concurrency); err != nil {
 		return err
+	}
+	var expected *int64
+	if o.expectedSize != "" {
+		if !stdin {
+			return usagef("--expected-size is the size of stdin (\"-\"), which is not among the files to put")
+		}
+		n, err := parseSize(o.expectedSize)
+		if err != nil {
+			return usagef("--expected-size %q: %v", o.expectedSize, err)
+		}
+		if err := archive.CheckSize(n); err != nil {
+			return fmt.Errorf("--expected-size %s: %w", o.expectedSize, err)
+		}
+		expected = &n
 	}
 	// Check every source before asking for a password, so a typo fails fast.
 	for _, a := range args {
@@ -148,7 +178,7 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	failed, uploaded, requests := 0, 0, 0
 	var stored int64
 	for _, a := range args {
-		n, err := putOne(ctx, f, g, s, states, o, a)
+		n, err := putOne(ctx, f, g, s, states, o, expected, a)
 		if err != nil {
 			// One file's error is the command's: no summary line after it.
 			if errors.Is(err, context.Canceled) || len(args) == 1 {
@@ -192,7 +222,7 @@ func (f *Factory) openStates() (*resume.Store, error) {
 }
 
 // putOne uploads one file and returns its plaintext size.
-func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, states *resume.Store, o *putOptions, arg string) (int64, error) {
+func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, states *resume.Store, o *putOptions, expected *int64, arg string) (int64, error) {
 	name, size := o.name, int64(-1)
 	var file *os.File
 	if arg != "-" {
@@ -220,7 +250,11 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	var n int64
 	var err error
 	if file == nil {
+		opts.ExpectedSize = expected
 		if states != nil {
+			// Parts of stdin are spooled in the state directory: private,
+			// checked, and on disk rather than on a /tmp in memory.
+			opts.SpoolDir = states.Dir()
 			// Held from before the multipart upload exists until it is
 			// completed or aborted: "ogive uploads --abort" takes the same
 			// lock before it aborts anything.
@@ -359,4 +393,35 @@ func openSource(path string) (*os.File, int64, error) {
 
 func notFileOrDevice(path string) error {
 	return fmt.Errorf("%s is not a regular file or block device; pipe it in with \"-\" and --name", path)
+}
+
+// sizeSyntax is a number, with a fraction if need be, and an optional
+// unit: 500G, 2T, 1.5TiB, 48.8T, 123456 (bytes).
+var sizeSyntax = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)(?i:([KMGTP])(?:i?B)?|B)?$`)
+
+// parseSize reads --expected-size. Units are powers of 1024: a size given
+// in decimal units (GB) is taken a little larger than meant, which only
+// makes the parts of a stream a little larger. A fraction of a byte counts
+// as one.
+func parseSize(s string) (int64, error) {
+	m := sizeSyntax.FindStringSubmatch(s)
+	if m == nil || (strings.Contains(m[1], ".") && m[2] == "") {
+		return 0, errors.New("give a size in bytes, or with a unit of 1024 bytes: 500G, 2T, 1.5T")
+	}
+	mult := int64(1)
+	if m[2] != "" {
+		mult <<= 10 * (strings.Index("KMGTP", strings.ToUpper(m[2])) + 1)
+	}
+	if !strings.Contains(m[1], ".") {
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || n > math.MaxInt64/mult {
+			return 0, errors.New("too large a number")
+		}
+		return n * mult, nil
+	}
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil || f*float64(mult) >= math.MaxInt64 {
+		return 0, errors.New("too large a number")
+	}
+	return int64(math.Ceil(f * float64(mult))), nil
 }

@@ -97,7 +97,7 @@ func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptio
 		return 0, fmt.Errorf("upload %s: %w", key, err)
 	}
 	if last {
-		return putWhole(ctx, s, key, first[:n], o)
+		return PutWhole(ctx, s, key, first[:n], o)
 	}
 
 	uploadID, err := s.CreateUpload(ctx, key, o.PutOptions)
@@ -128,12 +128,13 @@ func Upload(ctx context.Context, s Store, key string, r io.Reader, o UploadOptio
 	return total, nil
 }
 
-// putWhole stores body with one Put. When the answer to a PutObject is
+// PutWhole stores body with one Put, as Upload does an input that fits in
+// one part, and reports it to o.OnPart and o.OnSent. When the answer to a PutObject is
 // lost, the SDK sends it again and S3 refuses the repeat with 412, the
 // object being there: ErrExists is success if key holds body, as its ETag
 // shows. (Under SSE-KMS or SSE-C the ETag is no MD5, and such a repeat
 // stays an error: nothing is lost, the put can be run again.)
-func putWhole(ctx context.Context, s Store, key string, body []byte, o UploadOptions) (int64, error) {
+func PutWhole(ctx context.Context, s Store, key string, body []byte, o UploadOptions) (int64, error) {
 	if err := s.Put(ctx, key, body, o.PutOptions); err != nil &&
 		!(errors.Is(err, ErrExists) && holds(ctx, s, key, int64(len(body)), bodyETag(body))) {
 		return 0, fmt.Errorf("upload %s: %w", key, err)

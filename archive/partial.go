@@ -434,6 +434,8 @@ func (r *partialRecord) start(key partialKey, had map[int][]byte, valid map[int]
 // line appended to the record in a single write. Errors are not fatal: a
 // range that could not be recorded costs a re-download.
 func (r *partialRecord) done(f io.ReaderAt, i int, off, n int64) {
+	readBackSlots <- struct{}{}
+	defer func() { <-readBackSlots }()
 	bp := readBack.Get().(*[]byte)
 	defer readBack.Put(bp)
 	if int64(cap(*bp)) < n {
@@ -473,9 +475,16 @@ func (r *partialRecord) closeFile() {
 	}
 }
 
-// readBack holds the buffers that completed chunks are read back into, one
-// per download worker at most, rather than a new one per chunk.
-var readBack = sync.Pool{New: func() any { return new([]byte) }}
+// readBack holds the buffers that completed chunks are read back into,
+// rather than a new one per chunk; readBackSlots lets maxReadBack chunks be
+// read back at once, so that 32 ranges in flight do not hold 32 of them
+// (256 MiB): a read back and its MAC take a few milliseconds.
+var (
+	readBack      = sync.Pool{New: func() any { return new([]byte) }}
+	readBackSlots = make(chan struct{}, maxReadBack)
+)
+
+const maxReadBack = 2
 
 // close closes the record and wipes its key.
 func (r *partialRecord) close() {

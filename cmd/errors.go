@@ -181,7 +181,11 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, archive.ErrUnsafeName):
 		hint = "choose a name to write it under with --output"
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):
-		hint = "the destination has no room for the file: free some space or choose another directory"
+		hint = "the disk is full: free some space, or choose another directory (get writes into its destination; a put of stdin spools its parts in the state directory)"
+	case errors.Is(err, archive.ErrLongerThanExpected):
+		hint = "nothing was stored: give --expected-size at least the stream's size, or leave it out (a stream of unknown size may reach 16.3 TiB)"
+	case errors.Is(err, archive.ErrNoSpool):
+		hint = "stdin's large parts are spooled to the state directory ($XDG_STATE_HOME/ogive, or ~/.local/state/ogive): give ogive one it can use, or a smaller --expected-size"
 	case errors.Is(err, archive.ErrSourceChanged):
 		hint = "something wrote to the file while it was being uploaded: put it again once nothing does (a file's upload then starts afresh, under a new salt)"
 	case errors.Is(err, object.ErrUnavailable):

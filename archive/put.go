@@ -246,6 +246,11 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 			OnPart:      o.OnPart,
 			OnSent:      o.OnSent,
 		})
+		if err != nil && w.created {
+			// Upload aborted it; a part in flight may have landed since
+			// (see abortStream).
+			_ = abortStream(ctx, s, id, w.uploadID)
+		}
 	}
 	if w.release != nil {
 		w.release()
@@ -291,9 +296,10 @@ func planParts(size int64, o PutOptions) (func(int32) int64, error) {
 // multipart upload is created, and notes whether it was.
 type watchedCreate struct {
 	object.Store
-	claim   func(id string) (func(), error)
-	release func()
-	created bool
+	claim    func(id string) (func(), error)
+	release  func()
+	created  bool
+	uploadID string
 }
 
 func (w *watchedCreate) CreateUpload(ctx context.Context, key string, o object.PutOptions) (string, error) {
@@ -310,7 +316,7 @@ func (w *watchedCreate) CreateUpload(ctx context.Context, key string, o object.P
 		abortUploadsAt(ctx, w.Store, key)
 		return "", err
 	}
-	w.created = true
+	w.created, w.uploadID = true, uploadID
 	return uploadID, nil
 }
 

@@ -222,7 +222,15 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 		return "", 0, err
 	}
 
-	counted := &countingReader{r: src.R, want: src.Size}
+	// A stream's reads end when the put does: when it is interrupted, or
+	// when a part fails and the spooled upload stops (stopReading).
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	plain := src.R
+	if src.Size < 0 {
+		plain = &interruptible{ctx: readCtx, r: src.R}
+	}
+	counted := &countingReader{r: plain, want: src.Size}
 	var r io.Reader = counted
 	if src.Size < 0 && o.ExpectedSize != nil {
 		r = &declaredReader{r: counted, declared: *o.ExpectedSize}
@@ -233,7 +241,7 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 	}
 	w := &watchedCreate{Store: s, claim: o.Claim}
 	if spool != nil {
-		_, err = putStream(ctx, w, id, enc, sizes, spool, o)
+		_, err = putStream(ctx, w, id, enc, sizes, spool, o, stopReading)
 	} else {
 		concurrency := o.Concurrency
 		if concurrency <= 0 {

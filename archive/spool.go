@@ -33,8 +33,8 @@ import (
 //
 // Parts in flight are bounded by the options' gate (flight.Adaptive unless
 // Concurrency is set) and by spoolBudget: the parts spooled at once, sent or
-// being written, hold at most that many bytes, or one part if a part is
-// larger.
+// being written, hold at most that many bytes, or two parts if a part is
+// larger (one written while the other is sent).
 
 const (
 	// spoolBudget is the most disk the parts of one stream take at once.
@@ -133,8 +133,9 @@ func (d *spoolDir) createNamed() (*os.File, error) {
 }
 
 // budget is a number of bytes taken and given back; a taker waits until
-// enough is free, or, for more than the whole budget, until nothing is
-// taken.
+// enough is free, or, for more than the whole budget, until at most one
+// part no larger than its own is taken (parts only grow), so that one part
+// is spooled while the one before it is sent.
 type budget struct {
 	mu    sync.Mutex
 	total int64
@@ -149,7 +150,9 @@ func newBudget(total int64) *budget {
 func (b *budget) take(ctx context.Context, n int64) error {
 	for {
 		b.mu.Lock()
-		if n <= b.free || b.free == b.total {
+		// A part larger than the whole budget may be spooled while the
+		// one before it is sent, not more: two parts at most.
+		if n <= b.free || b.total-b.free+n <= 2*n {
 			b.free -= n
 			b.mu.Unlock()
 			return nil
@@ -182,6 +185,9 @@ type streamUpload struct {
 	o        PutOptions
 	disk     *budget
 	buf      []byte // copy buffer, used by the reading loop only
+	// stopReading ends the stream's reads, so that a part being spooled
+	// stops when another fails.
+	stopReading func()
 
 	mu       sync.Mutex
 	parts    []object.Part
@@ -190,7 +196,8 @@ type streamUpload struct {
 
 // putStream uploads the encrypted stream enc under key with parts of
 // sizes, spooled in dir, and returns the bytes stored.
-func putStream(ctx context.Context, s object.Store, key string, enc io.Reader, sizes func(int32) int64, dir *spoolDir, o PutOptions) (int64, error) {
+// stopReading ends enc's reads (see interruptible) when a part fails.
+func putStream(ctx context.Context, s object.Store, key string, enc io.Reader, sizes func(int32) int64, dir *spoolDir, o PutOptions, stopReading func()) (int64, error) {
 	in := bufio.NewReaderSize(enc, copyBufferSize)
 	head := make([]byte, min(sizes(1), headSize))
 	n, last, err := fill(in, head)
@@ -209,7 +216,7 @@ func putStream(ctx context.Context, s object.Store, key string, enc io.Reader, s
 		return 0, fmt.Errorf("upload %s: %w", key, err)
 	}
 	u := &streamUpload{store: s, key: key, uploadID: uploadID, sizes: sizes, dir: dir, o: o,
-		disk: newBudget(spoolBudget), buf: make([]byte, copyBufferSize)}
+		disk: newBudget(spoolBudget), buf: make([]byte, copyBufferSize), stopReading: stopReading}
 	total, err := u.run(ctx, in, head)
 	if err != nil {
 		if abortErr := abortStream(ctx, s, key, uploadID); abortErr != nil {
@@ -396,4 +403,7 @@ func (u *streamUpload) fail(err error, cancel context.CancelFunc) {
 	}
 	u.mu.Unlock()
 	cancel()
+	if u.stopReading != nil {
+		u.stopReading()
+	}
 }

@@ -371,7 +371,7 @@ func TestStreamTooManyParts(t *testing.T) {
 		fail bool
 	}{{MaxParts * size, false}, {MaxParts*size + 1, true}} {
 		aborted.Store(false)
-		_, err := putStream(t.Context(), s, "key", &zeroStream{c.n}, func(int32) int64 { return size }, spool, PutOptions{})
+		_, err := putStream(t.Context(), s, "key", &zeroStream{c.n}, func(int32) int64 { return size }, spool, PutOptions{}, nil)
 		if c.fail != errors.Is(err, ErrTooLarge) || c.fail != aborted.Load() {
 			t.Errorf("a stream of %d bytes: %v (aborted %v)", c.n, err, aborted.Load())
 		}

@@ -51,7 +51,7 @@ state directory (below), so that "ogive uploads --abort" leaves it alone.
 
 Standard input is read once, so each of its parts is written, encrypted, to a file of its
 own in the state directory before it is sent, and the file is deleted once S3 has the part:
-the parts in flight take at most 1 GiB of disk there (or one part, if larger), and memory
+the parts in flight take at most 1 GiB of disk there (or two parts, if larger), and memory
 stays small. The files have no name and only you can read them. Without the state
 directory the parts are held in memory, 3 at a time, up to 1 GiB each. Its parts grow from
 16 MiB to 5 GiB, so a stream may reach 16.3 TiB (17,911,408,230,399 bytes); a longer one

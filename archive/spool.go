@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sync"
 	"time"
 
@@ -334,7 +333,6 @@ func (u *streamUpload) run(ctx context.Context, in *bufio.Reader, head []byte) (
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	slices.SortFunc(u.parts, func(a, b object.Part) int { return int(a.Number - b.Number) })
 	if err := object.Complete(ctx, u.store, u.key, u.uploadID, u.parts, total); err != nil {
 		return 0, err
 	}

@@ -222,7 +222,6 @@ func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n i
 	if u.firstErr != nil {
 		return 0, u.firstErr
 	}
-	slices.SortFunc(u.parts, func(a, b Part) int { return int(a.Number - b.Number) })
 	if err := Complete(ctx, u.store, u.key, u.uploadID, u.parts, total); err != nil {
 		return 0, err
 	}
@@ -243,7 +242,10 @@ func (u *multipart) run(ctx context.Context, in *bufio.Reader, first []byte, n i
 //   - it holds an object of this size whose ETag proves nothing either way
 //     (SSE-KMS, SSE-C), or it cannot be looked at: ErrUnconfirmed, naming
 //     the key, for the archive may well be stored.
+//
+// The parts may be given in any order, as uploads in parallel finish them.
 func Complete(ctx context.Context, s Store, key, uploadID string, parts []Part, size int64) error {
+	parts = slices.SortedFunc(slices.Values(parts), func(a, b Part) int { return int(a.Number - b.Number) })
 	err := s.CompleteUpload(ctx, key, uploadID, parts)
 	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) {
 		return err

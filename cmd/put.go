@@ -66,10 +66,14 @@ cannot be put, and standard input is put with a warning that nothing keeps "ogiv
 not authenticate is ignored. One put of a file runs at a time: a second one stops at once
 with "another ogive (pid N) is uploading FILE".
 
-On a terminal, a bar on stderr shows the encrypted bytes S3 has acknowledged, the rate, the
-time taken and the time left, fitted to the terminal's width; it says "stalled" when S3 has
-acknowledged nothing for a while, and a resumed upload starts it past the parts already
-sent. Elsewhere put prints one summary line per file when it is uploaded. Once per
+Up to 32 parts of a file go at once, each streamed from the file (memory stays small),
+fewer when the link is full; --concurrency fixes the number. Files of up to 48.8 TiB are
+accepted.
+
+On a terminal, a bar on stderr shows the encrypted bytes sent (each once, even when a part
+is sent again), the rate (after 2 s), the time taken and the time left, fitted to the
+terminal's width; it says "stalled" when nothing has moved for a while, and a resumed
+upload starts it past the parts already sent. Elsewhere put prints one summary line per file when it is uploaded. Once per
 run, put also notes the minimum storage duration S3 bills for the storage class (180 days
 for DEEP_ARCHIVE) and what that costs at least, and, when several small files are put,
 what S3 charges per object beyond its bytes. At a terminal the notes are wrapped to its

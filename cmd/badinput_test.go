@@ -214,7 +214,7 @@ func diskFull(t *testing.T, r *rig, id string, data []byte) {
 		t.Fatalf("exit %d, want 1", code)
 	}
 	if !oneError.MatchString(stderr.String()) || !strings.Contains(stderr.String(), "file too large") ||
-		!strings.Contains(stderr.String(), "hint: the destination has no room") {
+		!strings.Contains(stderr.String(), "hint: the disk has no room") {
 		t.Errorf("stderr does not say the file could not be written: %q", stderr.String())
 	}
 	// Nothing under the final name; what authenticated stays hidden beside

@@ -181,7 +181,7 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, archive.ErrUnsafeName):
 		hint = "choose a name to write it under with --output"
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):
-		hint = "the disk is full: free some space, or choose another directory (get writes into its destination; a put of stdin spools its parts in the state directory)"
+		hint = "the disk has no room: free some space, or choose another directory (get writes into its destination; a put of stdin spools its parts in the state directory)"
 	case errors.Is(err, archive.ErrLongerThanExpected):
 		hint = "nothing was stored: give --expected-size at least the stream's size, or leave it out (a stream of unknown size may reach 16.3 TiB)"
 	case errors.Is(err, archive.ErrNoSpool):

@@ -1,0 +1,389 @@
+// Package tree makes a directory into a tar stream that can be read at any
+// offset. One walk fixes every entry, its header and its place in the
+// stream, so that the stream's size is known before a byte of it is read,
+// the same tree always gives the same bytes, and any part of the stream can
+// be made again without making what comes before it: a directory is then a
+// source like a file, which a put can split into parts, send in parallel
+// and resume.
+//
+// The stream is POSIX pax (archive/tar's FormatPAX, which writes plain
+// ustar headers where they suffice), read by GNU tar and bsdtar. Entries
+// come in the walk's order (each directory's entries sorted by name, a
+// directory before what it holds), under the directory's own name:
+// "photos/", "photos/a.jpg", ... Regular files, directories, symbolic links
+// (stored, never followed) and hard links (a later name of a file already
+// stored is a link to its first name) are kept, with their permission bits,
+// modification time, and owner and group IDs and names; access and change
+// times are not, nor extended attributes. Sockets, FIFOs and devices are
+// skipped, and Walk names them.
+package tree
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// ErrChanged means a file of the tree is not what the walk found: it was
+// modified, replaced or removed since.
+var ErrChanged = errors.New("changed since the directory was read")
+
+// Kind is what an entry is.
+type Kind byte
+
+const (
+	File Kind = iota + 1
+	Dir
+	Symlink
+	Hardlink
+)
+
+// Entry is one member of the stream.
+type Entry struct {
+	Path         string // slash-separated, under the root's own name; no trailing slash
+	Kind         Kind
+	Size         int64       // bytes of content: files only
+	Mode         fs.FileMode // permission bits, setuid, setgid and sticky
+	MTime        time.Time
+	Uid, Gid     int
+	Uname, Gname string
+	Link         string // a symlink's target; a hard link's first name
+	Inode, Dev   uint64
+
+	src    string // where the walk found it
+	offset int64  // of its header in the stream
+	hdrLen int64  // bytes of its header blocks, pax ones included
+}
+
+// Tree is a walked directory.
+type Tree struct {
+	Root    string  // the directory, as given to Walk
+	Entries []Entry // in stream order
+	// Skipped names what the walk left out: sockets, FIFOs, devices.
+	Skipped []string
+	size    int64
+}
+
+const block = 512
+
+// trailer is the two zero blocks that end a tar stream.
+const trailer = 2 * block
+
+// Walk reads the tree under root, a directory, without following any
+// symbolic link, and lays out its stream.
+func Walk(root string) (*Tree, error) {
+	st, err := os.Lstat(root)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", root)
+	}
+	clean := filepath.Clean(root)
+	base := filepath.Base(clean)
+	if base == "/" || base == "." || base == ".." {
+		abs, err := filepath.Abs(clean)
+		if err != nil {
+			return nil, err
+		}
+		base = filepath.Base(abs)
+		if base == "/" {
+			base = "root"
+		}
+	}
+	t := &Tree{Root: root}
+	names := &owners{users: map[int]string{}, groups: map[int]string{}}
+	first := map[[2]uint64]string{} // inode of a file with several links → its first name
+	err = filepath.WalkDir(clean, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(clean, p)
+		if err != nil {
+			return err
+		}
+		name := base
+		if rel != "." {
+			name = path.Join(base, filepath.ToSlash(rel))
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		e := Entry{Path: name, src: p, Mode: info.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), MTime: info.ModTime()}
+		var nlink uint64 = 1
+		if sys, ok := info.Sys().(*syscall.Stat_t); ok {
+			e.Uid, e.Gid, e.Inode, e.Dev = int(sys.Uid), int(sys.Gid), sys.Ino, uint64(sys.Dev)
+			nlink = uint64(sys.Nlink)
+		}
+		e.Uname, e.Gname = names.user(e.Uid), names.group(e.Gid)
+		switch m := info.Mode(); {
+		case m.IsDir():
+			e.Kind = Dir
+		case m.IsRegular():
+			e.Kind, e.Size = File, info.Size()
+			if nlink > 1 {
+				key := [2]uint64{e.Dev, e.Inode}
+				if to, ok := first[key]; ok {
+					e.Kind, e.Size, e.Link = Hardlink, 0, to
+				} else {
+					first[key] = name
+				}
+			}
+		case m&fs.ModeSymlink != 0:
+			e.Kind = Symlink
+			if e.Link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		default:
+			t.Skipped = append(t.Skipped, name)
+			return nil
+		}
+		t.Entries = append(t.Entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", root, err)
+	}
+	if err := t.layout(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// layout places every entry in the stream and sets its size.
+func (t *Tree) layout() error {
+	var off int64
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		h, err := e.headerBytes()
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Path, err)
+		}
+		e.offset, e.hdrLen = off, int64(len(h))
+		off += e.hdrLen + padded(e.Size)
+	}
+	t.size = off + trailer
+	return nil
+}
+
+// Size is the length of the stream.
+func (t *Tree) Size() int64 { return t.size }
+
+func padded(n int64) int64 { return (n + block - 1) / block * block }
+
+// header is the entry's tar header.
+func (e *Entry) header() *tar.Header {
+	h := &tar.Header{
+		Name: e.Path, Mode: int64(e.Mode.Perm()), Uid: e.Uid, Gid: e.Gid,
+		Uname: e.Uname, Gname: e.Gname, ModTime: e.MTime, Format: tar.FormatPAX,
+	}
+	if e.Mode&fs.ModeSetuid != 0 {
+		h.Mode |= 0o4000
+	}
+	if e.Mode&fs.ModeSetgid != 0 {
+		h.Mode |= 0o2000
+	}
+	if e.Mode&fs.ModeSticky != 0 {
+		h.Mode |= 0o1000
+	}
+	switch e.Kind {
+	case File:
+		h.Typeflag, h.Size = tar.TypeReg, e.Size
+	case Dir:
+		h.Typeflag, h.Name = tar.TypeDir, e.Path+"/"
+	case Symlink:
+		h.Typeflag, h.Linkname = tar.TypeSymlink, e.Link
+	case Hardlink:
+		h.Typeflag, h.Linkname = tar.TypeLink, e.Link
+	}
+	return h
+}
+
+// headerBytes is the header as the stream holds it.
+func (e *Entry) headerBytes() ([]byte, error) {
+	var b bytes.Buffer
+	if err := tar.NewWriter(&b).WriteHeader(e.header()); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// ReadAt reads the stream at off. File contents are read from the tree
+// then, each file opened without following a link and checked to be the
+// one the walk found, of the same size and time: anything else fails with
+// ErrChanged, naming the file.
+func (t *Tree) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read at %d: negative offset", off)
+	}
+	n := 0
+	for n < len(p) {
+		at := off + int64(n)
+		if at >= t.size {
+			return n, io.EOF
+		}
+		m, err := t.readOne(p[n:], at)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// readOne reads from the one region of the stream (a header, a file's
+// content, its padding, the trailer) that holds at.
+func (t *Tree) readOne(p []byte, at int64) (int, error) {
+	i := sort.Search(len(t.Entries), func(i int) bool { return t.Entries[i].offset > at }) - 1
+	if i < 0 || at >= t.size-trailer {
+		// The trailer (a stream with no entry is all trailer).
+		end := t.size
+		return zero(p[:min(int64(len(p)), end-at)]), nil
+	}
+	e := &t.Entries[i]
+	rel := at - e.offset
+	switch {
+	case rel < e.hdrLen:
+		h, err := e.headerBytes()
+		if err != nil || int64(len(h)) != e.hdrLen {
+			return 0, fmt.Errorf("%s: header: %w", e.Path, errors.Join(err, ErrChanged))
+		}
+		return copy(p, h[rel:]), nil
+	case rel < e.hdrLen+e.Size:
+		within := rel - e.hdrLen
+		return t.content(e, p[:min(int64(len(p)), e.Size-within)], within)
+	default:
+		end := e.offset + e.hdrLen + padded(e.Size)
+		return zero(p[:min(int64(len(p)), end-at)]), nil
+	}
+}
+
+func zero(p []byte) int { clear(p); return len(p) }
+
+// content reads the file of e at off into p, all of p.
+func (t *Tree) content(e *Entry, p []byte, off int64) (int, error) {
+	full := e.src
+	f, err := os.OpenFile(full, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w (%v)", full, ErrChanged, err)
+	}
+	defer f.Close()
+	if err := same(f, e); err != nil {
+		return 0, fmt.Errorf("%s: %w", full, err)
+	}
+	n, err := f.ReadAt(p, off)
+	if err == io.EOF && n == len(p) {
+		err = nil
+	}
+	if err != nil {
+		return n, fmt.Errorf("%s: %w (%v)", full, ErrChanged, err)
+	}
+	if err := same(f, e); err != nil {
+		return 0, fmt.Errorf("%s: %w", full, err)
+	}
+	return n, nil
+}
+
+// same checks that f is the file the walk found, unchanged.
+func same(f *os.File, e *Entry) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	switch {
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%w: no longer a regular file", ErrChanged)
+	case ok && (sys.Ino != e.Inode || uint64(sys.Dev) != e.Dev):
+		return fmt.Errorf("%w: another file under its name", ErrChanged)
+	case st.Size() != e.Size:
+		return fmt.Errorf("%w: %d bytes, not %d", ErrChanged, st.Size(), e.Size)
+	case !st.ModTime().Equal(e.MTime):
+		return fmt.Errorf("%w: modified at %s", ErrChanged, st.ModTime().UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// Digest commits to the walk: every entry's name, kind, size, mode, time,
+// owner, link and inode, and what was skipped. Two walks with the same
+// digest give the same stream, as long as no file's content changed under
+// an unchanged size and time.
+func (t *Tree) Digest() [32]byte {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	num := func(v uint64) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], v)
+		h.Write(n[:])
+	}
+	num(uint64(len(t.Entries)))
+	for _, e := range t.Entries {
+		field(e.Path)
+		num(uint64(e.Kind))
+		num(uint64(e.Size))
+		num(uint64(e.Mode))
+		num(uint64(e.MTime.UnixNano()))
+		num(uint64(e.Uid))
+		num(uint64(e.Gid))
+		field(e.Uname)
+		field(e.Gname)
+		field(e.Link)
+		num(e.Inode)
+		num(e.Dev)
+	}
+	num(uint64(len(t.Skipped)))
+	for _, s := range t.Skipped {
+		field(s)
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// owners caches user and group names by ID.
+type owners struct {
+	users, groups map[int]string
+}
+
+func (o *owners) user(id int) string {
+	if n, ok := o.users[id]; ok {
+		return n
+	}
+	n := ""
+	if u, err := user.LookupId(strconv.Itoa(id)); err == nil {
+		n = u.Username
+	}
+	o.users[id] = n
+	return n
+}
+
+func (o *owners) group(id int) string {
+	if n, ok := o.groups[id]; ok {
+		return n
+	}
+	n := ""
+	if g, err := user.LookupGroupId(strconv.Itoa(id)); err == nil {
+		n = g.Name
+	}
+	o.groups[id] = n
+	return n
+}

@@ -97,3 +97,39 @@ func TestRmManyAtOnce(t *testing.T) {
 		t.Errorf("archives left after rm:\n%s", res.stdout)
 	}
 }
+
+// TestUploadsListsPartsAtOnce: uploads asks for the parts of many
+// unfinished uploads at once, and lists each with what the bucket holds.
+func TestUploadsListsPartsAtOnce(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	var paths []string
+	for i := range 4 {
+		paths = append(paths, r.unfinishedUpload(t, fmt.Sprintf("big%d.bin", i)))
+	}
+	r.proxy.SetLatency(300 * time.Millisecond)
+	defer r.proxy.SetLatency(0)
+	r.proxy.ResetPeak()
+	res := r.ogive("", "uploads", "--password-file", r.pwFile)
+	if res.code != 0 {
+		t.Fatal(res)
+	}
+	if peak := r.proxy.PeakInFlight(); peak < 3 {
+		t.Errorf("uploads: %d requests in flight at most, want the 4 ListParts at once", peak)
+	}
+	lines := strings.Split(strings.TrimSuffix(res.stdout, "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("uploads listed\n%s", res.stdout)
+	}
+	// (Started within the same second, they come in no set order.)
+	for _, p := range paths {
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, "  "+p+"  ") && strings.HasSuffix(l, " sent)") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s is on %d lines with its parts, want 1:\n%s", p, n, res.stdout)
+		}
+	}
+}

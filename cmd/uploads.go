@@ -12,6 +12,7 @@ import (
 
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/restoring"
 	"github.com/ogive-project/ogive/resume"
 )
 
@@ -283,28 +284,30 @@ func findUploads(ctx context.Context, s *session, states *resume.Store) ([]unfin
 	return out, err
 }
 
-// listParts fills in what the bucket holds of each upload in list. An
-// upload that ended meanwhile, or whose parts cannot be listed, shows as
-// unknown rather than failing the listing.
+// listParts fills in what the bucket holds of each upload in list, many
+// uploads at once (restoring.Pool): far from S3 each ListParts is a round
+// trip. An upload that ended meanwhile, or whose parts cannot be listed,
+// shows as unknown rather than failing the listing.
 func listParts(ctx context.Context, s *session, list []unfinished) error {
-	for i := range list {
+	_, err := restoring.Pool{}.Run(ctx, len(list), func(ctx context.Context, i int) error {
 		u := &list[i]
 		if !u.inBucket {
-			continue
+			return nil
 		}
 		parts, err := s.store.ListParts(ctx, u.id, u.uploadID)
-		if errors.Is(err, context.Canceled) {
-			return err
+		if object.Throttled(err) {
+			return err // the pool slows down and asks again
 		}
 		if err != nil {
-			continue
+			return nil // shown as "parts unknown"
 		}
 		u.parts, u.sent, u.partsKnown = len(parts), 0, true
 		for _, p := range parts {
 			u.sent += p.Size
 		}
-	}
-	return nil
+		return nil
+	})
+	return err
 }
 
 // progress is what the bucket holds of u, for a person.

@@ -230,12 +230,11 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 	if src.Size < 0 {
 		plain = &interruptible{ctx: readCtx, r: src.R}
 	}
-	counted := &countingReader{r: plain, want: src.Size}
-	var r io.Reader = counted
+	counted := &countingReader{r: plain, want: src.Size, declared: -1}
 	if src.Size < 0 && o.ExpectedSize != nil {
-		r = &declaredReader{r: counted, declared: *o.ExpectedSize}
+		counted.declared = *o.ExpectedSize
 	}
-	enc, err := keys.EncryptReader(r, 0)
+	enc, err := keys.EncryptReader(counted, 0)
 	if err != nil {
 		return "", 0, err
 	}
@@ -377,16 +376,23 @@ func newObjectKeys(master MasterKey, fixed *crypt.Salt) (*crypt.Keys, error) {
 
 // countingReader counts the plaintext read and, when the size is known,
 // fails the upload if the source turns out shorter or longer: an archive of
-// a file that changed under us would not be the file the user thinks.
+// a file that changed under us would not be the file the user thinks. A
+// stream given a declared size (put --expected-size) fails once it gives
+// more than that, with ErrLongerThanExpected: its parts, planned for that
+// size, may not hold it.
 type countingReader struct {
-	r    io.Reader
-	want int64
-	n    int64
+	r        io.Reader
+	want     int64 // the size, or -1 when unknown
+	declared int64 // the most a stream may give, or -1
+	n        int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.declared >= 0 && c.n > c.declared {
+		return 0, fmt.Errorf("%w: more than %s bytes", ErrLongerThanExpected, formatInt(c.declared))
+	}
 	if c.want >= 0 {
 		if c.n > c.want {
 			return n, fmt.Errorf("read more than %d bytes: %w", c.want, ErrSourceChanged)

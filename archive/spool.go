@@ -66,22 +66,6 @@ func checkExpected(size int64) error {
 	return CheckSize(size)
 }
 
-// declaredReader fails a stream that gives more than its declared size.
-type declaredReader struct {
-	r        io.Reader
-	declared int64
-	n        int64
-}
-
-func (d *declaredReader) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
-	d.n += int64(n)
-	if d.n > d.declared {
-		return 0, fmt.Errorf("%w: more than %s bytes", ErrLongerThanExpected, formatInt(d.declared))
-	}
-	return n, err
-}
-
 // spoolDir is the directory spool files are made in, held open once it is
 // checked: files are made relative to it, never again through its path.
 type spoolDir struct {

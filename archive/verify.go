@@ -86,7 +86,7 @@ func Verify(ctx context.Context, s object.PartChecksummer, a *Archive, keys cryp
 	if o.OnBytes != nil {
 		src = &reportingReader{r: src, report: o.OnBytes}
 	}
-	counted := &countingReader{r: src, want: size}
+	counted := &countingReader{r: src, want: size, declared: -1}
 	stream, err := k.EncryptReader(counted, 0)
 	if err != nil {
 		return Verified{}, fmt.Errorf("verify %s: %w", a.ID, err)

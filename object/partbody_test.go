@@ -32,16 +32,7 @@ func streamed(data []byte, opened *atomic.Int32) object.PartBody {
 // body again from its first byte, and the server stores the part whole.
 func TestS3StreamedPartSentAgain(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	proxy, err := faultproxy.Start(faultproxy.Options{Target: srv.Endpoint})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { proxy.Close() })
-	c := serverConfig(srv, testPrefix(t))
-	c.Endpoint = proxy.URL
-	c.MaxBackoff = time.Millisecond
-	s := newS3(t, c)
+	s, proxy := proxiedS3(t)
 	ctx := t.Context()
 
 	data := make([]byte, object.MinPartSize+12345)

@@ -17,16 +17,7 @@ import (
 // do). Other errors are not.
 func TestThrottled(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	proxy, err := faultproxy.Start(faultproxy.Options{Target: srv.Endpoint})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { proxy.Close() })
-	c := serverConfig(srv, testPrefix(t))
-	c.Endpoint = proxy.URL
-	c.MaxBackoff = time.Millisecond
-	s := newS3(t, c)
+	s, proxy := proxiedS3(t)
 	ctx := context.Background()
 
 	isPost := func(r *http.Request) bool { return r.Method == http.MethodPost }
@@ -65,4 +56,20 @@ func TestThrottled(t *testing.T) {
 	if object.Throttled(nil) {
 		t.Error("Throttled(nil) = true")
 	}
+}
+
+// proxiedS3 is a store on the local server through a fault proxy, with the
+// retries' backoff shortened.
+func proxiedS3(t *testing.T) (*object.S3, *faultproxy.Proxy) {
+	t.Helper()
+	srv := startServer(t)
+	proxy, err := faultproxy.Start(faultproxy.Options{Target: srv.Endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	c := serverConfig(srv, testPrefix(t))
+	c.Endpoint = proxy.URL
+	c.MaxBackoff = time.Millisecond
+	return newS3(t, c), proxy
 }

@@ -33,6 +33,9 @@ const (
 	infoDataKey = "ogive v2 data key"
 	infoNameKey = "ogive v2 name key"
 	infoNonce   = "ogive v2 stream nonce"
+	// The index object of a directory archive (FORMAT.md §7.2).
+	infoIndexKey   = "ogive v2 index key"
+	infoIndexNonce = "ogive v2 index nonce"
 
 	redacted = "crypt.Keys{**redacted**}"
 )
@@ -79,6 +82,10 @@ type Keys struct {
 	nonce  [nonceSize]byte
 	salt   Salt
 
+	// index marks the keys of an index object (DeriveIndexKeys): they have
+	// no name key and seal no name.
+	index bool
+
 	// mu guards sealedName, the only name these keys may seal: the name key is used with
 	// a fixed nonce, so sealing a second, different name would reuse that nonce.
 	mu         sync.Mutex
@@ -88,6 +95,25 @@ type Keys struct {
 // DeriveKeys derives an object's keys from the master key and the object's salt with
 // HKDF-SHA256. The master key is only read; the caller keeps it in its enclave.
 func DeriveKeys(master []byte, salt Salt) (*Keys, error) {
+	return deriveKeys(master, salt, infoDataKey, infoNameKey, infoNonce)
+}
+
+// DeriveIndexKeys derives the keys of the index object of the directory
+// archive whose salt is salt (FORMAT.md §7.2): a data key and a stream nonce
+// of their own, so that the index is a DARE stream like any archive's data
+// and is bound to that archive. They seal no name.
+func DeriveIndexKeys(master []byte, salt Salt) (*Keys, error) {
+	k, err := deriveKeys(master, salt, infoIndexKey, "", infoIndexNonce)
+	if err != nil {
+		return nil, err
+	}
+	k.index = true
+	return k, nil
+}
+
+// deriveKeys derives the data key, the name key (none when nameInfo is
+// empty) and the stream nonce under the info strings given.
+func deriveKeys(master []byte, salt Salt, dataInfo, nameInfo, nonceInfo string) (*Keys, error) {
 	if len(master) != MasterKeySize {
 		return nil, fmt.Errorf("derive keys: master key is %d bytes, want %d", len(master), MasterKeySize)
 	}
@@ -102,11 +128,14 @@ func DeriveKeys(master []byte, salt Salt) (*Keys, error) {
 		info string
 		dst  []byte
 	}{
-		{infoDataKey, secret.Bytes()[:keySize]},
-		{infoNameKey, secret.Bytes()[keySize:]},
-		{infoNonce, k.nonce[:]},
+		{dataInfo, secret.Bytes()[:keySize]},
+		{nameInfo, secret.Bytes()[keySize:]},
+		{nonceInfo, k.nonce[:]},
 	}
 	for _, o := range outputs {
+		if o.info == "" {
+			continue // no name key: its bytes stay zero, and nameKey refuses them
+		}
 		if _, err := io.ReadFull(hkdf.New(sha256.New, master, salt[:], []byte(o.info)), o.dst); err != nil {
 			secret.Destroy()
 			return nil, fmt.Errorf("derive %s: %w", o.info, err)
@@ -151,6 +180,9 @@ func (k *Keys) dataKey() ([]byte, error) {
 func (k *Keys) nameKey() ([]byte, error) {
 	if k == nil || k.secret == nil || !k.secret.IsAlive() {
 		return nil, errDestroyed
+	}
+	if k.index {
+		return nil, errors.New("the keys of an index object seal no name")
 	}
 	return k.secret.Bytes()[keySize:], nil
 }

@@ -31,7 +31,12 @@ type idVector struct {
 	Mode      string `json:"mode,omitempty"`
 	MTimeSec  *int64 `json:"mtime_seconds,omitempty"`
 	MTimeNsec *int64 `json:"mtime_nanoseconds,omitempty"`
-	NameKey   string `json:"name_key"`
+	// Tree marks a directory archive (flags bit 2); its index keys (FORMAT.md §7.2)
+	// follow.
+	Tree       bool   `json:"tree,omitempty"`
+	IndexKey   string `json:"index_key,omitempty"`
+	IndexNonce string `json:"index_nonce,omitempty"`
+	NameKey    string `json:"name_key"`
 	Sealed    string `json:"sealed_plaintext"` // metadata block ‖ name, hex
 	StorageID string `json:"storage_id"`
 }
@@ -62,6 +67,8 @@ func idInputs() []idInput {
 			HasMTime: true, MTime: time.Unix(-1, 999999999).UTC()}},
 		{name: "mtime-year-1", filename: "zero", salt: saltFrom(0xc8), meta: Meta{
 			HasMode: true, Mode: 0o644, HasMTime: true, MTime: time.Time{}}},
+		{name: "tree-photos", filename: "photos.tar", salt: saltFrom(0xb8), meta: Meta{
+			HasMode: true, Mode: 0o755, HasMTime: true, MTime: time.Unix(1700000000, 5).UTC(), Tree: true}},
 	}
 }
 
@@ -84,6 +91,14 @@ func computeIDVector(t *testing.T, in idInput) idVector {
 	if in.meta.HasMTime {
 		sec, nsec := in.meta.MTime.Unix(), int64(in.meta.MTime.Nanosecond())
 		v.MTimeSec, v.MTimeNsec = &sec, &nsec
+	}
+	if in.meta.Tree {
+		ik, err := DeriveIndexKeys(vectorMaster(), in.salt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ik.Destroy()
+		v.Tree, v.IndexKey, v.IndexNonce = true, hex.EncodeToString(ik.secret.Bytes()[:keySize]), hex.EncodeToString(ik.nonce[:])
 	}
 	return v
 }
@@ -142,7 +157,7 @@ func idRejectedInputs(t *testing.T) []idRejected {
 		name, what string
 		plain      []byte
 	}{
-		{"unknown-flag", "flags 04, an unknown field", append([]byte{0x04}, "hello.txt"...)},
+		{"unknown-flag", "flags 08, an unknown field", append([]byte{0x08}, "hello.txt"...)},
 		{"empty-block", "flags 00: nothing recorded, which a writer writes as version 2", append([]byte{0x00}, "hello.txt"...)},
 		{"nanoseconds-1e9", "flags 02, seconds 0, nanoseconds 1000000000",
 			append(binary.BigEndian.AppendUint32([]byte{0x02, 0, 0, 0, 0, 0, 0, 0, 0}, 1e9), "hello.txt"...)},
@@ -212,7 +227,7 @@ func specOpenIDv3(master []byte, id string) (name string, mode, sec, nsec *int64
 	if raw[0] == 0x03 {
 		flags := p[0]
 		p = p[1:]
-		if flags == 0 || flags&^3 != 0 {
+		if flags == 0 || flags&^7 != 0 {
 			return "", nil, nil, nil, errors.New("bad flags")
 		}
 		if flags&1 != 0 {
@@ -249,6 +264,21 @@ func TestIDVectorsFromSpec(t *testing.T) {
 		}
 		if err != nil || name != v.Filename || gotMode != v.Mode || !reflect.DeepEqual(sec, v.MTimeSec) || !reflect.DeepEqual(nsec, v.MTimeNsec) {
 			t.Errorf("%s: spec opens %q mode %q time %v.%v, %v", v.Name, name, gotMode, sec, nsec, err)
+		}
+		// FORMAT.md §7: flags bit 2 marks a directory archive, whose index has keys
+		// of its own from the same salt.
+		sealed := mustHex(t, v.Sealed)
+		if tree := sealed[0]&0x04 != 0; tree != v.Tree {
+			t.Errorf("%s: sealed flags %02x, tree %v", v.Name, sealed[0], v.Tree)
+		}
+		if v.Tree {
+			salt := mustHex(t, v.Salt)
+			key, nonce := make([]byte, 32), make([]byte, 12)
+			io.ReadFull(hkdf.New(sha256.New, mustHex(t, v.MasterKey), salt, []byte("ogive v2 index key")), key)
+			io.ReadFull(hkdf.New(sha256.New, mustHex(t, v.MasterKey), salt, []byte("ogive v2 index nonce")), nonce)
+			if hex.EncodeToString(key) != v.IndexKey || hex.EncodeToString(nonce) != v.IndexNonce {
+				t.Errorf("%s: index key %x nonce %x from the spec, vectors say %s %s", v.Name, key, nonce, v.IndexKey, v.IndexNonce)
+			}
 		}
 	}
 	for _, r := range file.IDsMustFail {

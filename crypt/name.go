@@ -39,14 +39,18 @@ type Meta struct {
 	Mode     uint16
 	HasMTime bool
 	MTime    time.Time // modification time, to the nanosecond; any time, year 1 (the zero time.Time) too
+	// Tree marks a directory archive (FORMAT.md §7): the data is a tar stream of a
+	// directory, and an index object accompanies it. Mode and MTime are then the
+	// top directory's.
+	Tree bool
 }
 
 // Empty reports whether m records nothing.
-func (m Meta) Empty() bool { return !m.HasMode && !m.HasMTime }
+func (m Meta) Empty() bool { return !m.HasMode && !m.HasMTime && !m.Tree }
 
 // Equal reports whether m and o record the same fields with the same values.
 func (m Meta) Equal(o Meta) bool {
-	return m.HasMode == o.HasMode && m.HasMTime == o.HasMTime &&
+	return m.HasMode == o.HasMode && m.HasMTime == o.HasMTime && m.Tree == o.Tree &&
 		(!m.HasMode || m.Mode == o.Mode) && (!m.HasMTime || m.MTime.Equal(o.MTime))
 }
 
@@ -54,7 +58,8 @@ func (m Meta) Equal(o Meta) bool {
 const (
 	metaMode  = 0x01 // BE16 permission bits
 	metaMTime = 0x02 // signed BE64 seconds since the Unix epoch, BE32 nanoseconds
-	metaKnown = metaMode | metaMTime
+	metaTree  = 0x04 // a directory archive (FORMAT.md §7); no field follows
+	metaKnown = metaMode | metaMTime | metaTree
 
 	maxModeBits = 0o7777
 )
@@ -81,6 +86,9 @@ func (m Meta) appendBlock(b []byte) []byte {
 	}
 	if m.HasMTime {
 		flags |= metaMTime
+	}
+	if m.Tree {
+		flags |= metaTree
 	}
 	b = append(b, flags)
 	if m.HasMode {
@@ -110,6 +118,7 @@ func parseMeta(p []byte) (Meta, []byte, error) {
 		// A writer with nothing to record writes version 2.
 		return m, nil, fmt.Errorf("%w: empty metadata block", ErrNotOgive)
 	}
+	m.Tree = flags&metaTree != 0
 	if flags&metaMode != 0 {
 		if len(p) < 2 {
 			return m, nil, fmt.Errorf("%w: metadata block cut short", ErrNotOgive)

@@ -51,7 +51,7 @@ def open_id(master, id_text):
     mode = mtime = None
     if raw[0] == 3:
         flags, plain = plain[0], plain[1:]
-        if flags == 0 or flags & ~0x03:
+        if flags == 0 or flags & ~0x07:  # bit 2: a directory archive (§7)
             return None
         if flags & 0x01:
             if len(plain) < 2:
@@ -74,8 +74,8 @@ def open_id(master, id_text):
     return name, mode, mtime
 
 
-def storage_id_v3(name_key, salt, name, mode, mtime):
-    flags = (0x01 if mode is not None else 0) | (0x02 if mtime is not None else 0)
+def storage_id_v3(name_key, salt, name, mode, mtime, tree=False):
+    flags = (0x01 if mode is not None else 0) | (0x02 if mtime is not None else 0) | (0x04 if tree else 0)
     block = bytes([flags])
     if mode is not None:
         block += struct.pack(">H", mode)
@@ -180,9 +180,13 @@ def main():
         name_key = hkdf(master, salt, "ogive v2 name key", 32)
         mode = int(v["mode"], 8) if "mode" in v else None
         mtime = (v["mtime_seconds"], v["mtime_nanoseconds"]) if "mtime_seconds" in v else None
-        id_text, plain = storage_id_v3(name_key, salt, v["filename"], mode, mtime)
+        tree = v.get("tree", False)
+        id_text, plain = storage_id_v3(name_key, salt, v["filename"], mode, mtime, tree)
         if v["name_key"] != name_key.hex() or v["sealed_plaintext"] != plain.hex() or v["storage_id"] != id_text:
             sys.exit(f"{v['name']}: differs from the specification")
+        if tree and (v["index_key"] != hkdf(master, salt, "ogive v2 index key", 32).hex()
+                     or v["index_nonce"] != hkdf(master, salt, "ogive v2 index nonce", 12).hex()):
+            sys.exit(f"{v['name']}: index keys differ from the specification (§7.2)")
         if open_id(master, id_text) != (v["filename"], mode, mtime):
             sys.exit(f"{v['name']}: the specification's reader does not open it")
         print(f"{v['name']}: ok")

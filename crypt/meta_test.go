@@ -37,8 +37,8 @@ type idVector struct {
 	IndexKey   string `json:"index_key,omitempty"`
 	IndexNonce string `json:"index_nonce,omitempty"`
 	NameKey    string `json:"name_key"`
-	Sealed    string `json:"sealed_plaintext"` // metadata block ‖ name, hex
-	StorageID string `json:"storage_id"`
+	Sealed     string `json:"sealed_plaintext"` // metadata block ‖ name, hex
+	StorageID  string `json:"storage_id"`
 }
 
 // idRejected is a storage ID that a reader must refuse.

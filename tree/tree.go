@@ -21,6 +21,7 @@ package tree
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -63,6 +64,10 @@ type Entry struct {
 	Link         string // a symlink's target; a hard link's first name
 	Inode, Dev   uint64
 
+	// ctime is the change time the walk found, in nanoseconds: any write to
+	// the file since (even one that puts its size and mtime back) moves it.
+	ctime int64
+
 	src    string // where the walk found it
 	offset int64  // of its header in the stream
 	hdrLen int64  // bytes of its header blocks, pax ones included
@@ -83,8 +88,31 @@ const block = 512
 const trailer = 2 * block
 
 // Walk reads the tree under root, a directory, without following any
-// symbolic link, and lays out its stream.
-func Walk(root string) (*Tree, error) {
+// symbolic link, and lays out its stream under the directory's base name.
+func Walk(root string) (*Tree, error) { return WalkAs(root, "") }
+
+// TopName is the name a walk of root gives its top directory: root's base
+// name ("root" for "/").
+func TopName(root string) (string, error) {
+	clean := filepath.Clean(root)
+	base := filepath.Base(clean)
+	if base == "/" || base == "." || base == ".." {
+		abs, err := filepath.Abs(clean)
+		if err != nil {
+			return "", err
+		}
+		base = filepath.Base(abs)
+		if base == "/" {
+			base = "root"
+		}
+	}
+	return base, nil
+}
+
+// WalkAs is Walk with the top directory named top in the stream ("" for
+// root's base name): a tree restored under another name gives the stream
+// of the original again.
+func WalkAs(root, top string) (*Tree, error) {
 	st, err := os.Lstat(root)
 	if err != nil {
 		return nil, err
@@ -93,15 +121,10 @@ func Walk(root string) (*Tree, error) {
 		return nil, fmt.Errorf("%s: not a directory", root)
 	}
 	clean := filepath.Clean(root)
-	base := filepath.Base(clean)
-	if base == "/" || base == "." || base == ".." {
-		abs, err := filepath.Abs(clean)
-		if err != nil {
+	base := top
+	if base == "" {
+		if base, err = TopName(root); err != nil {
 			return nil, err
-		}
-		base = filepath.Base(abs)
-		if base == "/" {
-			base = "root"
 		}
 	}
 	t := &Tree{Root: root}
@@ -127,6 +150,7 @@ func Walk(root string) (*Tree, error) {
 		var nlink uint64 = 1
 		if sys, ok := info.Sys().(*syscall.Stat_t); ok {
 			e.Uid, e.Gid, e.Inode, e.Dev = int(sys.Uid), int(sys.Gid), sys.Ino, uint64(sys.Dev)
+			e.ctime = ctimeOf(sys)
 			nlink = uint64(sys.Nlink)
 		}
 		e.Uname, e.Gname = names.user(e.Uid), names.group(e.Gid)
@@ -182,6 +206,13 @@ func (t *Tree) layout() error {
 
 // Size is the length of the stream.
 func (t *Tree) Size() int64 { return t.size }
+
+// Offset is where the entry's first header block starts in the stream.
+func (e *Entry) Offset() int64 { return e.offset }
+
+// HeaderLen is the length of the entry's header blocks, pax ones included:
+// its content starts at Offset + HeaderLen.
+func (e *Entry) HeaderLen() int64 { return e.hdrLen }
 
 func padded(n int64) int64 { return (n + block - 1) / block * block }
 
@@ -314,6 +345,64 @@ func same(f *os.File, e *Entry) error {
 		return fmt.Errorf("%w: %d bytes, not %d", ErrChanged, st.Size(), e.Size)
 	case !st.ModTime().Equal(e.MTime):
 		return fmt.Errorf("%w: modified at %s", ErrChanged, st.ModTime().UTC().Format(time.RFC3339Nano))
+	case ok && ctimeOf(sys) != e.ctime:
+		return fmt.Errorf("%w: written to since it was read", ErrChanged)
+	}
+	return nil
+}
+
+// ctimeOf is the change time of a stat, in nanoseconds.
+func ctimeOf(sys *syscall.Stat_t) int64 { return sys.Ctim.Sec*1e9 + sys.Ctim.Nsec }
+
+// HashFiles reads every file of the tree in stream order and returns the
+// SHA-256 of each one's content, by entry (zero for other kinds). Files are
+// opened and checked as ReadAt does them, so a sum is of the content the
+// stream holds: a file written to since the walk fails with ErrChanged.
+// read, if not nil, is told of the bytes as they are read.
+func (t *Tree) HashFiles(ctx context.Context, read func(n int64)) ([][32]byte, error) {
+	sums := make([][32]byte, len(t.Entries))
+	buf := make([]byte, 1<<20)
+	h := sha256.New()
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		if e.Kind != File {
+			continue
+		}
+		h.Reset()
+		if err := t.hashFile(ctx, e, h, buf, read); err != nil {
+			return nil, err
+		}
+		h.Sum(sums[i][:0])
+	}
+	return sums, nil
+}
+
+func (t *Tree) hashFile(ctx context.Context, e *Entry, h io.Writer, buf []byte, read func(n int64)) error {
+	f, err := os.OpenFile(e.src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w (%v)", e.src, ErrChanged, err)
+	}
+	defer f.Close()
+	if err := same(f, e); err != nil {
+		return fmt.Errorf("%s: %w", e.src, err)
+	}
+	var done int64
+	for done < e.Size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), e.Size-done)], done)
+		h.Write(buf[:n])
+		done += int64(n)
+		if read != nil {
+			read(int64(n))
+		}
+		if err != nil && !(err == io.EOF && done == e.Size) {
+			return fmt.Errorf("%s: %w (%v)", e.src, ErrChanged, err)
+		}
+	}
+	if err := same(f, e); err != nil {
+		return fmt.Errorf("%s: %w", e.src, err)
 	}
 	return nil
 }

@@ -249,6 +249,14 @@ func TestChangedFileFails(t *testing.T) {
 			later := time.Now().Add(time.Minute)
 			os.Chtimes(p, later, later)
 		}},
+		{"same size, time put back", func(p string) {
+			// Rewritten in place with its size and time kept: only its
+			// change time shows it.
+			st, _ := os.Stat(p)
+			time.Sleep(20 * time.Millisecond) // past the file system's clock tick
+			os.WriteFile(p, []byte("TWO\n"), 0o644)
+			os.Chtimes(p, st.ModTime(), st.ModTime())
+		}},
 		{"replaced by a symlink", func(p string) { os.Remove(p); os.Symlink("/etc/passwd", p) }},
 		{"vanishes", func(p string) { os.Remove(p) }},
 	} {
@@ -311,5 +319,49 @@ func TestStreamVector(t *testing.T) {
 		if strings.TrimSuffix(h.Name, "/") != e.Path || !h.ModTime.Equal(e.MTime) {
 			t.Errorf("entry %q at %v, want %q at %v", h.Name, h.ModTime, e.Path, e.MTime)
 		}
+	}
+}
+
+// TestHashFiles: each file's sum is the SHA-256 of its content, and a file
+// written to since the walk fails, naming it, even with its size and time put
+// back.
+func TestHashFiles(t *testing.T) {
+	root := makeTree(t)
+	tr, err := Walk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read int64
+	sums, err := tr.HashFiles(t.Context(), func(n int64) { read += n })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for i, e := range tr.Entries {
+		if e.Kind != File {
+			if sums[i] != ([32]byte{}) {
+				t.Errorf("%s: a sum for a %v", e.Path, e.Kind)
+			}
+			continue
+		}
+		want += e.Size
+		data, err := os.ReadFile(e.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sums[i] != sha256.Sum256(data) {
+			t.Errorf("%s: sum %x", e.Path, sums[i])
+		}
+	}
+	if read != want {
+		t.Errorf("read %d bytes, want %d", read, want)
+	}
+	p := filepath.Join(root, "a", "b", "c", "two.txt")
+	st, _ := os.Stat(p)
+	time.Sleep(20 * time.Millisecond)
+	os.WriteFile(p, []byte("TWO\n"), 0o644)
+	os.Chtimes(p, st.ModTime(), st.ModTime())
+	if _, err := tr.HashFiles(t.Context(), nil); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "two.txt") {
+		t.Errorf("rewritten in place: %v, want ErrChanged naming two.txt", err)
 	}
 }

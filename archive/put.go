@@ -169,6 +169,13 @@ type PutOptions struct {
 	// aborted. A stream that fits in one request creates no upload and never
 	// calls it. PutResumable, which locks its source, ignores it.
 	Claim func(id string) (release func(), err error)
+	// BeforeObject, if set, is called with the storage ID before the object
+	// can exist: a put of one request calls it before sending anything, a
+	// multipart upload once every part is sent and just before it is
+	// completed. An error stops the put; one that wraps ErrSourceChanged also
+	// ends a resumable upload, so that the next run starts under a new salt.
+	// A directory archive writes its index there (package dirarchive).
+	BeforeObject func(ctx context.Context, id string) error
 }
 
 // gate is what bounds the parts in flight of a seekable source, whose
@@ -220,6 +227,11 @@ func put(ctx context.Context, s object.Store, master MasterKey, src Source, o Pu
 	id, err = crypt.SealNameMeta(keys, src.Name, src.Meta, maxLen)
 	if err != nil {
 		return "", 0, err
+	}
+	if o.BeforeObject != nil {
+		if err := o.BeforeObject(ctx, id); err != nil {
+			return "", 0, err
+		}
 	}
 
 	// A stream's reads end when the put does: when it is interrupted, or

@@ -91,13 +91,12 @@ func PutResumable(ctx context.Context, s object.Store, master MasterKey, src See
 	if BenchmarkPlaintext {
 		cipherSize = src.Size
 	}
-	partSize := PartSize(cipherSize)
-	if cipherSize <= partSize {
+	if SinglePart(src.Size) {
 		// One part: a single PUT, nothing to resume.
 		id, n, err := put(ctx, s, master, Source{R: io.NewSectionReader(src.R, 0, src.Size), Name: src.Name, Size: src.Size, Meta: src.Meta}, o.PutOptions, o.Salt)
 		return PutResult{ID: id, Size: n, Parts: 1}, err
 	}
-	r := &resumable{s: s, master: master, src: src, o: o, partSize: partSize, cipherSize: cipherSize, notice: o.Notice}
+	r := &resumable{s: s, master: master, src: src, o: o, partSize: PartSize(cipherSize), cipherSize: cipherSize, notice: o.Notice}
 	if r.notice == nil {
 		r.notice = func(string) {}
 	}
@@ -120,6 +119,16 @@ func PutResumable(ctx context.Context, s object.Store, master MasterKey, src See
 	}
 	defer r.recordKey.Destroy()
 	return r.run(ctx)
+}
+
+// SinglePart reports whether PutResumable sends a source of size bytes in
+// one request, which leaves nothing to resume.
+func SinglePart(size int64) bool {
+	cipherSize := crypt.EncryptedSize(size)
+	if BenchmarkPlaintext {
+		cipherSize = size
+	}
+	return cipherSize <= PartSize(cipherSize)
 }
 
 // resumable is one PutResumable of more than one part, with the source's lock held.
@@ -149,6 +158,12 @@ func (r *resumable) run(ctx context.Context) (PutResult, error) {
 		r.notice(fmt.Sprintf("resuming: %d of %d parts already uploaded", len(kept), total))
 	}
 	parts, err := r.upload(ctx, p, up, kept)
+	if err != nil && errors.Is(err, ErrSourceChanged) {
+		// What was sent is of a source that is no longer there: nothing of
+		// it is worth keeping, and the next run starts under a new salt.
+		r.abort(ctx, up)
+		return PutResult{}, fmt.Errorf("upload %s: %w", r.src.Name, err)
+	}
 	if err != nil {
 		if errors.Is(err, object.ErrNotFound) && ctx.Err() == nil {
 			// NoSuchUpload: the upload recorded is gone, aborted by someone else;
@@ -162,6 +177,14 @@ func (r *resumable) run(ctx context.Context) (PutResult, error) {
 		if err != nil || !(&resume.Upload{Source: r.src.Identity}).Matches(now) {
 			r.abort(ctx, up)
 			return PutResult{}, fmt.Errorf("%s: %w", r.src.Name, ErrSourceChanged)
+		}
+	}
+	if r.o.BeforeObject != nil {
+		if err := r.o.BeforeObject(ctx, up.ID); err != nil {
+			if errors.Is(err, ErrSourceChanged) {
+				r.abort(ctx, up)
+			}
+			return PutResult{}, fmt.Errorf("upload %s: %w", r.src.Name, err)
 		}
 	}
 	if err := object.Complete(ctx, r.s, up.ID, up.UploadID, parts, r.cipherSize); err != nil {

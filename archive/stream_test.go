@@ -12,6 +12,7 @@ import (
 
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/resume"
 )
 
 // flipping is a source whose byte at off changes after the first read that
@@ -84,6 +85,14 @@ func TestSourceChangedBetweenPasses(t *testing.T) {
 	}
 	if !errors.Is(s.errs[2], ErrSourceChanged) {
 		t.Fatalf("part 2's body ended with %v", s.errs[2])
+	}
+	// Nothing of a source that changed is kept for a resume: no upload, no
+	// record.
+	if ups, err := s.ListUploads(context.Background()); err != nil || len(ups) != 0 {
+		t.Fatalf("uploads left behind: %v, %v", ups, err)
+	}
+	if _, err := r.states.Load("b", "", src.Identity.Path, nil); !errors.Is(err, resume.ErrNoState) {
+		t.Fatalf("record left behind: %v", err)
 	}
 	if got, want := len(s.sent[2]), pkgInPart*crypt.MaxPackageLen; got != want {
 		t.Fatalf("part 2 gave %d bytes before stopping, want the %d of the packages before the change", got, want)

@@ -268,6 +268,57 @@ func (wb *writeback) close() {
 // authenticated, so w may receive a prefix of the plaintext, never a forged
 // byte; a failure part-way is reported as an error.
 func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, cipherSize int64, w io.Writer, o DownloadOptions) (int64, error) {
+	return downloadInOrder(ctx, s, keys, id, cipherSize, nil, func(_ int64, p []byte) (int, error) { return w.Write(p) }, o)
+}
+
+// DownloadPlainRanges downloads, in order and as DownloadStream does, only
+// the ranges of object id that hold some plaintext want says it wants:
+// want(from, to) is asked of each range's plaintext bytes [from, to).
+// Each authenticated range's plaintext goes to write with its offset, in
+// increasing order of offset. It returns the plaintext bytes written. A
+// directory archive fetches the files it extracts this way
+// (package-aligned ranges: S3 charges the bytes fetched).
+func DownloadPlainRanges(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, cipherSize int64, want func(from, to int64) bool, write func(off int64, p []byte) error, o DownloadOptions) (int64, error) {
+	return downloadInOrder(ctx, s, keys, id, cipherSize, want, func(off int64, p []byte) (int, error) {
+		if err := write(off, p); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}, o)
+}
+
+// ChunkPlain is the plaintext range [from, to) of each range a download
+// of an object of cipherSize bytes in ranges of chunkPackages packages
+// fetches (StreamChunkPackages when 0), in order: what DownloadPlainRanges
+// asks want about.
+func ChunkPlain(cipherSize int64, chunkPackages int, fn func(from, to int64)) {
+	if chunkPackages <= 0 {
+		chunkPackages = StreamChunkPackages
+	}
+	l := newLayout(cipherSize, chunkPackages)
+	for i := range l.count() {
+		c := l.chunk(i)
+		fn(c.plainOff, c.plainOff+plainOf(c))
+	}
+}
+
+// plainOf is the plaintext bytes of a chunk, the terminator excluded.
+func plainOf(c chunk) int64 {
+	full := c.n / crypt.MaxPackageLen
+	rest := c.n % crypt.MaxPackageLen
+	n := full * crypt.PackageSize
+	if rest > 0 {
+		n += rest - (crypt.MaxPackageLen - crypt.PackageSize)
+	}
+	if c.final {
+		n-- // the terminator
+	}
+	return n
+}
+
+// downloadInOrder fetches the ranges want wants (all when nil), up to
+// Concurrency ahead, and writes each in order once it authenticated.
+func downloadInOrder(ctx context.Context, s object.Store, keys crypt.Decrypter, id string, cipherSize int64, want func(from, to int64) bool, write func(off int64, p []byte) (int, error), o DownloadOptions) (int64, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = StreamConcurrency
 	}
@@ -279,8 +330,27 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
 	l := newLayout(cipherSize, o.ChunkPackages)
+	var wanted []int // nil: all of them
 	count := l.count()
-	if err := pinNonce(ctx, s, keys, id, count, o); err != nil {
+	if want != nil {
+		for i := range count {
+			c := l.chunk(i)
+			if want(c.plainOff, c.plainOff+plainOf(c)) {
+				wanted = append(wanted, i)
+			}
+		}
+		count = len(wanted)
+		if count == 0 {
+			return 0, nil
+		}
+	}
+	chunkAt := func(k int) chunk {
+		if wanted != nil {
+			return l.chunk(wanted[k])
+		}
+		return l.chunk(k)
+	}
+	if err := pinNonce(ctx, s, keys, id, l.count(), o); err != nil {
 		return 0, fmt.Errorf("download %s: %w", id, err)
 	}
 	// No goroutine outlives the download, cancelled first on an error: the
@@ -320,7 +390,7 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 			default:
 				b = &buffer{}
 			}
-			c := l.chunk(i)
+			c := chunkAt(i)
 			running.Go(func() {
 				// The buffer grows once the range's body arrives, not for a
 				// GET that fails.
@@ -340,7 +410,7 @@ func DownloadStream(ctx context.Context, s object.Store, keys crypt.Decrypter, i
 		if r.err != nil {
 			return total, fmt.Errorf("download %s: %w", id, r.err)
 		}
-		n, err := w.Write(r.buf.b)
+		n, err := write(chunkAt(i).plainOff, r.buf.b)
 		total += int64(n)
 		if err != nil {
 			return total, fmt.Errorf("write: %w", err)

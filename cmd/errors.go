@@ -11,10 +11,14 @@ import (
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/dirarchive"
+	"github.com/ogive-project/ogive/dirindex"
+	"github.com/ogive-project/ogive/extract"
 	"github.com/ogive-project/ogive/input"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/profile"
 	"github.com/ogive-project/ogive/resume"
+	"github.com/ogive-project/ogive/tree"
 )
 
 // Exit codes, documented in the README.
@@ -140,6 +144,20 @@ func explain(err error) (msg, hint string) {
 		hint = "this is not a storage ID of this profile; 'ogive list' shows yours"
 	case errors.Is(err, crypt.ErrNameTooLong):
 		hint = "choose a shorter name with --name"
+	case errors.Is(err, dirarchive.ErrDiffers):
+		hint = "the directory is not the tree archived under this ID: the message names the first entry that differs"
+	case errors.Is(err, dirarchive.ErrNoIndex):
+		hint = "someone deleted the archive's index: 'ogive get' still extracts the whole tree from the archive itself once it is restored"
+	case errors.Is(err, dirarchive.ErrIndexMismatch), errors.Is(err, dirindex.ErrDamaged):
+		hint = "the index object was replaced or damaged by someone with access to the bucket; 'ogive get' still extracts the whole tree from the archive itself"
+	case errors.Is(err, dirarchive.ErrNotTree):
+		hint = "this archive holds a single file: 'ogive get' downloads it"
+	case errors.Is(err, extract.ErrUnsafePath):
+		hint = "the archive holds a path that would land outside the destination; nothing was written there"
+	case errors.Is(err, extract.ErrExists):
+		hint = "nothing was replaced: extract into another directory, or add --force to replace existing files"
+	case errors.Is(err, tree.ErrChanged):
+		hint = "something wrote to the tree while it was being uploaded: nothing was stored; put it again once nothing does"
 	case errors.Is(err, archive.ErrMismatch):
 		hint = "this file is not the one archived under this ID: check the ID with 'ogive list', or archive the file again with 'ogive put'"
 	case errors.Is(err, archive.ErrLegacyVerify), errors.Is(err, object.ErrNoChecksums):

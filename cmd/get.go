@@ -14,6 +14,7 @@ import (
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/dirindex"
 	"github.com/ogive-project/ogive/flight"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/progress"
@@ -25,6 +26,7 @@ type getOptions struct {
 	concurrency int
 	wait        bool
 	timeout     time.Duration
+	include     []string
 }
 
 func newGetCmd(f *Factory, g *globalOptions) *cobra.Command {
@@ -77,6 +79,7 @@ done. --quiet prints neither.
 	c.Flags().StringVarP(&o.output, "output", "o", "", "file name to write instead of the original one")
 	c.Flags().BoolVar(&o.force, "force", false, "replace an existing file, or a symbolic link itself")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("ranges downloaded at once, %d at most (default: adapts to the link, %d to %d; %d to stdout)", maxConcurrency, flight.Min, flight.Max, archive.StreamConcurrency))
+	c.Flags().StringArrayVar(&o.include, "include", nil, "of a directory archive, extract only the entries whose path after the top directory matches `PATTERN` (repeatable), fetching only the ranges that hold them")
 	c.Flags().BoolVar(&o.wait, "wait", false, "wait until a restore in progress completes, then download")
 	c.Flags().DurationVar(&o.timeout, "timeout", 0, "with --wait, give up after this long (e.g. 30m, 48h); 0 waits as long as it takes")
 	return c
@@ -92,6 +95,14 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	if err := checkDestination(f, o, id, dir); err != nil {
 		return err
 	}
+	if len(o.include) > 0 {
+		if dir == "-" {
+			return usagef("--include extracts files of a directory archive into a directory, not to stdout")
+		}
+		if err := dirindex.CheckPatterns(o.include); err != nil {
+			return usagef("--include: %v", err)
+		}
+	}
 	s, err := f.openSession(ctx, g, false)
 	if err != nil {
 		return err
@@ -99,6 +110,9 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	a, err := s.identify(ctx, id)
 	if err != nil {
 		return err
+	}
+	if len(o.include) > 0 && !a.Meta.Tree {
+		return usagef("--include selects files of a directory archive; %s is a single file", printable(a.Name))
 	}
 	id = a.ID // in full, if a prefix was given
 	name := a.Name
@@ -124,6 +138,9 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 		return err
 	}
 	dl := archive.DownloadOptions{Concurrency: o.concurrency}
+	if a.Meta.Tree && dir != "-" {
+		return getTree(ctx, f, g, o, s, a, keys, info.Size, dir)
+	}
 	if dir == "-" {
 		tr := startDownload(f, g, name, keys, info.Size)
 		dl.OnBytes, dl.OnRetry = tr.Add, tr.Retry

@@ -68,6 +68,7 @@ type putJSON struct {
 	Name         string `json:"name"`
 	Size         int64  `json:"size"` // plaintext bytes read
 	StorageClass string `json:"storage_class"`
+	Entries      int    `json:"entries,omitempty"` // a directory archive's entries
 }
 
 // newArchiveJSON describes an archive: plain is its plaintext size (negative

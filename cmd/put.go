@@ -30,16 +30,27 @@ type putOptions struct {
 	noResume     bool
 	noNotes      bool
 	prices       prices
+	stdin        bool // "-" is among the sources: --name is its
 }
 
 func newPutCmd(f *Factory, g *globalOptions) *cobra.Command {
 	o := &putOptions{}
 	c := &cobra.Command{
-		Use:   "put <file>...",
-		Short: "Encrypt and upload files, block devices or stdin",
+		Use:   "put <file|directory>...",
+		Short: "Encrypt and upload files, directories, block devices or stdin",
 		Long: `Encrypt each file and upload it to the bucket, by default in the DEEP_ARCHIVE storage
 class. A file may be a regular file, a block device (its whole size is read) or "-" for
-standard input, which then needs --name. Each new storage ID is printed on stdout, one per
+standard input, which then needs --name.
+
+A directory becomes one archive, named after it with ".tar" (--name overrides when it is
+the only directory and stdin is not put): a tar stream of the whole tree (files,
+directories, symbolic links, stored and never followed, hard links, with their modes, times
+and owners; sockets, FIFOs and devices are skipped, each named), with an index beside it in
+the STANDARD class that "ogive ls" reads at any time without a restore. The same tree gives
+the same stream, so its upload resumes like a file's; a tree that changed since starts
+afresh, and a file that changes while it is read fails the put, naming it, and leaves
+nothing behind. One archive for a whole tree costs one object's overhead instead of one per
+file. Each new storage ID is printed on stdout, one per
 line; progress and messages go to stderr. Putting the same file twice makes two archives.
 
 Uploads of files and block devices resume: if one is interrupted (Ctrl-C, a lost network,
@@ -80,6 +91,7 @@ what S3 charges per object beyond its bytes. At a terminal the notes are wrapped
 width; elsewhere each is one line. --no-notes (or OGIVE_NO_NOTES=1 in the environment)
 silences the notes alone; --quiet prints none of these.`,
 		Example: `  ogive put photos.tar
+  ogive put ~/photos
   echo "$PASSWORD" | ogive put photos.tar
   tar c ~/photos | ogive put --password-file ~/.ogive-pw --name photos.tar -
   zfs send pool@snap | ogive put --name pool.zfs --expected-size 20T -
@@ -99,7 +111,7 @@ silences the notes alone; --quiet prints none of these.`,
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&o.name, "name", "", "file name to store for stdin (\"-\")")
+	fl.StringVar(&o.name, "name", "", "name to store for stdin (\"-\"), or for the one directory put")
 	fl.StringVar(&o.storageClass, "storage-class", "DEEP_ARCHIVE", "S3 storage class of the new objects")
 	fl.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("parts uploaded at once, %d at most (default: adapts to the link, %d to %d; %d from stdin without a state directory)", maxConcurrency, flight.Min, flight.Max, archive.DefaultConcurrency))
 	fl.StringVar(&o.expectedSize, "expected-size", "", "size of stdin (\"-\"), in bytes or with a unit of 1024 (500G, 2T): plans its parts up to 48.8 TiB, where an unknown size stops at 16.3 TiB")
@@ -126,6 +138,12 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	if stdin && o.name == "" {
 		return usagef("uploading stdin needs --name")
 	}
+	o.stdin = stdin
+	if o.name != "" && !stdin {
+		if d := countDirs(args); d != 1 {
+			return usagef("--name names stdin (\"-\") or one directory; there are %d directories to put", d)
+		}
+	}
 	if err := checkConcurrency(o.concurrency); err != nil {
 		return err
 	}
@@ -145,6 +163,9 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	}
 	// Check every source before asking for a password, so a typo fails fast.
 	for _, a := range args {
+		if isDir(a) {
+			continue // walked when its turn comes
+		}
 		if a != "-" {
 			file, size, err := openSource(a)
 			if err != nil {
@@ -227,6 +248,9 @@ func (f *Factory) openStates() (*resume.Store, error) {
 
 // putOne uploads one file and returns its plaintext size.
 func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, states *resume.Store, o *putOptions, expected *int64, arg string) (int64, error) {
+	if isDir(arg) {
+		return putDir(ctx, f, g, s, states, o, arg)
+	}
 	name, size := o.name, int64(-1)
 	var file *os.File
 	if arg != "-" {
@@ -388,7 +412,7 @@ func openSource(path string) (*os.File, int64, error) {
 		return file, int64(size), nil
 	case m.IsDir():
 		file.Close()
-		return nil, 0, fmt.Errorf("%s is a directory; archive it first, e.g. tar c %s | ogive put --name %s.tar -", path, path, filepath.Base(path))
+		return nil, 0, fmt.Errorf("%s is a directory", path)
 	default:
 		file.Close()
 		return nil, 0, notFileOrDevice(path)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ogive-project/ogive/archive"
+	"github.com/ogive-project/ogive/dirarchive"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/restoring"
 )
@@ -168,10 +169,16 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 	}
 	deleted := make([]bool, len(targets))
 	errs, err = pool.Run(ctx, len(targets), func(ctx context.Context, i int) error {
-		if err := s.store.Delete(ctx, targets[i].archive.ID); err != nil {
+		a := targets[i].archive
+		if err := s.store.Delete(ctx, a.ID); err != nil {
 			return err // the store names the operation and the ID
 		}
 		deleted[i] = true
+		if a.Meta.Tree {
+			// The index goes after the archive: an archive is never left
+			// without it.
+			return s.store.Delete(ctx, dirarchive.IndexKey(a.ID))
+		}
 		return nil
 	})
 	// What was deleted is said, in the order asked, even when the rest

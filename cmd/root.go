@@ -90,6 +90,7 @@ that never leaves your profile file; file names are encrypted too.`,
 		newRmCmd(f, g),
 		newUploadsCmd(f, g),
 		newVerifyCmd(f, g),
+		newLsCmd(f, g),
 		newProfileCmd(f, g),
 	)
 	return root

@@ -22,7 +22,7 @@ type verifyOptions struct{}
 func newVerifyCmd(f *Factory, g *globalOptions) *cobra.Command {
 	o := &verifyOptions{}
 	return &cobra.Command{
-		Use:   "verify <storage-id> <file>",
+		Use:   "verify <storage-id> <file|directory>",
 		Short: "Check that an archive holds a local file, without restoring or downloading it",
 		Long: `Check that the archive <storage-id> holds exactly <file>, without restoring or
 downloading anything, so it works on archives in Deep Archive and costs no retrieval.
@@ -37,13 +37,20 @@ SSE-C encryption) only the CRC-32Cs are compared, and verify says so. <file> may
 regular file, a block device, or "-" for standard input, which then cannot carry the
 password.
 
+A directory is checked against a directory archive's index (no restore either): every
+entry's kind, size, link target and the SHA-256 of every file's content; the first entry
+that differs, is missing or is extra is named, in the archive's order. When the tree's modes,
+times and owners are the archive's too, its tar stream is then encrypted again and compared
+with the parts' checksums as for a file; otherwise verify says which entry keeps it from
+doing so (a tree extracted by "ogive get" gets modes less the umask, and no owner).
+
 Exit status 0 when every part matches, 1 on a mismatch (the message names the first part
 that differs and the bytes of the file it covers) or on any other error. Archives written
 by the 2019 ogive cannot be verified this way: restore them and compare with
 'ogive get ID - | cmp - FILE'.
 
 ` + idHelp,
-		Args: exactArgs(2, "a storage ID and a file"),
+		Args: exactArgs(2, "a storage ID and a file or directory"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := checkIDs(args[0]); err != nil {
 				return err
@@ -54,6 +61,9 @@ by the 2019 ogive cannot be verified this way: restore them and compare with
 }
 
 func runVerify(ctx context.Context, f *Factory, g *globalOptions, _ *verifyOptions, id, path string) error {
+	if isDir(path) {
+		return verifyTree(ctx, f, g, id, path)
+	}
 	src, size := f.In, int64(-1)
 	stdin := path == "-"
 	if !stdin {

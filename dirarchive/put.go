@@ -1,0 +1,209 @@
+package dirarchive
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/ogive-project/ogive/archive"
+	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/dirindex"
+	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/resume"
+	"github.com/ogive-project/ogive/tree"
+)
+
+// Name is the archive name of a directory: its base name and ".tar".
+func Name(dir string) (string, error) {
+	top, err := tree.TopName(dir)
+	if err != nil {
+		return "", err
+	}
+	return top + ".tar", nil
+}
+
+// Walk reads the directory dir as it will be archived (tree.Walk).
+func Walk(dir string) (*tree.Tree, error) { return tree.Walk(dir) }
+
+// MaxIDLen is the longest storage ID of a directory archive when maxIDLen
+// is the longest the store takes: its index's key is IndexSuffix longer.
+func MaxIDLen(maxIDLen int) int {
+	if maxIDLen <= 0 {
+		maxIDLen = crypt.MaxIDLen
+	}
+	return maxIDLen - len(IndexSuffix)
+}
+
+// Put archives the walked tree t under name: the tar stream as one
+// archive, resumable as a file is (archive.PutResumable), and its index
+// beside it. The files' SHA-256 sums are computed while the parts are sent;
+// the index is stored once they are all sent and before the archive is
+// completed, so an archive never exists without its index.
+//
+// The record of an interrupted upload names the directory and a digest of
+// its walk (tree.Digest): the same command continues the upload if nothing
+// in the tree changed, and starts afresh under a new salt otherwise. A
+// file that changes while it is read fails the put with its name
+// (tree.ErrChanged, which then also wraps archive.ErrSourceChanged), and
+// the upload is aborted.
+func Put(ctx context.Context, s object.Store, master archive.MasterKey, t *tree.Tree, name string, o archive.ResumableOptions) (archive.PutResult, error) {
+	abs, err := filepath.Abs(t.Root)
+	if err != nil {
+		return archive.PutResult{}, err
+	}
+	st, err := os.Lstat(abs)
+	if err != nil {
+		return archive.PutResult{}, err
+	}
+	if len(t.Entries) == 0 {
+		return archive.PutResult{}, fmt.Errorf("%s: no entry", t.Root)
+	}
+	top := t.Entries[0].Path
+	identity := identify(abs, st, t)
+	src := archive.SeekableSource{
+		R:        changedReader{t},
+		Name:     name,
+		Size:     t.Size(),
+		Identity: identity,
+		Meta:     crypt.Meta{HasMode: true, Mode: uint16(t.Entries[0].Mode.Perm()) | modeBits(t.Entries[0].Mode), HasMTime: true, MTime: t.Entries[0].MTime, Tree: true},
+		Recheck: func() (resume.Source, error) {
+			again, err := tree.WalkAs(t.Root, top)
+			if err != nil {
+				return resume.Source{}, err
+			}
+			st, err := os.Lstat(abs)
+			if err != nil {
+				return resume.Source{}, err
+			}
+			return identify(abs, st, again), nil
+		},
+	}
+
+	// The sums are taken while the parts go: one more read of the tree,
+	// sequential, on a core the upload leaves free.
+	hashCtx, stopHashing := context.WithCancel(ctx)
+	defer stopHashing()
+	type hashed struct {
+		sums [][32]byte
+		err  error
+	}
+	done := make(chan hashed, 1)
+	go func() {
+		sums, err := t.HashFiles(hashCtx, nil)
+		done <- hashed{sums, err}
+	}()
+	wrote := false
+	o.MaxIDLen = MaxIDLen(o.MaxIDLen)
+	o.BeforeObject = func(ctx context.Context, id string) error {
+		var h hashed
+		select {
+		case h = <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if h.err != nil {
+			return changed(h.err)
+		}
+		ix, err := Index(t, h.sums, id)
+		if err != nil {
+			return err
+		}
+		if err := writeIndex(ctx, s, master, ix); err != nil {
+			return err
+		}
+		wrote = true
+		return nil
+	}
+	res, err := archive.PutResumable(ctx, s, master, src, o)
+	if err != nil && wrote && archive.SinglePart(t.Size()) {
+		// A put of one request has nothing to resume: its index goes too.
+		_ = s.Delete(context.WithoutCancel(ctx), IndexKey(res.ID))
+	}
+	return res, err
+}
+
+// identify is how an upload of the directory is recognised again: its
+// path, inode and time, the stream's size and the digest of the walk.
+func identify(abs string, st os.FileInfo, t *tree.Tree) resume.Source {
+	d := t.Digest()
+	src := resume.Source{Path: abs, Size: t.Size(), MTime: st.ModTime().UTC(), Sample: hex.EncodeToString(d[:])}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		src.Inode, src.Dev = sys.Ino, uint64(sys.Dev)
+	}
+	return src
+}
+
+func modeBits(m os.FileMode) uint16 {
+	var b uint16
+	if m&os.ModeSetuid != 0 {
+		b |= 0o4000
+	}
+	if m&os.ModeSetgid != 0 {
+		b |= 0o2000
+	}
+	if m&os.ModeSticky != 0 {
+		b |= 0o1000
+	}
+	return b
+}
+
+// Index is the index of the tree t, archived as id, with sums from
+// t.HashFiles.
+func Index(t *tree.Tree, sums [][32]byte, id string) (*dirindex.Index, error) {
+	if len(sums) != len(t.Entries) {
+		return nil, fmt.Errorf("index: %d sums for %d entries", len(sums), len(t.Entries))
+	}
+	ix := &dirindex.Index{ID: id, StreamSize: t.Size(), Entries: make([]dirindex.Entry, len(t.Entries))}
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		ix.Entries[i] = dirindex.Entry{
+			Kind:      dirindex.Kind(e.Kind),
+			Mode:      uint16(e.Mode.Perm()) | modeBits(e.Mode),
+			MTime:     e.MTime,
+			Uid:       uint32(e.Uid),
+			Gid:       uint32(e.Gid),
+			Offset:    e.Offset(),
+			HeaderLen: e.HeaderLen(),
+			Size:      e.Size,
+			SHA256:    sums[i],
+			Path:      e.Path,
+			Link:      e.Link,
+			Uname:     e.Uname,
+			Gname:     e.Gname,
+		}
+	}
+	return ix, nil
+}
+
+// changedReader is the tree as a source: a file that changed while the
+// upload read it fails the upload as a changed source does, which ends it
+// rather than leave it to be resumed.
+type changedReader struct{ t *tree.Tree }
+
+func (r changedReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.t.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		err = changed(err)
+	}
+	return n, err
+}
+
+func changed(err error) error {
+	if errors.Is(err, tree.ErrChanged) && !errors.Is(err, archive.ErrSourceChanged) {
+		return &changedError{err}
+	}
+	return err
+}
+
+// changedError is a tree.ErrChanged that is also an archive.ErrSourceChanged.
+type changedError struct{ err error }
+
+func (e *changedError) Error() string { return e.err.Error() }
+func (e *changedError) Unwrap() []error {
+	return []error{e.err, archive.ErrSourceChanged}
+}

@@ -54,7 +54,7 @@ func getTree(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, s
 			return fmt.Errorf("no entry of %s matches %s", printable(a.Name), printable(strings.Join(o.include, " ")))
 		}
 		if !g.quiet {
-			fmt.Fprintf(f.Err, "Fetching %s of %s for %s: S3 bills the transfer of those bytes only.\n", formatSize(sel.Fetch), formatSize(sel.Total), entries(files))
+			fmt.Fprintf(f.Err, "Fetching %s of %s for %s: S3 bills the transfer of those bytes only.\n", formatSize(sel.Fetch), formatSize(sel.Total), entryCount(files))
 		}
 		total = sel.Fetch
 	}

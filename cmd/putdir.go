@@ -84,7 +84,7 @@ func putDir(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	if f.OutIsTerminal && f.ErrIsTerminal && !o.json && len(shown) > archive.ShortIDLen {
 		shown = shown[:archive.ShortIDLen] + "…"
 	}
-	tr.Done(fmt.Sprintf("Uploaded %s (%s, %s) as %s", printable(name), entries(len(t.Entries)), sizeNow(res.Size, tr), shown))
+	tr.Done(fmt.Sprintf("Uploaded %s (%s, %s) as %s", printable(name), entryCount(len(t.Entries)), sizeNow(res.Size, tr), shown))
 	if o.json {
 		rec := putJSON{ID: res.ID, Name: name, Size: res.Size, StorageClass: storageClassName(o.storageClass), Entries: len(t.Entries)}
 		if err := writeJSONLine(f.Out, rec); err != nil {
@@ -100,8 +100,8 @@ func putDir(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 // then stdin's.
 func isStdinAmong(o *putOptions) bool { return o.stdin }
 
-// entries is "1 entry" or "n entries".
-func entries(n int) string {
+// entryCount is "1 entry" or "n entries".
+func entryCount(n int) string {
 	if n == 1 {
 		return "1 entry"
 	}

@@ -53,14 +53,14 @@ func verifyTree(ctx context.Context, f *Factory, g *globalOptions, id, dir strin
 	}
 	if v.Parts > 0 {
 		fmt.Fprintf(f.Out, "verified: %s matches %s (%s, %s, %s, %s)\n", printable(dir), a.ID, printable(a.Name),
-			entries(v.Entries), formatSize(v.Bytes), plural(v.Parts, "part"))
+			entryCount(v.Entries), formatSize(v.Bytes), plural(v.Parts, "part"))
 		if !v.ByETag {
 			fmt.Fprintln(f.Err, "warning: the bucket's ETags are not MD5s (SSE-KMS or SSE-C), so only the parts' CRC-32Cs were compared")
 		}
 		return nil
 	}
 	fmt.Fprintf(f.Out, "verified: %s matches the index of %s (%s, %s, %s)\n", printable(dir), a.ID, printable(a.Name),
-		entries(v.Entries), formatSize(v.Bytes))
+		entryCount(v.Entries), formatSize(v.Bytes))
 	if !g.quiet {
 		fmt.Fprintf(f.Err, "note: the archive's parts were not compared (%s), so the files were checked against the index's SHA-256 sums only\n", oneLine(v.PartsSkipped))
 	}

@@ -510,8 +510,19 @@ func (ix *Index) validatePlace(i int, top string) error {
 	// Entries before i are in order, so they can be searched.
 	before := ix.Entries[:i]
 	parent := e.Path[:strings.LastIndexByte(e.Path, '/')]
-	if j, ok := find(before, parent); !ok || before[j].Kind != Dir {
-		return fmt.Errorf("parent %q is not an earlier directory", parent)
+	// Most often the parent is the entry before, or that entry's parent,
+	// which passed this check: no need to search.
+	prev := &before[i-1]
+	switch {
+	case parent == prev.Path:
+		if prev.Kind != Dir {
+			return fmt.Errorf("parent %q is not an earlier directory", parent)
+		}
+	case i > 1 && parent == prev.Path[:strings.LastIndexByte(prev.Path, '/')]:
+	default:
+		if j, ok := find(before, parent); !ok || before[j].Kind != Dir {
+			return fmt.Errorf("parent %q is not an earlier directory", parent)
+		}
 	}
 	if e.Kind == Hardlink {
 		if j, ok := find(before, e.Link); !ok || before[j].Kind != File {

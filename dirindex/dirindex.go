@@ -215,8 +215,11 @@ func Parse(b []byte) (*Index, error) {
 }
 
 func parse(b []byte) (*Index, error) {
-	if len(b) < headerFixed || string(b[:len(magic)]) != magic {
+	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
 		return nil, errors.New("not an ogive index (bad magic)")
+	}
+	if len(b) < headerFixed {
+		return nil, errors.New("truncated header")
 	}
 	if v := b[len(magic)]; v != version {
 		return nil, fmt.Errorf("unknown version %d", v)

@@ -337,3 +337,64 @@ func TestDirArchiveCraftedPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestDirArchiveIndexWithUnfinishedUpload: a put whose last step, the
+// completion, keeps failing leaves the upload and its index (stored just
+// before); the next run completes it under the same ID, and "uploads
+// --abort" of such an upload drops the index with it.
+func TestDirArchiveIndexWithUnfinishedUpload(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	root := filepath.Join(r.dir, "tree")
+	os.MkdirAll(filepath.Join(root, "sub"), 0o755)
+	os.WriteFile(filepath.Join(root, "big.bin"), randomBytes(t, 20<<20), 0o644)
+	os.WriteFile(filepath.Join(root, "sub", "small.txt"), []byte("small\n"), 0o644)
+	failComplete := func() {
+		r.proxy.SetRules(faultproxy.Rule{Fault: faultproxy.InternalError, Match: isCompleteUpload})
+	}
+	failComplete()
+	res := r.ogive("", "put", "--password-file", r.pwFile, root)
+	if res.code == 0 {
+		t.Fatalf("put with completion failing: %s", res)
+	}
+	s := r.directStore()
+	ups, err := s.ListUploads(context.Background())
+	if err != nil || len(ups) != 1 {
+		t.Fatalf("uploads: %v %v", ups, err)
+	}
+	id := ups[0].Key
+	if _, err := s.Head(context.Background(), dirarchive.IndexKey(id)); err != nil {
+		t.Fatalf("index before completion: %v", err)
+	}
+	// The same command completes it, the index already there being its own.
+	r.proxy.SetRules()
+	res = r.ogive("", "put", "--password-file", r.pwFile, root)
+	if res.code != 0 || strings.TrimSpace(res.stdout) != id {
+		t.Fatalf("second put: %s (want %s)", res, id)
+	}
+	res = r.ogive("", "ls", "--password-file", r.pwFile, id, "sub/*")
+	if res.code != 0 || !strings.Contains(res.stdout, "tree/sub/small.txt") {
+		t.Fatalf("ls: %s", res)
+	}
+
+	// Interrupted again, then aborted: the index goes with the upload.
+	os.WriteFile(filepath.Join(root, "sub", "new.txt"), []byte("new\n"), 0o644)
+	failComplete()
+	if res := r.ogive("", "put", "--password-file", r.pwFile, root); res.code == 0 {
+		t.Fatalf("third put: %s", res)
+	}
+	r.proxy.SetRules()
+	ups, _ = s.ListUploads(context.Background())
+	if len(ups) != 1 {
+		t.Fatalf("uploads: %v", ups)
+	}
+	res = r.ogive("", "uploads", "--abort", "--yes", "--password-file", r.pwFile)
+	if res.code != 0 {
+		t.Fatalf("uploads --abort: %s", res)
+	}
+	if _, err := s.Head(context.Background(), dirarchive.IndexKey(ups[0].Key)); !errors.Is(err, object.ErrNotFound) {
+		t.Errorf("index of an aborted upload: %v", err)
+	}
+	if _, err := s.Head(context.Background(), dirarchive.IndexKey(id)); err != nil {
+		t.Errorf("the completed archive's index went too: %v", err)
+	}
+}

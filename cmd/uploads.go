@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ogive-project/ogive/crypt"
+	"github.com/ogive-project/ogive/dirarchive"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/restoring"
 	"github.com/ogive-project/ogive/resume"
@@ -63,6 +64,9 @@ type unfinished struct {
 	id, uploadID, name, source string
 	started                    time.Time
 	inBucket                   bool
+	// tree is set for a directory archive, whose index an interrupted put
+	// may have stored already (it goes just before the upload completes).
+	tree bool
 	// parts and sent are what the bucket holds of the upload (ListParts);
 	// partsKnown is false when it could not be listed.
 	parts      int
@@ -210,6 +214,15 @@ func abortUpload(ctx context.Context, s *session, states *resume.Store, u unfini
 			return false, fmt.Errorf("abort upload of %s: %w", u.name, err)
 		}
 	}
+	if u.tree {
+		// The index of an archive that will never be is dropped too; one
+		// beside an archive that exists (its put completed meanwhile) stays.
+		if _, err := s.store.Head(ctx, u.id); errors.Is(err, object.ErrNotFound) {
+			if err := s.store.Delete(ctx, dirarchive.IndexKey(u.id)); err != nil {
+				return ended, fmt.Errorf("delete the index of %s: %w", u.name, err)
+			}
+		}
+	}
 	if u.source != "" {
 		return ended, states.Remove(s.profile.Bucket, s.profile.Prefix, u.source)
 	}
@@ -256,12 +269,12 @@ func findUploads(ctx context.Context, s *session, states *resume.Store) ([]unfin
 	var out []unfinished
 	err = s.withMasterKey(func(master []byte) error {
 		for _, r := range remote {
-			name, keys, err := crypt.OpenID(master, r.Key)
+			name, meta, keys, err := crypt.OpenIDMeta(master, r.Key)
 			if err != nil {
 				continue // another tool's upload, or another master key's
 			}
 			keys.Destroy()
-			u := unfinished{id: r.Key, uploadID: r.UploadID, name: name, started: r.Initiated, inBucket: true}
+			u := unfinished{id: r.Key, uploadID: r.UploadID, name: name, started: r.Initiated, inBucket: true, tree: meta.Tree}
 			if l := byUpload[r.UploadID]; l != nil {
 				u.source = l.Source.Path
 				delete(byUpload, r.UploadID)
@@ -271,12 +284,12 @@ func findUploads(ctx context.Context, s *session, states *resume.Store) ([]unfin
 			out = append(out, u)
 		}
 		for _, l := range byUpload {
-			name, keys, err := crypt.OpenID(master, l.ID)
+			name, meta, keys, err := crypt.OpenIDMeta(master, l.ID)
 			if err != nil {
 				continue
 			}
 			keys.Destroy()
-			out = append(out, unfinished{id: l.ID, uploadID: l.UploadID, name: name, source: l.Source.Path, started: l.Started})
+			out = append(out, unfinished{id: l.ID, uploadID: l.UploadID, name: name, source: l.Source.Path, started: l.Started, tree: meta.Tree})
 		}
 		return nil
 	})

@@ -11,6 +11,9 @@
 #   list over many archives: wall time and the S3 requests the server saw;
 #   restore --all over as many archives (not on loopback by default): wall
 #     time, each run checked to start a restore of every archive;
+#   directory archives (loopback): put and get of a tree of 10,000 files of
+#     100 KiB against one file of the same bytes, and of 100,000 files of 1 KiB
+#     (peak RSS), and ls of its index;
 #   crypt: single-core Go benchmark throughput against "openssl speed".
 #
 # Put and get run on every network of BENCH_NET, list and restore on those
@@ -25,12 +28,16 @@
 # checks that the models are what they say.
 #
 # Knobs (environment):
-#   BENCH_SIZES     file sizes in MiB                  (default "1024 8192")
+#   BENCH_SIZES     file sizes in MiB                  (default "1024 8192"; 0 skips)
 #   BENCH_RUNS      runs per tool at the first size    (default 5)
 #   BENCH_BIG_RUNS  runs per tool at the other sizes   (default 1)
 #   BENCH_BIG_TOOLS tools at the other sizes           (default "ogive": only its
 #                   memory is a target there; "ogive aws raw plain" for all)
 #   BENCH_NET       networks, by spaces or commas      (default "loopback wan40 wan100")
+#   BENCH_TREE      files of 100 KiB in the directory archived on loopback,
+#                   against one file of the same bytes  (default 10000; 0 skips)
+#   BENCH_TREE_BIG  files of 1 KiB in the directory whose put and get
+#                   memory and ls time are measured     (default 100000; 0 skips)
 #   BENCH_LIST      archives for list and restore --all (default 10000; 0 skips)
 #   BENCH_LIST_NET  networks of list                   (default "loopback wan40")
 #   BENCH_RESTORE   networks of restore --all          (default "wan40")
@@ -50,6 +57,8 @@ RUNS=${BENCH_RUNS:-5}
 BIG_RUNS=${BENCH_BIG_RUNS:-1}
 BIG_TOOLS=${BENCH_BIG_TOOLS:-ogive}
 LIST_N=${BENCH_LIST:-10000}
+TREE_N=${BENCH_TREE:-10000}
+TREE_BIG=${BENCH_TREE_BIG:-100000}
 NETS=${BENCH_NET:-"loopback wan40 wan100"}
 LIST_NETS=${BENCH_LIST_NET:-"loopback wan40"}
 RESTORE_NETS=${BENCH_RESTORE:-"wan40"}
@@ -351,10 +360,65 @@ putget() {
 }
 uses() { [[ " $tools " == *" $1 "* ]]; }
 
-for net in $NETS; do
+# BENCH_SIZES=0 measures no put and get of single files.
+[ "$SIZES" = 0 ] || for net in $NETS; do
 	putget "$net"
 done
 rm -f "$work"/data/file-*.bin
+
+# ------------------------------------------------------------ directory archives
+# tree: on loopback, put and get of a tree of TREE_N files of 100 KiB against
+# put and get of one file of the same bytes (issue 16: each at >= 0.8x the
+# throughput, so <= 1.25x the wall time); then a tree of TREE_BIG files of
+# 1 KiB: put's and get's peak RSS, and ls of its index.
+treebench() {
+	local n=$1 kib=$2 runs=$3 dir=$work/data/tree-$1 file=$work/data/tree-$1.bin id fid
+	log "tree: $n files of $kib KiB, loopback, $runs run(s)"
+	use_profile loopback main
+	rm -rf "$dir" && mkdir -p "$dir"
+	random_file "$file" $((n * kib / 1024 + 1))
+	truncate -s $((n * kib * 1024)) "$file"
+	# Spread over 100 directories, as a photo library is.
+	for d in $(seq 0 99); do
+		mkdir "$dir/d$d"
+		dd if="$file" bs=$((kib * 1024)) skip=$((d * n / 100)) count=$((n / 100)) status=none |
+			(cd "$dir/d$d" && split -a 6 -d -b $((kib * 1024)) - f)
+	done
+	for run in $(seq 1 "$runs"); do
+		if [ "$kib" = 100 ]; then
+			measure "treeput-$n-file-loopback" "$bin/ogive" put "$file"
+			fid=$(head -n 1 "$work/cmd.out")
+			[ "$run" = "$runs" ] || "$bin/ogive" rm --force --yes "$fid" >/dev/null 2>&1 </dev/null
+		fi
+		measure "treeput-$n-dir-loopback" "$bin/ogive" put "$dir"
+		id=$(head -n 1 "$work/cmd.out")
+		[ "$run" = "$runs" ] || "$bin/ogive" rm --force --yes "$id" >/dev/null 2>&1 </dev/null
+	done
+	for run in $(seq 1 "$runs"); do
+		measure "ls-$n-dir-loopback" "$bin/ogive" ls "$id"
+		[ "$(wc -l <"$work/cmd.out")" -gt "$n" ] || { echo "bench: ogive ls printed $(wc -l <"$work/cmd.out") lines" >&2; exit 1; }
+	done
+	"$bin/ogive" restore "$id" ${fid:+"$fid"} >/dev/null 2>&1 </dev/null
+	for _ in $(seq 1 100); do
+		"$bin/ogive" head "$id" >/dev/null 2>&1 </dev/null && break
+		sleep 0.2
+	done
+	for run in $(seq 1 "$runs"); do
+		if [ "$kib" = 100 ]; then
+			measure "treeget-$n-file-loopback" "$bin/ogive" get "$fid" "$work/out"
+			find "$work/out" -mindepth 1 -delete
+		fi
+		measure "treeget-$n-dir-loopback" "$bin/ogive" get "$id" "$work/out"
+		[ "$run" = 1 ] && diff -r "$dir" "$work/out/tree-$n"
+		find "$work/out" -mindepth 1 -delete
+	done
+	"$bin/ogive" rm --force --yes "$id" ${fid:+"$fid"} >/dev/null 2>&1 </dev/null
+	rm -rf "$dir" "$file"
+}
+if [ "$TREE_N" != 0 ] && inlist "$NETS" loopback; then
+	treebench "$TREE_N" 100 "$RUNS"
+	[ "$TREE_BIG" = 0 ] || treebench "$TREE_BIG" 1 1
+fi
 
 # ------------------------------------------------------- list and restore --all
 if [ "${#many[@]}" -gt 0 ]; then
@@ -446,7 +510,7 @@ report() {
 		print "|---|---|---|---|---|---|---|---|"
 		for (i = 1; i <= nl; i++) {
 			split(order[i], f, "-")
-			size = f[1] == "put" || f[1] == "get" ? f[2] " MiB" : f[2] " archives"
+			size = f[1] == "put" || f[1] == "get" ? f[2] " MiB" : f[1] ~ /^(tree|ls)/ ? f[2] " files" : f[2] " archives"
 			printf "| %s | %s | %s | %s | %d | %.2f | %.2f | %.0f |\n", f[1], size, f[3], f[4], cnt[order[i] ".wall"],
 				median(order[i] ".wall"), median(order[i] ".cpu"), median(order[i] ".rss")
 		}
@@ -476,6 +540,18 @@ report() {
 					check("get " s " MiB, " net ": wall / aws", median("get-" s "-ogive" k ".wall") / median("get-" s "-aws" k ".wall"), "<=", net == "loopback" ? "0.8" : "0.75", "x")
 				check("get " s " MiB, " net ": peak RSS", median("get-" s "-ogive" k ".rss"), "<=", "150", " MiB")
 			}
+			if (f[1] == "treeput" && f[3] == "dir") {
+				if (has("treeput-" s "-file" k ".wall"))
+					check("tree put, " s " files, " net ": wall / one file of its bytes", median("treeput-" s "-dir" k ".wall") / median("treeput-" s "-file" k ".wall"), "<=", "1.25", "x")
+				check("tree put, " s " files, " net ": peak RSS", median("treeput-" s "-dir" k ".rss"), "<=", "150", " MiB")
+			}
+			if (f[1] == "treeget" && f[3] == "dir") {
+				if (has("treeget-" s "-file" k ".wall"))
+					check("tree get, " s " files, " net ": wall / one file of its bytes", median("treeget-" s "-dir" k ".wall") / median("treeget-" s "-file" k ".wall"), "<=", "1.25", "x")
+				check("tree get, " s " files, " net ": peak RSS", median("treeget-" s "-dir" k ".rss"), "<=", "150", " MiB")
+			}
+			if (f[1] == "ls")
+				check("ls of " s " entries, " net ": wall", median(order[i] ".wall"), "<=", "2", " s")
 			if (f[1] == "list") {
 				check("list " s ", " net ": wall", median(order[i] ".wall"), "<=", "3", " s")
 				check("list " s ", " net ": S3 requests", median("requests-" s "-ogive" k), "<=", "11", "")

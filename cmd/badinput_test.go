@@ -95,6 +95,10 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	existing := r.mkdir("existing")
+	linkToDir := filepath.Join(r.dir, "link-to-existing")
+	if err := os.Symlink(existing, linkToDir); err != nil {
+		t.Fatal(err)
+	}
 	r.write("existing/data.txt", []byte("do not lose me\n"))
 	immutable := r.mkdir("immutable")
 	if out, err := exec.Command("chattr", "+i", immutable).CombinedOutput(); err != nil {
@@ -137,7 +141,7 @@ func TestBadInput(t *testing.T) {
 		{"destination/not-writable", get(id, immutable), 1, "operation not permitted", ""},
 		{"destination/exists", get(id, existing), 1, "already exists", "--force"},
 		{"source/missing", []string{"put", "--password-file", r.pwFile, p("no-such-file")}, 1, "no such file", ""},
-		{"source/directory", []string{"put", "--password-file", r.pwFile, existing}, 1, "is a directory", ""},
+		{"source/link-to-directory", []string{"put", "--password-file", r.pwFile, linkToDir}, 1, "is a symbolic link to a directory, which put does not follow: give the directory itself", ""},
 		{"source/fifo", []string{"put", "--password-file", r.pwFile, fifo}, 1, "not a regular file", ""},
 		{"bucket/missing", []string{"list", "-p", p("nobucket.profile"), "--password-file", r.pwFile}, 1, "bucket does not exist", "bucket name"},
 		{"credentials/wrong-secret", []string{"list", "-p", p("badkey.profile"), "--password-file", r.pwFile}, 1, "credentials rejected", "AWS access key"},

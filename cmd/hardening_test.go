@@ -159,12 +159,12 @@ func escaped(s string) string {
 func TestErrorsEscaped(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "d\x1b]0;owned\x07\nhint: forged")
-	if err := os.Mkdir(bad, 0o700); err != nil {
+	if err := os.Symlink(dir, bad); err != nil {
 		t.Fatal(err)
 	}
 	res := ogiveOffline(t, map[string]string{"HOME": dir}, "", "put", bad)
 	if res.code != 1 || strings.ContainsAny(res.stderr, "\x1b\x07") || !oneError.MatchString(res.stderr) ||
-		!strings.HasPrefix(res.stderr, "ogive: "+dir+`/d\x1b]0;owned\x07\x0ahint: forged is a directory`) {
+		!strings.HasPrefix(res.stderr, "ogive: "+dir+`/d\x1b]0;owned\x07\x0ahint: forged is a symbolic link to a directory`) {
 		t.Errorf("%s", res)
 	}
 }

@@ -101,7 +101,7 @@ func smallFilesNote(p prices, class string, files, requests int, stored int64) s
 	return fmt.Sprintf("Note: besides its bytes, each Deep Archive object costs its PUT request (%s per 1,000) "+
 		"and %d KB more of storage every month (%d KB at the Deep Archive rate, %d KB of index at S3 Standard's %s per GB-month). "+
 		"For these %d files: %s in requests and %s a month (%s). "+
-		"Archiving small files together pays these once: tar c DIR | ogive put --name DIR.tar -",
+		"Archiving small files together pays these once: ogive put DIR (one archive, its files listed by ogive ls)",
 		formatPrice(p.putRequests), (pricing.OverheadArchive+pricing.OverheadIndex)>>10,
 		pricing.OverheadArchive>>10, pricing.OverheadIndex>>10, formatPrice(p.standardGBMonth),
 		files, formatUSD(po.RequestsUSD), formatUSD(po.OverheadUSDMonth), p.source())

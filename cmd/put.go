@@ -412,7 +412,8 @@ func openSource(path string) (*os.File, int64, error) {
 		return file, int64(size), nil
 	case m.IsDir():
 		file.Close()
-		return nil, 0, fmt.Errorf("%s is a directory", path)
+		// A directory itself is walked (putDir); one named through a link is not.
+		return nil, 0, fmt.Errorf("%s is a symbolic link to a directory, which put does not follow: give the directory itself", path)
 	default:
 		file.Close()
 		return nil, 0, notFileOrDevice(path)

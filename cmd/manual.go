@@ -410,6 +410,24 @@ var manuals = map[string]manual{
 			"uploads after a few days does the same unattended.",
 	},
 
+	"ogive ls": {
+		exit: []Item{
+			exitOKItem("The entries were listed."),
+			exitErrorItem("An error: a pattern that matches no entry, an index that is missing, damaged or " +
+				"not the archive's (someone with access to the bucket replaced it), or another error."),
+			exitInterrupt,
+		},
+		envText: passwordText,
+		env:     concat(envPassword, envS3),
+		files:   []Item{fileProfile},
+		json:    lsJSON{},
+		security: "The index is encrypted with keys derived from the archive's own salt, and names the " +
+			"archive inside its encryption: an index altered in any way, moved from another archive, or " +
+			"replayed from an older one is refused. Its size tells an observer of the bucket about how " +
+			"many entries the archive holds, as the archive's size tells the tree's total size. Paths are " +
+			"shown with control characters escaped, as list shows names; --json prints them exactly.",
+	},
+
 	"ogive verify": {
 		exit: []Item{
 			exitOKItem("The file matches the archive: every part's CRC-32C and the ETag."),
@@ -524,4 +542,17 @@ var jsonMeanings = map[string]string{
 		"lengthened a finished restore's copy) or unknown (with --all, an archive whose status S3 did " +
 		"not make clear, skipped). The other fields are the archive as it stands after the command.",
 	"tier": "The retrieval tier asked for: Bulk or Standard.",
+	"entries": "For a directory, the entries of its tree (files, directories, links) in the " +
+		"archive; absent for a file.",
+	"lsJSON.path":  "The entry's path in the archive, starting with the top directory's name, exactly as stored.",
+	"lsJSON.type":  "file, dir, symlink or hardlink.",
+	"lsJSON.mode":  "The permission bits, with setuid 4000, setgid 2000 and sticky 1000, as four octal digits.",
+	"lsJSON.size":  "Bytes of content: files only, 0 for the other types.",
+	"lsJSON.mtime": "The modification time, RFC 3339 with nanoseconds, in UTC.",
+	"uid":          "The owner's user ID when it was put.",
+	"gid":          "The owner's group ID when it was put.",
+	"user":         "The owner's user name when it was put; absent when the system had none.",
+	"group":        "The owner's group name when it was put; absent when the system had none.",
+	"link":         "A symbolic link's target, or the path a hard link links to; absent otherwise.",
+	"sha256":       "Files: the SHA-256 of the content, in hex, as sha256sum(1) prints it; absent otherwise.",
 }

@@ -29,7 +29,7 @@ func jsonTags(t reflect.Type) []string {
 // fails here.
 func TestManualDescribesEveryJSONField(t *testing.T) {
 	used := map[string]bool{}
-	for _, v := range []any{archiveJSON{}, restoreJSON{}, putJSON{}} {
+	for _, v := range []any{archiveJSON{}, restoreJSON{}, putJSON{}, lsJSON{}} {
 		typ := reflect.TypeOf(v)
 		items := JSONFields(v)
 		tags := jsonTags(typ)

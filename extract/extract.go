@@ -562,10 +562,10 @@ func (x *Extractor) write(h *tar.Header, f *os.File, content io.Reader) (int64, 
 	// user's own): a second name that someone else gave it in between would
 	// only let them do what the mode lets them do anyway.
 	if err := f.Chmod(os.FileMode(uint32(h.Mode) & 0o777 &^ x.umask)); err != nil {
-		x.notice("%s: its mode could not be set: %v", h.Name, err)
+		x.notice("%q: its mode could not be set: %v", h.Name, err)
 	}
 	if err := x.setFileTime(f, h.ModTime); err != nil {
-		x.notice("%s: its modification time could not be set: %v", h.Name, err)
+		x.notice("%q: its modification time could not be set: %v", h.Name, err)
 	}
 	if err := syncEach(f); err != nil {
 		return n, fmt.Errorf("%q: %w", h.Name, err)
@@ -607,7 +607,7 @@ func (x *Extractor) symlink(h *tar.Header, rel string) error {
 	x.touched[parentOf(rel)] = true
 	x.stats.Links++
 	if err := x.lchtimes(rel, h.ModTime); err != nil {
-		x.notice("%s: its modification time could not be set: %v", h.Name, err)
+		x.notice("%q: its modification time could not be set: %v", h.Name, err)
 	}
 	return nil
 }
@@ -630,7 +630,7 @@ func (x *Extractor) hardlink(h *tar.Header, rel string) error {
 	switch x.seen[target] {
 	case wFile:
 	case wSkipped:
-		x.notice("%s: not extracted: it is a hard link to %s, which is not included", h.Name, h.Linkname)
+		x.notice("%q: not extracted: it is a hard link to %q, which is not included", h.Name, h.Linkname)
 		return nil
 	default:
 		return unsafePath(h.Name, "hard link to %q, not a file extracted before it", h.Linkname)
@@ -778,11 +778,11 @@ func (x *Extractor) Finish() error {
 		d := x.dirs[rel]
 		name := path.Join(x.top, rel)
 		if err := x.root.Chmod(fsPath(rel), os.FileMode(d.mode)); err != nil {
-			x.notice("%s: its mode could not be set: %v", name, err)
+			x.notice("%q: its mode could not be set: %v", name, err)
 		}
 		if d.header {
 			if err := x.root.Chtimes(fsPath(rel), time.Time{}, d.mtime); err != nil {
-				x.notice("%s: its modification time could not be set: %v", name, err)
+				x.notice("%q: its modification time could not be set: %v", name, err)
 			}
 		}
 	}

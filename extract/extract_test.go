@@ -578,7 +578,9 @@ func TestInclude(t *testing.T) {
 	src := makeTree(t)
 	base := t.TempDir()
 	var notices []string
-	include := func(rel string) bool { return strings.HasPrefix(rel, "a/b/c/") || rel == "empty" || rel == "z-hard.bin" }
+	include := func(rel string) bool {
+		return strings.HasPrefix(rel, "a/b/c/") || rel == "empty" || rel == "z-hard.bin"
+	}
 	st, err := extract(t, base, "dest", "photos", Options{Include: include, Notice: func(s string) { notices = append(notices, s) }}, walkStream(t, src))
 	if err != nil {
 		t.Fatal(err)
@@ -620,4 +622,89 @@ func TestBatches(t *testing.T) {
 		t.Errorf("%d entries", n)
 	}
 	assertNoTemps(t, base)
+}
+
+// endless gives bytes forever, and cancels its context after `after` of
+// them.
+type endless struct {
+	read, after int
+	cancel      func()
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	e.read += len(p)
+	if e.read >= e.after {
+		e.cancel()
+	}
+	return len(p), nil
+}
+
+// TestCancelWithinFile: a cancelled extraction stops in the middle of a
+// file's content, not at its end.
+func TestCancelWithinFile(t *testing.T) {
+	base := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	x, err := New(base, "dest", "top", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Abort()
+	x.ctx = ctx
+	r := &endless{after: 1 << 20, cancel: cancel}
+	err = x.Entry(&tar.Header{Typeflag: tar.TypeReg, Name: "top/huge", Size: 1 << 40}, r)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "top/huge") {
+		t.Fatalf("got %v", err)
+	}
+	if r.read > 4<<20 {
+		t.Errorf("read %d bytes after the cancellation", r.read)
+	}
+	assertNoTemps(t, base)
+}
+
+// TestNoReplaceAtCommit: a name taken after a file was written, before the
+// batch commits it, is still not replaced without Force.
+func TestNoReplaceAtCommit(t *testing.T) {
+	base := t.TempDir()
+	x, err := New(base, "dest", "top", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Abort()
+	if err := x.Entry(&tar.Header{Typeflag: tar.TypeReg, Name: "top/f", Size: 3}, strings.NewReader("new")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "dest", "f"), []byte("theirs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Finish(); !errors.Is(err, ErrExists) {
+		t.Fatalf("got %v, want ErrExists", err)
+	}
+	x.Abort()
+	if b, _ := os.ReadFile(filepath.Join(base, "dest", "f")); string(b) != "theirs" {
+		t.Errorf("replaced: %q", b)
+	}
+	assertNoTemps(t, base)
+}
+
+// TestDirectoryModesDeepestFirst: a directory without search permission
+// gets it last, after everything in it got its own mode.
+func TestDirectoryModesDeepestFirst(t *testing.T) {
+	base := t.TempDir()
+	var notices []string
+	_, err := extract(t, base, "dest", "top", Options{Notice: func(s string) { notices = append(notices, s) }}, bytes.NewReader(craft(t,
+		dir("top/"), entry{typ: tar.TypeDir, name: "top/nox/", mode: 0o600}, entry{typ: tar.TypeDir, name: "top/nox/sub/", mode: 0o750}, file("top/nox/sub/f", "x"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) > 0 {
+		t.Errorf("notices %q", notices)
+	}
+	nox := filepath.Join(base, "dest", "nox")
+	if fi, _ := os.Stat(nox); fi.Mode().Perm() != 0o600 {
+		t.Errorf("nox is %v", fi.Mode())
+	}
+	os.Chmod(nox, 0o700)
+	if fi, _ := os.Stat(filepath.Join(nox, "sub")); fi.Mode().Perm() != 0o750 {
+		t.Errorf("nox/sub is %v", fi.Mode())
+	}
 }

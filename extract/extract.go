@@ -379,9 +379,10 @@ func (x *Extractor) entry(h *tar.Header, content io.Reader) error {
 		return x.file(h, rel, content)
 	case tar.TypeSymlink:
 		return x.symlink(h, rel)
-	default:
+	case tar.TypeLink:
 		return x.hardlink(h, rel)
 	}
+	return nil
 }
 
 // dir remembers a directory's mode and time, and makes it if it is
@@ -765,15 +766,7 @@ func (x *Extractor) Finish() error {
 	if err := x.flush(); err != nil {
 		return x.fail(err)
 	}
-	var made []string
-	for rel, d := range x.dirs {
-		if d.made {
-			made = append(made, rel)
-		}
-	}
-	slices.SortFunc(made, func(a, b string) int {
-		return depth(b) - depth(a)
-	})
+	made := x.madeDirs()
 	for _, rel := range made {
 		d := x.dirs[rel]
 		name := path.Join(x.top, rel)
@@ -791,6 +784,22 @@ func (x *Extractor) Finish() error {
 	}
 	x.close()
 	return nil
+}
+
+// madeDirs lists the directories this run made, deepest first: each one
+// before the directory that holds it, so that a parent's mode cannot keep
+// its children from getting theirs, nor their changes alter its time.
+func (x *Extractor) madeDirs() []string {
+	var made []string
+	for rel, d := range x.dirs {
+		if d.made {
+			made = append(made, rel)
+		}
+	}
+	slices.SortFunc(made, func(a, b string) int {
+		return depth(b) - depth(a)
+	})
+	return made
 }
 
 // depth is how many directories down rel is ("" is 0).

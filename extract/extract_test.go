@@ -708,3 +708,51 @@ func TestDirectoryModesDeepestFirst(t *testing.T) {
 		t.Errorf("nox/sub is %v", fi.Mode())
 	}
 }
+
+// TestMadeDirsOrder: Finish handles every directory before the one that
+// holds it (for a user who is not root, a parent without search
+// permission would otherwise keep its children from their modes).
+func TestMadeDirsOrder(t *testing.T) {
+	x := &Extractor{dirs: map[string]*dirState{}}
+	for _, d := range []string{"", "a", "a/b", "a/b/c", "d", "a/e", "f/g/h/i"} {
+		x.dirs[d] = &dirState{made: true}
+	}
+	x.dirs["a/kept"] = &dirState{ok: true}
+	got := x.madeDirs()
+	if len(got) != 7 {
+		t.Fatalf("got %q", got)
+	}
+	for i, d := range got {
+		for _, later := range got[i+1:] {
+			if strings.HasPrefix(later, d+"/") || d == "" && later != "" {
+				t.Errorf("%q comes before %q, which it holds: %q", d, later, got)
+			}
+		}
+	}
+}
+
+// TestSymlinkOnDisk: an existing symbolic link on the way to an entry is
+// never gone through, even with Force, even when it points inside the
+// destination.
+func TestSymlinkOnDisk(t *testing.T) {
+	for _, target := range []string{"../outside", "inside"} {
+		for _, force := range []bool{false, true} {
+			base := t.TempDir()
+			os.Mkdir(filepath.Join(base, "outside"), 0o755)
+			os.MkdirAll(filepath.Join(base, "dest", "inside"), 0o755)
+			os.Symlink(target, filepath.Join(base, "dest", "l"))
+			for _, e := range []entry{file("top/l/x", "x"), dir("top/l/"), dir("top/l/d/"), symlink("top/l/s", "/")} {
+				_, err := extract(t, base, "dest", "top", Options{Force: force}, bytes.NewReader(craft(t, dir("top/"), e)))
+				if !errors.Is(err, ErrUnsafePath) {
+					t.Errorf("%s, force %v, %s: got %v, want ErrUnsafePath", target, force, e.name, err)
+				}
+			}
+			if l := listing(t, filepath.Join(base, "outside")); len(l) != 1 {
+				t.Errorf("written outside: %q", l)
+			}
+			if l := listing(t, filepath.Join(base, "dest", "inside")); len(l) != 1 {
+				t.Errorf("written through the link: %q", l)
+			}
+		}
+	}
+}

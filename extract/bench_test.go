@@ -1,0 +1,59 @@
+package extract
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// BenchmarkExtract10k extracts a stream of 10,000 files of 100 KiB, in 100
+// directories, built once in memory.
+func BenchmarkExtract10k(b *testing.B) {
+	const files, size = 10000, 100 << 10
+	var buf bytes.Buffer
+	w := tar.NewWriter(&buf)
+	content := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	hdr := func(h *tar.Header) {
+		h.ModTime, h.Format = time.Unix(1e9, 0), tar.FormatPAX
+		if err := w.WriteHeader(h); err != nil {
+			b.Fatal(err)
+		}
+	}
+	hdr(&tar.Header{Typeflag: tar.TypeDir, Name: "top/", Mode: 0o755})
+	for i := range files {
+		if i%100 == 0 {
+			hdr(&tar.Header{Typeflag: tar.TypeDir, Name: fmt.Sprintf("top/d%03d/", i/100), Mode: 0o755})
+		}
+		hdr(&tar.Header{Typeflag: tar.TypeReg, Name: fmt.Sprintf("top/d%03d/f%05d", i/100, i), Mode: 0o644, Size: size})
+		if _, err := w.Write(content); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	stream := buf.Bytes()
+	base := b.TempDir()
+	b.SetBytes(files * size)
+	b.ResetTimer()
+	for i := range b.N {
+		x, err := New(base, fmt.Sprint(i), "top", Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := x.Stream(context.Background(), bytes.NewReader(stream)); err != nil {
+			b.Fatal(err)
+		}
+		if err := x.Finish(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		os.RemoveAll(filepath.Join(base, fmt.Sprint(i)))
+		b.StartTimer()
+	}
+}

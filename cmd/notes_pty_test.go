@@ -45,7 +45,7 @@ func TestTerminalNotesWrapped(t *testing.T) {
 		"Note: besides its bytes, each Deep Archive object costs its PUT request ($0.05 per 1,000)",
 		"and 40 KB more of storage every month (32 KB at the Deep Archive rate, 8 KB of index at S3 Standard's",
 		"For these 2 files:",
-		"Archiving small files together pays these once: tar c DIR | ogive put --name DIR.tar -",
+		"Archiving small files together pays these once: ogive put DIR (one archive, its files listed by ogive ls)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the notes do not read %q:\n%s", want, tm.ScreenText())

@@ -53,7 +53,7 @@ func TestSmallFilesNote(t *testing.T) {
 	want := "Note: besides its bytes, each Deep Archive object costs its PUT request ($0.05 per 1,000) " +
 		"and 40 KB more of storage every month (32 KB at the Deep Archive rate, 8 KB of index at S3 Standard's $0.023 per GB-month). " +
 		"For these 1000 files: $0.0500 in requests and $0.0002 a month (us-east-1 prices of 2026-11-22, docs/PRICING.md). " +
-		"Archiving small files together pays these once: tar c DIR | ogive put --name DIR.tar -"
+		"Archiving small files together pays these once: ogive put DIR (one archive, its files listed by ogive ls)"
 	if got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}

@@ -140,7 +140,7 @@ func runPut(ctx context.Context, f *Factory, g *globalOptions, o *putOptions, ar
 	}
 	o.stdin = stdin
 	if o.name != "" && !stdin {
-		if d := countDirs(args); d != 1 {
+		if d := countDirs(args); d > 1 {
 			return usagef("--name names stdin (\"-\") or one directory; there are %d directories to put", d)
 		}
 	}

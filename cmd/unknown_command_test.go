@@ -13,7 +13,7 @@ import (
 // one-line error and hint of every usage error.
 func TestUnknownCommandSuggests(t *testing.T) {
 	for _, tc := range []struct{ typed, hint string }{
-		{"lst", "hint: did you mean 'ogive list'? run 'ogive --help' for usage\n"},
+		{"lst", "hint: did you mean 'ogive list' or 'ogive ls'? run 'ogive --help' for usage\n"},
 		{"gte", "hint: did you mean 'ogive get'? run 'ogive --help' for usage\n"},
 		{"upload", "hint: did you mean 'ogive uploads'? run 'ogive --help' for usage\n"},
 		{"xyzzy", "hint: run 'ogive --help' for usage\n"},

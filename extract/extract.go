@@ -82,6 +82,10 @@ const (
 	batchBytes = 64 << 20
 )
 
+// maxPath bounds a path of the stream: Linux's PATH_MAX, which every path
+// package tree walks stays within.
+const maxPath = 4096
+
 // tempPrefix starts the name of every temporary: hidden, and recognisably
 // ogive's.
 const tempPrefix = ".ogive-extract-"
@@ -309,6 +313,10 @@ func (x *Extractor) rel(name string, dir bool) (string, error) {
 		return "", unsafePath(name, "absolute path")
 	case strings.IndexByte(name, 0) >= 0:
 		return "", unsafePath(name, "NUL byte in the path")
+	case len(name) > maxPath:
+		// No walk of a tree gives a longer path; a deeper one would cost
+		// the extraction a system call per level for each of its entries.
+		return "", unsafePath(name[:64]+"...", "path longer than %d bytes", maxPath)
 	}
 	parts := strings.Split(p, "/")
 	for _, c := range parts {
@@ -405,13 +413,22 @@ func (x *Extractor) dir(h *tar.Header, rel string) error {
 // disk, not a symbolic link, making what is missing.
 func (x *Extractor) ensureDir(entry, rel string) error {
 	if d := x.dirs[rel]; d != nil && d.ok {
+		return nil // the usual case: a directory already made or checked
+	}
+	for i := 0; i <= len(rel); i++ {
+		if i == len(rel) || rel[i] == '/' {
+			if err := x.ensureOne(entry, rel[:i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ensureOne makes sure rel, whose parent is a directory, is one too.
+func (x *Extractor) ensureOne(entry, rel string) error {
+	if d := x.dirs[rel]; d != nil && d.ok {
 		return nil
-	}
-	if rel == "" {
-		return nil // the root is checked by New
-	}
-	if err := x.ensureDir(entry, parentOf(rel)); err != nil {
-		return err
 	}
 	switch x.seen[rel] {
 	case wSymlink:

@@ -122,15 +122,16 @@ type pending struct {
 // Extractor writes one stream's entries under its destination. It is not
 // safe for concurrent use.
 type Extractor struct {
-	parent  *os.Root // the directory that holds the destination
-	root    *os.Root // the destination
-	rootDir *os.File // the destination, open, for syncs
-	name    string
-	top     string
-	o       Options
-	umask   uint32
-	ctx     context.Context
-	created bool // New made the destination
+	parent   *os.Root // the directory that holds the destination
+	root     *os.Root // the destination
+	rootDir  *os.File // the destination, open, for syncs
+	name     string
+	top      string
+	o        Options
+	umask    uint32
+	ctx      context.Context
+	created  bool // New made the destination
+	unsynced bool // and its name in parent is not yet durable
 
 	seen    map[string]what      // path below top → what the stream put there
 	dirs    map[string]*dirState // path below top → directory ("" is the top)
@@ -216,16 +217,18 @@ func (x *Extractor) open() error {
 	if err != nil {
 		return err
 	}
-	// A directory of someone else's (made in a shared directory before us,
-	// or swapped in since the check) is no place for the user's files.
+	// In a directory others may write to (/tmp), someone may have made the
+	// destination before us, or swapped it since it was checked: a
+	// directory of theirs is no place for the user's files.
 	if !st.IsDir() || !os.SameFile(fi, st) {
 		return fmt.Errorf("%s: %w: replaced while it was opened", full, ErrUnsafePath)
 	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
 		return fmt.Errorf("%s: %w: owned by another user", full, ErrUnsafePath)
 	}
-	d := &dirState{ok: true, made: x.created}
-	x.dirs[""] = d
+	// Without an entry of its own, the top directory gets the usual mode.
+	x.dirs[""] = &dirState{mode: 0o777 &^ x.umask, ok: true, made: x.created}
+	x.unsynced = x.created
 	if x.created {
 		x.stats.Dirs++
 	}
@@ -751,12 +754,11 @@ func (x *Extractor) syncDirs() error {
 		}
 		delete(x.touched, d)
 	}
-	if x.created {
-		// The destination's own name, once.
+	if x.unsynced {
 		if err := syncDir(x.parent, "."); err != nil {
 			return fmt.Errorf("sync %s: %w", x.parent.Name(), err)
 		}
-		x.created = false
+		x.unsynced = false
 	}
 	return nil
 }

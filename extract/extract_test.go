@@ -530,6 +530,21 @@ func TestDirectoryModes(t *testing.T) {
 	}
 }
 
+// TestNoDirectoryEntries: a stream of files alone (as a caller of Entry
+// that fetches only some ranges may give) makes their directories with the
+// usual mode.
+func TestNoDirectoryEntries(t *testing.T) {
+	base := t.TempDir()
+	if _, err := extract(t, base, "dest", "top", Options{}, bytes.NewReader(craft(t, file("top/a/b/f", "x")))); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"dest", "dest/a", "dest/a/b"} {
+		if fi, _ := os.Stat(filepath.Join(base, d)); fi.Mode().Perm() != 0o755 {
+			t.Errorf("%s is %v", d, fi.Mode())
+		}
+	}
+}
+
 func TestExpect(t *testing.T) {
 	good := sha256.Sum256([]byte("good"))
 	expect := func(p string) ([32]byte, bool) { return good, p == "top/a" || p == "top/b" }

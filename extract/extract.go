@@ -375,7 +375,8 @@ func (x *Extractor) entry(h *tar.Header, content io.Reader) error {
 	if h.Typeflag == tar.TypeDir {
 		return x.dir(h, rel)
 	}
-	// What is not a directory is extracted only if its directory can be.
+	// Include selects what is not a directory; the directories on its way
+	// are made for it.
 	if x.o.Include != nil && !x.o.Include(rel) {
 		if h.Typeflag == tar.TypeReg {
 			x.seen[rel] = wSkipped
@@ -610,7 +611,8 @@ func (x *Extractor) symlink(h *tar.Header, rel string) error {
 	}
 	err := x.root.Symlink(h.Linkname, rel)
 	if errors.Is(err, fs.ErrExist) && x.o.Force {
-		// The link in the way is replaced, as a whole, by the new one.
+		// What is in the way (a file or a link, never a directory) is
+		// replaced by the new link in one rename.
 		tmp := tempName(rel)
 		if err = x.root.Symlink(h.Linkname, tmp); err == nil {
 			if err = x.rename(tmp, rel); err != nil {

@@ -292,6 +292,12 @@ func (x *Extractor) Entry(h *tar.Header, content io.Reader) error {
 	if x.closed {
 		return errors.New("extraction already finished")
 	}
+	if h == nil {
+		return errors.New("no tar header")
+	}
+	if content == nil {
+		content = strings.NewReader("")
+	}
 	if err := x.entry(h, content); err != nil {
 		return x.fail(err)
 	}
@@ -519,7 +525,7 @@ func (x *Extractor) file(h *tar.Header, rel string, content io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("%q: %w", h.Name, err)
 	}
-	n, err := x.write(h, f, content)
+	n, err := x.write(h, f, tmp, content)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("%q: %w", h.Name, cerr)
 	}
@@ -538,7 +544,7 @@ func (x *Extractor) file(h *tar.Header, rel string, content io.Reader) error {
 }
 
 // write copies content into f, checks it, and gives f its mode and time.
-func (x *Extractor) write(h *tar.Header, f *os.File, content io.Reader) (int64, error) {
+func (x *Extractor) write(h *tar.Header, f *os.File, tmp string, content io.Reader) (int64, error) {
 	want, check := [32]byte{}, false
 	if x.o.Expect != nil {
 		want, check = x.o.Expect(h.Name)
@@ -586,7 +592,7 @@ func (x *Extractor) write(h *tar.Header, f *os.File, content io.Reader) (int64, 
 	if err := f.Chmod(os.FileMode(uint32(h.Mode) & 0o777 &^ x.umask)); err != nil {
 		x.notice("%q: its mode could not be set: %v", h.Name, err)
 	}
-	if err := x.setFileTime(f, h.ModTime); err != nil {
+	if err := x.setFileTime(f, tmp, h.ModTime); err != nil {
 		x.notice("%q: its modification time could not be set: %v", h.Name, err)
 	}
 	if err := syncEach(f); err != nil {

@@ -27,7 +27,7 @@ func (x *Extractor) syncMeta([]string) error { return x.syncData() }
 // setFileTime sets the modification time of the open file f, through its
 // descriptor (utimensat with no path: futimens), to the nanosecond, and
 // leaves its access time alone.
-func (x *Extractor) setFileTime(f *os.File, mtime time.Time) error {
+func (x *Extractor) setFileTime(f *os.File, _ string, mtime time.Time) error {
 	ts, err := unix.TimeToTimespec(mtime)
 	if err != nil {
 		return err

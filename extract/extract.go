@@ -137,7 +137,9 @@ type Extractor struct {
 	dirs    map[string]*dirState // path below top → directory ("" is the top)
 	batch   []pending
 	bytes   int64
-	touched map[string]bool // directories whose entries changed since the last sync
+	touched map[string]bool   // directories whose entries changed since the last sync
+	devs    map[uint64]string // file systems under the root other than its own → a directory on each
+	rootDev uint64
 	stats   Stats
 	buf     []byte
 	sum     hash.Hash
@@ -166,7 +168,7 @@ func New(parent, name, top string, o Options) (*Extractor, error) {
 		parent: pr, name: name, top: top, o: o, umask: processUmask(),
 		ctx:  context.Background(),
 		seen: map[string]what{}, dirs: map[string]*dirState{},
-		touched: map[string]bool{}, buf: make([]byte, 256<<10),
+		touched: map[string]bool{}, devs: map[uint64]string{}, buf: make([]byte, 256<<10),
 	}
 	if err := x.open(); err != nil {
 		x.Abort()
@@ -226,6 +228,7 @@ func (x *Extractor) open() error {
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
 		return fmt.Errorf("%s: %w: owned by another user", full, ErrUnsafePath)
 	}
+	x.rootDev, _ = device(st)
 	// Without an entry of its own, the top directory gets the usual mode.
 	x.dirs[""] = &dirState{mode: 0o777 &^ x.umask, ok: true, made: x.created}
 	x.unsynced = x.created
@@ -460,6 +463,11 @@ func (x *Extractor) ensureOne(entry, rel string) error {
 		return fmt.Errorf("%q: %w", entry, err)
 	case fi.IsDir():
 		d.ok = true // the user's own: its mode and time are left alone
+		if dev, ok := device(fi); ok && dev != x.rootDev && x.devs[dev] == "" {
+			// A file system mounted in the destination: the batch's sync
+			// must reach it too.
+			x.devs[dev] = rel
+		}
 		return nil
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return unsafePath(entry, "%q is a symbolic link on disk", x.top+"/"+rel)
@@ -477,6 +485,15 @@ func (x *Extractor) ensureOne(entry, rel string) error {
 	x.touched[parentOf(rel)] = true
 	x.stats.Dirs++
 	return nil
+}
+
+// device is the file system fi is on.
+func device(fi fs.FileInfo) (uint64, bool) {
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return uint64(sys.Dev), true
 }
 
 // free checks that nothing keeps an entry from the name rel: nothing is

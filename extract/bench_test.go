@@ -57,3 +57,30 @@ func BenchmarkExtract10k(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkOneFile writes the same bytes as BenchmarkExtract10k to one file
+// and syncs it: the ratio of the two is what extraction costs per file.
+func BenchmarkOneFile(b *testing.B) {
+	const files, size = 10000, 100 << 10
+	content := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	name := filepath.Join(b.TempDir(), "one")
+	b.SetBytes(files * size)
+	for b.Loop() {
+		f, err := os.Create(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range files {
+			if _, err := f.Write(content); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		b.StopTimer()
+		os.Remove(name)
+		b.StartTimer()
+	}
+}

@@ -82,6 +82,10 @@ const (
 	batchBytes = 64 << 20
 )
 
+// maxPath bounds a path of the stream: Linux's PATH_MAX, which every path
+// package tree walks stays within.
+const maxPath = 4096
+
 // tempPrefix starts the name of every temporary: hidden, and recognisably
 // ogive's.
 const tempPrefix = ".ogive-extract-"
@@ -118,21 +122,24 @@ type pending struct {
 // Extractor writes one stream's entries under its destination. It is not
 // safe for concurrent use.
 type Extractor struct {
-	parent  *os.Root // the directory that holds the destination
-	root    *os.Root // the destination
-	rootDir *os.File // the destination, open, for syncs
-	name    string
-	top     string
-	o       Options
-	umask   uint32
-	ctx     context.Context
-	created bool // New made the destination
+	parent   *os.Root // the directory that holds the destination
+	root     *os.Root // the destination
+	rootDir  *os.File // the destination, open, for syncs
+	name     string
+	top      string
+	o        Options
+	umask    uint32
+	ctx      context.Context
+	created  bool // New made the destination
+	unsynced bool // and its name in parent is not yet durable
 
 	seen    map[string]what      // path below top → what the stream put there
 	dirs    map[string]*dirState // path below top → directory ("" is the top)
 	batch   []pending
 	bytes   int64
-	touched map[string]bool // directories whose entries changed since the last sync
+	touched map[string]bool   // directories whose entries changed since the last sync
+	devs    map[uint64]string // file systems under the root other than its own → a directory on each
+	rootDev uint64
 	stats   Stats
 	buf     []byte
 	sum     hash.Hash
@@ -161,7 +168,7 @@ func New(parent, name, top string, o Options) (*Extractor, error) {
 		parent: pr, name: name, top: top, o: o, umask: processUmask(),
 		ctx:  context.Background(),
 		seen: map[string]what{}, dirs: map[string]*dirState{},
-		touched: map[string]bool{}, buf: make([]byte, 256<<10),
+		touched: map[string]bool{}, devs: map[uint64]string{}, buf: make([]byte, 256<<10),
 	}
 	if err := x.open(); err != nil {
 		x.Abort()
@@ -212,16 +219,19 @@ func (x *Extractor) open() error {
 	if err != nil {
 		return err
 	}
-	// A directory of someone else's (made in a shared directory before us,
-	// or swapped in since the check) is no place for the user's files.
+	// In a directory others may write to (/tmp), someone may have made the
+	// destination before us, or swapped it since it was checked: a
+	// directory of theirs is no place for the user's files.
 	if !st.IsDir() || !os.SameFile(fi, st) {
 		return fmt.Errorf("%s: %w: replaced while it was opened", full, ErrUnsafePath)
 	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
 		return fmt.Errorf("%s: %w: owned by another user", full, ErrUnsafePath)
 	}
-	d := &dirState{ok: true, made: x.created}
-	x.dirs[""] = d
+	x.rootDev, _ = device(st)
+	// Without an entry of its own, the top directory gets the usual mode.
+	x.dirs[""] = &dirState{mode: 0o777 &^ x.umask, ok: true, made: x.created}
+	x.unsynced = x.created
 	if x.created {
 		x.stats.Dirs++
 	}
@@ -285,6 +295,12 @@ func (x *Extractor) Entry(h *tar.Header, content io.Reader) error {
 	if x.closed {
 		return errors.New("extraction already finished")
 	}
+	if h == nil {
+		return errors.New("no tar header")
+	}
+	if content == nil {
+		content = strings.NewReader("")
+	}
 	if err := x.entry(h, content); err != nil {
 		return x.fail(err)
 	}
@@ -309,6 +325,10 @@ func (x *Extractor) rel(name string, dir bool) (string, error) {
 		return "", unsafePath(name, "absolute path")
 	case strings.IndexByte(name, 0) >= 0:
 		return "", unsafePath(name, "NUL byte in the path")
+	case len(name) > maxPath:
+		// No walk of a tree gives a longer path; a deeper one would cost
+		// the extraction a system call per level for each of its entries.
+		return "", unsafePath(name[:64]+"...", "path longer than %d bytes", maxPath)
 	}
 	parts := strings.Split(p, "/")
 	for _, c := range parts {
@@ -364,7 +384,8 @@ func (x *Extractor) entry(h *tar.Header, content io.Reader) error {
 	if h.Typeflag == tar.TypeDir {
 		return x.dir(h, rel)
 	}
-	// What is not a directory is extracted only if its directory can be.
+	// Include selects what is not a directory; the directories on its way
+	// are made for it.
 	if x.o.Include != nil && !x.o.Include(rel) {
 		if h.Typeflag == tar.TypeReg {
 			x.seen[rel] = wSkipped
@@ -405,13 +426,22 @@ func (x *Extractor) dir(h *tar.Header, rel string) error {
 // disk, not a symbolic link, making what is missing.
 func (x *Extractor) ensureDir(entry, rel string) error {
 	if d := x.dirs[rel]; d != nil && d.ok {
+		return nil // the usual case: a directory already made or checked
+	}
+	for i := 0; i <= len(rel); i++ {
+		if i == len(rel) || rel[i] == '/' {
+			if err := x.ensureOne(entry, rel[:i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ensureOne makes sure rel, whose parent is a directory, is one too.
+func (x *Extractor) ensureOne(entry, rel string) error {
+	if d := x.dirs[rel]; d != nil && d.ok {
 		return nil
-	}
-	if rel == "" {
-		return nil // the root is checked by New
-	}
-	if err := x.ensureDir(entry, parentOf(rel)); err != nil {
-		return err
 	}
 	switch x.seen[rel] {
 	case wSymlink:
@@ -433,6 +463,11 @@ func (x *Extractor) ensureDir(entry, rel string) error {
 		return fmt.Errorf("%q: %w", entry, err)
 	case fi.IsDir():
 		d.ok = true // the user's own: its mode and time are left alone
+		if dev, ok := device(fi); ok && dev != x.rootDev && x.devs[dev] == "" {
+			// A file system mounted in the destination: the batch's sync
+			// must reach it too.
+			x.devs[dev] = rel
+		}
 		return nil
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return unsafePath(entry, "%q is a symbolic link on disk", x.top+"/"+rel)
@@ -450,6 +485,15 @@ func (x *Extractor) ensureDir(entry, rel string) error {
 	x.touched[parentOf(rel)] = true
 	x.stats.Dirs++
 	return nil
+}
+
+// device is the file system fi is on.
+func device(fi fs.FileInfo) (uint64, bool) {
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return uint64(sys.Dev), true
 }
 
 // free checks that nothing keeps an entry from the name rel: nothing is
@@ -498,7 +542,7 @@ func (x *Extractor) file(h *tar.Header, rel string, content io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("%q: %w", h.Name, err)
 	}
-	n, err := x.write(h, f, content)
+	n, err := x.write(h, f, tmp, content)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("%q: %w", h.Name, cerr)
 	}
@@ -517,7 +561,7 @@ func (x *Extractor) file(h *tar.Header, rel string, content io.Reader) error {
 }
 
 // write copies content into f, checks it, and gives f its mode and time.
-func (x *Extractor) write(h *tar.Header, f *os.File, content io.Reader) (int64, error) {
+func (x *Extractor) write(h *tar.Header, f *os.File, tmp string, content io.Reader) (int64, error) {
 	want, check := [32]byte{}, false
 	if x.o.Expect != nil {
 		want, check = x.o.Expect(h.Name)
@@ -565,7 +609,7 @@ func (x *Extractor) write(h *tar.Header, f *os.File, content io.Reader) (int64, 
 	if err := f.Chmod(os.FileMode(uint32(h.Mode) & 0o777 &^ x.umask)); err != nil {
 		x.notice("%q: its mode could not be set: %v", h.Name, err)
 	}
-	if err := x.setFileTime(f, h.ModTime); err != nil {
+	if err := x.setFileTime(f, tmp, h.ModTime); err != nil {
 		x.notice("%q: its modification time could not be set: %v", h.Name, err)
 	}
 	if err := syncEach(f); err != nil {
@@ -590,7 +634,8 @@ func (x *Extractor) symlink(h *tar.Header, rel string) error {
 	}
 	err := x.root.Symlink(h.Linkname, rel)
 	if errors.Is(err, fs.ErrExist) && x.o.Force {
-		// The link in the way is replaced, as a whole, by the new one.
+		// What is in the way (a file or a link, never a directory) is
+		// replaced by the new link in one rename.
 		tmp := tempName(rel)
 		if err = x.root.Symlink(h.Linkname, tmp); err == nil {
 			if err = x.rename(tmp, rel); err != nil {
@@ -734,12 +779,11 @@ func (x *Extractor) syncDirs() error {
 		}
 		delete(x.touched, d)
 	}
-	if x.created {
-		// The destination's own name, once.
+	if x.unsynced {
 		if err := syncDir(x.parent, "."); err != nil {
 			return fmt.Errorf("sync %s: %w", x.parent.Name(), err)
 		}
-		x.created = false
+		x.unsynced = false
 	}
 	return nil
 }

@@ -313,6 +313,7 @@ func TestRefused(t *testing.T) {
 		{"file then symlink", []entry{dir("top/"), file("top/f", "one"), symlink("top/f", "/")}, ErrUnsafePath, true},
 		{"char device", []entry{dir("top/"), {typ: tar.TypeChar, name: "top/null"}}, ErrUnsafePath, false},
 		{"fifo", []entry{dir("top/"), {typ: tar.TypeFifo, name: "top/fifo"}}, ErrUnsafePath, false},
+		{"too long", []entry{dir("top/"), file("top/"+strings.Repeat("a/", 2048)+"x", "deep")}, ErrUnsafePath, false},
 		{"through a file", []entry{dir("top/"), file("top/f", "one"), file("top/f/x", "two")}, ErrUnsafePath, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -330,7 +331,7 @@ func TestRefused(t *testing.T) {
 			}
 			named := false
 			for _, e := range c.entries[1:] {
-				named = named || strings.Contains(err.Error(), strconv.Quote(e.name))
+				named = named || strings.Contains(err.Error(), strconv.Quote(e.name)) || len(e.name) > 64 && strings.Contains(err.Error(), e.name[:64])
 			}
 			if !named {
 				t.Errorf("error does not name the entry: %v", err)
@@ -470,6 +471,22 @@ func TestDestination(t *testing.T) {
 	if fi, _ := os.Stat(filepath.Join(base, "existing")); fi.Mode().Perm() != 0o711 {
 		t.Errorf("existing directory's mode changed to %v", fi.Mode())
 	}
+	// A directory of someone else's, as in a shared /tmp.
+	if os.Geteuid() == 0 {
+		theirs := filepath.Join(base, "theirs")
+		os.Mkdir(theirs, 0o777)
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		for _, force := range []bool{false, true} {
+			if _, err := extract(t, base, "theirs", "top", Options{Force: force}, bytes.NewReader(stream)); !errors.Is(err, ErrUnsafePath) {
+				t.Errorf("another user's directory: %v", err)
+			}
+		}
+		if l := listing(t, theirs); len(l) != 1 {
+			t.Errorf("written into another user's directory: %q", l)
+		}
+	}
 	for _, bad := range []string{"", ".", "..", "a/b"} {
 		if _, err := New(base, bad, "top", Options{}); err == nil {
 			t.Errorf("destination %q accepted", bad)
@@ -509,6 +526,21 @@ func TestDirectoryModes(t *testing.T) {
 		}
 		if !fi.ModTime().Equal(time.Unix(1e9, 0)) {
 			t.Errorf("%s: time %v", d, fi.ModTime())
+		}
+	}
+}
+
+// TestNoDirectoryEntries: a stream of files alone (as a caller of Entry
+// that fetches only some ranges may give) makes their directories with the
+// usual mode.
+func TestNoDirectoryEntries(t *testing.T) {
+	base := t.TempDir()
+	if _, err := extract(t, base, "dest", "top", Options{}, bytes.NewReader(craft(t, file("top/a/b/f", "x")))); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"dest", "dest/a", "dest/a/b"} {
+		if fi, _ := os.Stat(filepath.Join(base, d)); fi.Mode().Perm() != 0o755 {
+			t.Errorf("%s is %v", d, fi.Mode())
 		}
 	}
 }

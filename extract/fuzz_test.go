@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// FuzzExtract: no byte sequence makes the extraction panic or write
-// anything outside its destination.
+// FuzzExtract: no byte sequence makes the extraction panic, write anything
+// outside its destination, or leave a temporary behind.
 func FuzzExtract(f *testing.F) {
 	f.Add(craft(f, dir("top/"), file("top/a", "a"), symlink("top/l", ".."), file("top/l/x", "x")), false)
 	f.Add(craft(f, dir("top/"), symlink("top/l", "/tmp"), hardlink("top/h", "../x")), true)
@@ -43,6 +43,7 @@ func FuzzExtract(f *testing.F) {
 			return nil
 		})
 		os.Chmod(filepath.Join(base, "dest"), 0o700)
+		assertNoTemps(t, base)
 		os.RemoveAll(filepath.Join(base, "dest"))
 		if after := listing(t, base); !slices.Equal(before, after) {
 			t.Fatalf("outside the destination: %q, was %q", after, before)

@@ -10,10 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lchtimes sets the modification time of the symbolic link rel itself,
-// (and its access time, which says nothing of a new link), through its
-// directory opened in the root; a system that keeps no times
-// for links is skipped silently.
+// lchtimes sets the modification time of the symbolic link rel itself (and
+// its access time, which says nothing of a new link), through its directory
+// opened in the root. A system that keeps no times for links is skipped
+// silently.
 func (x *Extractor) lchtimes(rel string, mtime time.Time) error {
 	ts, err := unix.TimeToTimespec(mtime)
 	if err != nil {

@@ -15,11 +15,28 @@ import (
 func syncEach(*os.File) error { return nil }
 
 // syncData makes every file of the batch durable with one syncfs(2) of the
-// destination's file system, rather than one fsync(2) per file. Since Linux
-// 5.8 it reports a write-back error of any file of that file system.
+// destination's file system (and of any mounted in it), rather than one
+// fsync(2) per file. Since Linux 5.8 it reports a write-back error of any
+// file of that file system.
 func (x *Extractor) syncData() error {
-	return control(x.rootDir, func(fd int) error { return unix.Syncfs(fd) })
+	if err := control(x.rootDir, syncfs); err != nil {
+		return err
+	}
+	for _, rel := range x.devs {
+		d, err := x.root.Open(rel)
+		if err != nil {
+			return err
+		}
+		err = control(d, syncfs)
+		d.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+func syncfs(fd int) error { return unix.Syncfs(fd) }
 
 // syncMeta makes the directories' modes and times durable.
 func (x *Extractor) syncMeta([]string) error { return x.syncData() }
@@ -27,7 +44,7 @@ func (x *Extractor) syncMeta([]string) error { return x.syncData() }
 // setFileTime sets the modification time of the open file f, through its
 // descriptor (utimensat with no path: futimens), to the nanosecond, and
 // leaves its access time alone.
-func (x *Extractor) setFileTime(f *os.File, mtime time.Time) error {
+func (x *Extractor) setFileTime(f *os.File, _ string, mtime time.Time) error {
 	ts, err := unix.TimeToTimespec(mtime)
 	if err != nil {
 		return err

@@ -25,10 +25,11 @@ func (x *Extractor) syncMeta(made []string) error {
 	return nil
 }
 
-// setFileTime sets the temporary's modification time by its name, in a
-// directory no one else may enter.
-func (x *Extractor) setFileTime(f *os.File, mtime time.Time) error {
-	return os.Chtimes(f.Name(), time.Time{}, mtime)
+// setFileTime sets the modification time of the temporary tmp by its name
+// in the root (futimens, to the nanosecond, is not everywhere), in a
+// directory no one else may enter while the extraction runs.
+func (x *Extractor) setFileTime(_ *os.File, tmp string, mtime time.Time) error {
+	return x.root.Chtimes(tmp, time.Time{}, mtime)
 }
 
 // processUmask is the umask when the process started: reading it again

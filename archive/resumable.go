@@ -42,6 +42,11 @@ type ResumableOptions struct {
 	// OnKept, if set, is called instead of OnPart for each part that an
 	// interrupted run sent and that is kept, before any part is sent.
 	OnKept func(object.Part)
+	// OnAbort, if set, is called with the storage ID of each upload of this
+	// source that is aborted (its source changed, it is started afresh, it
+	// cannot complete), after the abort: a directory archive drops the index
+	// it may have stored for it.
+	OnAbort func(ctx context.Context, id string)
 	// Salt fixes the salt of a new upload when no upload is recorded. It is a
 	// test hook (the tests prove a resumed object equals an uninterrupted
 	// one); production leaves it nil.
@@ -357,6 +362,9 @@ func (r *resumable) abort(ctx context.Context, up *resume.Upload) {
 		r.s.AbortUpload(context.WithoutCancel(ctx), up.ID, up.UploadID)
 	}
 	r.o.States.Remove(r.o.Bucket, r.o.Prefix, up.Source.Path)
+	if r.o.OnAbort != nil {
+		r.o.OnAbort(context.WithoutCancel(ctx), up.ID)
+	}
 }
 
 // record notes the digest of part n in the upload's record on disk before

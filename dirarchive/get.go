@@ -180,10 +180,13 @@ func Extract(ctx context.Context, s object.Store, keys crypt.Decrypter, id strin
 		<-got
 		return extract.Stats{}, err
 	}
-	if sel == nil || sel.Entries == nil {
+	switch {
+	case ix == nil:
 		err = x.Stream(ctx, br)
-	} else {
-		err = sel.extract(x, br)
+	case sel.Entries == nil:
+		err = extractIndexed(ctx, x, br, ix)
+	default:
+		err = sel.extract(ctx, x, br)
 	}
 	if err != nil {
 		pr.CloseWithError(err)
@@ -229,18 +232,22 @@ func (sel *Selection) feeder(w io.Writer) func(off int64, p []byte) error {
 	}
 }
 
-// extract reads the selected entries' spans, back to back, from r.
-func (sel *Selection) extract(x *extract.Extractor, r io.Reader) error {
+// extract reads the selected entries' spans, back to back, from r, each
+// checked against its index entry.
+func (sel *Selection) extract(ctx context.Context, x *extract.Extractor, r io.Reader) error {
 	for k, e := range sel.Entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		sp := sel.spans[k]
 		lr := &io.LimitedReader{R: r, N: sp.to - sp.from}
 		tr := tar.NewReader(lr)
 		h, err := tr.Next()
 		if err != nil {
-			return fmt.Errorf("%s: %w", e.Path, err)
+			return fmt.Errorf("%q: %w", e.Path, err)
 		}
-		if h.Name != e.Path && h.Name != e.Path+"/" {
-			return fmt.Errorf("%s: the archive holds %q there: %w", e.Path, h.Name, ErrIndexMismatch)
+		if err := sameEntry(h, e, e.Offset+(sp.to-sp.from-lr.N)); err != nil {
+			return err
 		}
 		if err := x.Entry(h, tr); err != nil {
 			return err
@@ -250,6 +257,111 @@ func (sel *Selection) extract(x *extract.Extractor, r io.Reader) error {
 		}
 	}
 	return nil
+}
+
+// extractIndexed extracts a whole stream whose every entry must be, in
+// order, the index's: what ls shows is what get writes, and nothing else.
+func extractIndexed(ctx context.Context, x *extract.Extractor, r io.Reader, ix *dirindex.Index) error {
+	cr := &countingReader{r: r}
+	tr := tar.NewReader(cr)
+	for i := 0; ; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			if i != len(ix.Entries) {
+				return fmt.Errorf("the archive ends after %d entries, its index lists %d: %w", i, len(ix.Entries), ErrIndexMismatch)
+			}
+			if cr.n != ix.StreamSize {
+				return fmt.Errorf("the archive's entries end at byte %d, its index says %d: %w", cr.n, ix.StreamSize, ErrIndexMismatch)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if i >= len(ix.Entries) {
+			return fmt.Errorf("%q: in the archive, not in its index: %w", h.Name, ErrIndexMismatch)
+		}
+		if err := sameEntry(h, &ix.Entries[i], cr.n); err != nil {
+			return err
+		}
+		if err := x.Entry(h, tr); err != nil {
+			return err
+		}
+	}
+}
+
+// sameEntry checks a tar header against its index entry: name, kind, size,
+// link, mode and time, and that its content starts where the index says
+// (at is the stream offset the header ended at).
+func sameEntry(h *tar.Header, e *dirindex.Entry, at int64) error {
+	name := e.Path
+	var flag byte
+	switch e.Kind {
+	case dirindex.File:
+		flag = tar.TypeReg
+	case dirindex.Dir:
+		flag, name = tar.TypeDir, e.Path+"/"
+	case dirindex.Symlink:
+		flag = tar.TypeSymlink
+	case dirindex.Hardlink:
+		flag = tar.TypeLink
+	}
+	var why string
+	switch {
+	case h.Name != name:
+		why = fmt.Sprintf("the archive holds %q where its index has %q", h.Name, name)
+	case h.Typeflag != flag:
+		why = fmt.Sprintf("a %s in the archive, a %s in its index", typeName(h.Typeflag), kindName(e.Kind))
+	case h.Size != e.Size:
+		why = fmt.Sprintf("%d bytes in the archive, %d in its index", h.Size, e.Size)
+	case h.Linkname != e.Link:
+		why = fmt.Sprintf("links to %q in the archive, to %q in its index", h.Linkname, e.Link)
+	case h.Mode&0o7777 != int64(e.Mode) || h.Mode&^0o7777 != 0:
+		why = fmt.Sprintf("mode %#o in the archive, %#o in its index", h.Mode, e.Mode)
+	case !h.ModTime.Equal(e.MTime):
+		why = "its time in the archive is not its index's"
+	case at != e.DataOffset():
+		why = fmt.Sprintf("its content starts at byte %d of the archive, at %d by its index", at, e.DataOffset())
+	default:
+		for k := range h.PAXRecords {
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				why = "a sparse file, which directory archives never hold"
+			}
+		}
+	}
+	if why != "" {
+		return fmt.Errorf("%q: %s: %w", e.Path, why, ErrIndexMismatch)
+	}
+	return nil
+}
+
+func typeName(flag byte) string {
+	switch flag {
+	case tar.TypeReg:
+		return "file"
+	case tar.TypeDir:
+		return "directory"
+	case tar.TypeSymlink:
+		return "symbolic link"
+	case tar.TypeLink:
+		return "hard link"
+	}
+	return fmt.Sprintf("entry of type %q", string(flag))
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // peekTop reads the top directory's name from the first header of a

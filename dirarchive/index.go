@@ -75,16 +75,31 @@ func indexKeys(master archive.MasterKey, id string) (*crypt.Keys, error) {
 	return keys, err
 }
 
-// openIndex decrypts and parses an index object's body and checks that it
-// is the index of id (FORMAT.md §7.2, Binding).
-func openIndex(master archive.MasterKey, id string, body []byte) (*dirindex.Index, []byte, error) {
+// fetchIndex reads the index object of id, decrypting it package by
+// package as it arrives, and checks that it is the index of id (FORMAT.md
+// §7.2, Binding). A forged body fails at its first package: nobody without
+// the master key makes one that authenticates, so whatever its size, no more
+// than a package of it is held or read before it is refused.
+func fetchIndex(ctx context.Context, s object.Store, master archive.MasterKey, id string) (*dirindex.Index, []byte, error) {
 	keys, err := indexKeys(master, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer keys.Destroy()
+	rc, err := s.Get(ctx, IndexKey(id), 0, MaxIndexSize+1)
+	if errors.Is(err, object.ErrNotFound) {
+		return nil, nil, fmt.Errorf("%s: %w", id, ErrNoIndex)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the index of %s: %w", id, err)
+	}
+	defer rc.Close()
 	var plain bytes.Buffer
-	if _, err := keys.Decrypt(&plain, bytes.NewReader(body)); err != nil {
+	body := &io.LimitedReader{R: rc, N: MaxIndexSize + 1}
+	if _, err := keys.Decrypt(&plain, body); err != nil {
+		if body.N <= 0 {
+			return nil, nil, fmt.Errorf("index of %s: larger than %d bytes: %w", id, MaxIndexSize, dirindex.ErrDamaged)
+		}
 		return nil, nil, fmt.Errorf("index of %s: %w", id, err)
 	}
 	ix, err := dirindex.Parse(plain.Bytes())
@@ -118,32 +133,8 @@ func ReadIndex(ctx context.Context, s object.Store, master archive.MasterKey, id
 	if !tree {
 		return nil, fmt.Errorf("%s: %w", id, ErrNotTree)
 	}
-	body, err := getIndex(ctx, s, id)
-	if err != nil {
-		return nil, err
-	}
-	ix, _, err := openIndex(master, id, body)
+	ix, _, err := fetchIndex(ctx, s, master, id)
 	return ix, err
-}
-
-// getIndex reads the index object's body, up to MaxIndexSize.
-func getIndex(ctx context.Context, s object.Store, id string) ([]byte, error) {
-	rc, err := s.Get(ctx, IndexKey(id), 0, MaxIndexSize+1)
-	if errors.Is(err, object.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w", id, ErrNoIndex)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read the index of %s: %w", id, err)
-	}
-	defer rc.Close()
-	body, err := io.ReadAll(io.LimitReader(rc, MaxIndexSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read the index of %s: %w", id, err)
-	}
-	if len(body) > MaxIndexSize {
-		return nil, fmt.Errorf("index of %s: larger than %d bytes: %w", id, MaxIndexSize, dirindex.ErrDamaged)
-	}
-	return body, nil
 }
 
 // writeIndex stores the index of id, once: S3 keeps the first index written
@@ -167,13 +158,12 @@ func writeIndex(ctx context.Context, s object.Store, master archive.MasterKey, i
 		}
 		return nil
 	}
-	old, err := getIndex(ctx, s, ix.ID)
-	if err != nil {
-		return err
-	}
-	_, oldPlain, err := openIndex(master, ix.ID, old)
+	_, oldPlain, err := fetchIndex(ctx, s, master, ix.ID)
 	if err == nil && bytes.Equal(oldPlain, plain) {
 		return nil
+	}
+	if err != nil && !errors.Is(err, crypt.ErrAuthentication) && !errors.Is(err, dirindex.ErrDamaged) && !errors.Is(err, ErrIndexMismatch) {
+		return err // it could not be read: the next run looks again
 	}
 	return fmt.Errorf("another index exists under this archive's storage ID: %w", errors.Join(ErrIndexMismatch, archive.ErrSourceChanged))
 }

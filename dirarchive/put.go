@@ -119,6 +119,13 @@ func Put(ctx context.Context, s object.Store, master archive.MasterKey, t *tree.
 		wrote = true
 		return nil
 	}
+	// The index of an upload that will never complete goes with it, unless
+	// an archive exists under that ID (whose index it is).
+	o.OnAbort = func(ctx context.Context, id string) {
+		if _, err := s.Head(ctx, id); errors.Is(err, object.ErrNotFound) {
+			_ = s.Delete(ctx, IndexKey(id))
+		}
+	}
 	res, err := archive.PutResumable(ctx, s, master, src, o)
 	if err != nil && wrote && archive.SinglePart(t.Size()) {
 		// A put of one request has nothing to resume: its index goes too.

@@ -148,7 +148,7 @@ const (
 	block      = 512
 	trailer    = 2 * block // the two zero blocks that end the stream
 	maxMode    = 0o7777
-	maxPathLen = math.MaxUint16 // also of a link
+	maxPathLen = 4096 // also of a link: PATH_MAX, the longest a walk gives and extraction takes
 	maxNameLen = math.MaxUint8
 )
 

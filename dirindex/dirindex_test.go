@@ -231,6 +231,8 @@ func TestMarshalRefuses(t *testing.T) {
 	}{
 		{"path of 64 KiB", func(ix *Index) { ix.Entries[4].Path = "photos/" + strings.Repeat("x", 65536) }, "path of 65543 bytes"},
 		{"link of 64 KiB", func(ix *Index) { ix.Entries[4].Link = strings.Repeat("x", 65536) }, "link of 65536 bytes"},
+		{"path of 4097 bytes", func(ix *Index) { ix.Entries[4].Path = "photos/" + strings.Repeat("x", 4090) }, "path of 4097 bytes, more than 4096"},
+		{"link of 4097 bytes", func(ix *Index) { ix.Entries[4].Link = strings.Repeat("x", 4097) }, "link of 4097 bytes, more than 4096"},
 		{"owner name of 256 bytes", func(ix *Index) { ix.Entries[1].Uname = strings.Repeat("u", 256) }, "owner name of 256 bytes"},
 		{"group name of 256 bytes", func(ix *Index) { ix.Entries[1].Gname = strings.Repeat("g", 256) }, "group name of 256 bytes"},
 		{"sha256 on a directory", func(ix *Index) { ix.Entries[3].SHA256[0] = 1 }, "SHA-256 on a directory"},

@@ -45,6 +45,11 @@ func (f *Foreign) classify(key string) { f.add(key, 1) }
 // add adds n to key's count: n is -1 to take back a key that turned out
 // to be an archive of the master key.
 func (f *Foreign) add(key string, n int) {
+	if stem, ok := strings.CutSuffix(key, TreeIndexSuffix); ok {
+		if _, err := crypt.ParseID(stem[strings.LastIndexByte(stem, '/')+1:]); err == nil {
+			return // a directory archive's index goes with its archive, counted once
+		}
+	}
 	if _, err := crypt.ParseID(key); err == nil {
 		f.Ogive += n
 		return

@@ -110,7 +110,7 @@ func MatchPrefix(ctx context.Context, s object.Store, master []byte, legacy bool
 				Status: info.Status, Class: info.StorageClass})
 			return nil
 		}
-		if legacy && crypt.LooksLegacyID(info.Key) {
+		if legacy && crypt.LooksLegacyID(info.Key) && !IsTreeIndex(master, info.Key) {
 			legacyKeys++
 			if len(candidates) < MaxLegacyCandidates {
 				candidates = append(candidates, info)

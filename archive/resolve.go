@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,7 +39,7 @@ func List(ctx context.Context, s object.Store, master []byte, legacy bool, fn fu
 	err := s.List(ctx, func(info object.Info) error {
 		name, meta, keys, err := crypt.OpenIDMeta(master, info.Key)
 		if err != nil {
-			if legacy && crypt.LooksLegacyID(info.Key) {
+			if legacy && crypt.LooksLegacyID(info.Key) && !IsTreeIndex(master, info.Key) {
 				candidates = append(candidates, info)
 			}
 			return nil
@@ -168,4 +169,24 @@ func (a *Archive) Keys(master []byte) (crypt.Decrypter, error) {
 		return nil, err
 	}
 	return crypt.DeriveLegacyKeys(master, nonce)
+}
+
+// TreeIndexSuffix follows a directory archive's storage ID in the key of its
+// index object (FORMAT.md §7.2).
+const TreeIndexSuffix = ".index"
+
+// IsTreeIndex reports whether key is the index object of a directory archive
+// of master: a key that no listing shows, and that is not worth a HEAD as a
+// possible 2019 ID (which its alphabet may look like).
+func IsTreeIndex(master []byte, key string) bool {
+	stem, ok := strings.CutSuffix(key, TreeIndexSuffix)
+	if !ok {
+		return false
+	}
+	_, meta, keys, err := crypt.OpenIDMeta(master, stem)
+	if err != nil {
+		return false
+	}
+	keys.Destroy()
+	return meta.Tree
 }

@@ -21,7 +21,7 @@ import (
 )
 
 // IndexSuffix follows an archive's storage ID in the key of its index.
-const IndexSuffix = ".index"
+const IndexSuffix = archive.TreeIndexSuffix
 
 // MaxIndexSize bounds the index object read: 10 million entries of 100
 // bytes. A larger object under an index key is refused unread.

@@ -65,3 +65,20 @@ func TestTreeIndexNotLegacyCandidate(t *testing.T) {
 		t.Errorf("MatchPrefix: %+v, %v, %d HEADs", m, err, s.heads)
 	}
 }
+
+// TestChunkPlain: the ranges DownloadPlainRanges fetches tile the plaintext,
+// the terminator left out, whatever the size.
+func TestChunkPlain(t *testing.T) {
+	for _, plain := range []int64{0, 1, 65535, 65536, 65537, 2<<20 - 1, 2 << 20, 2<<20 + 1, 5*2<<20 + 12345} {
+		var next int64
+		ChunkPlain(crypt.EncryptedSize(plain), 0, func(from, to int64) {
+			if from != next || to < from {
+				t.Errorf("size %d: range [%d, %d) after %d", plain, from, to, next)
+			}
+			next = to
+		})
+		if next != plain {
+			t.Errorf("size %d: ranges end at %d", plain, next)
+		}
+	}
+}

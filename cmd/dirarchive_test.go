@@ -398,3 +398,19 @@ func TestDirArchiveIndexWithUnfinishedUpload(t *testing.T) {
 		t.Errorf("the completed archive's index went too: %v", err)
 	}
 }
+
+// TestPutDirName: --name names the one directory put; with two it is
+// refused before anything is sent.
+func TestPutDirName(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	a, b := r.mkdir("a"), r.mkdir("b")
+	r.write("a/x.txt", []byte("x"))
+	res := r.ogive("", "put", "--password-file", r.pwFile, "--name", "two.tar", a, b)
+	if res.code != 1 || !strings.Contains(res.stderr, "--name names stdin") {
+		t.Errorf("put --name of two directories: %s", res)
+	}
+	res = r.ogive("", "put", "--json", "--password-file", r.pwFile, "--name", "renamed.tar", a)
+	if res.code != 0 || !strings.Contains(res.stdout, `"name":"renamed.tar"`) || !strings.Contains(res.stdout, `"entries":2`) {
+		t.Errorf("put --name of a directory: %s", res)
+	}
+}

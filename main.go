@@ -33,6 +33,7 @@ func main() {
 	if err := harden.Process(); err != nil {
 		fmt.Fprintf(os.Stderr, "warning: other processes of this user may read ogive's memory: %v\n", err)
 	}
+	cmd.SetMemoryLimit()
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)
 	// SIGHUP (the terminal closed) and SIGQUIT (Ctrl-\ outside a prompt)

@@ -35,6 +35,9 @@ func getTree(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, s
 	if err != nil {
 		return err
 	}
+	if ix != nil {
+		raiseMemoryLimit(len(ix.Entries))
+	}
 	total, err := keys.PlainSize(cipherSize)
 	if err != nil {
 		return err

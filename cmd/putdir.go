@@ -40,6 +40,7 @@ func putDir(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	if err != nil {
 		return 0, err
 	}
+	raiseMemoryLimit(len(t.Entries))
 	if !g.quiet {
 		for _, p := range t.Skipped {
 			fmt.Fprintf(f.Err, "skipped %s: not a file, directory or symbolic link\n", printable(p))

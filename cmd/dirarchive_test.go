@@ -414,3 +414,42 @@ func TestPutDirName(t *testing.T) {
 		t.Errorf("put --name of a directory: %s", res)
 	}
 }
+
+// TestDirArchiveMixed: a directory is put with a file in one command; ls of
+// the file's archive prints its one file; verify names a missing file and
+// an extra one.
+func TestDirArchiveMixed(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	dir := r.mkdir("docs")
+	r.write("docs/a.txt", []byte("a\n"))
+	r.write("docs/sub/b.txt", []byte("b\n"))
+	file := r.write("single.txt", []byte("single\n"))
+	ids := r.put(file, dir)
+	res := r.ogive("", "ls", "--password-file", r.pwFile, ids[0])
+	if res.code != 0 || !strings.HasPrefix(res.stdout, "-rw------- ") || !strings.Contains(res.stdout, " 7 ") ||
+		!strings.HasSuffix(res.stdout, " single.txt\n") || strings.Count(res.stdout, "\n") != 1 {
+		t.Errorf("ls of a single file: %s", res)
+	}
+	res = r.ogive("", "ls", "--password-file", r.pwFile, ids[1])
+	if res.code != 0 || strings.Count(res.stdout, "\n") != 4 {
+		t.Errorf("ls of the directory: %s", res)
+	}
+	os.Remove(filepath.Join(dir, "sub", "b.txt"))
+	res = r.ogive("", "verify", "--password-file", r.pwFile, ids[1], dir)
+	if res.code != 1 || !strings.Contains(res.stderr, "sub/b.txt: missing") {
+		t.Errorf("verify with a file missing: %s", res)
+	}
+	r.write("docs/sub/b.txt", []byte("b\n"))
+	r.write("docs/sub/c.txt", []byte("c\n"))
+	res = r.ogive("", "verify", "--password-file", r.pwFile, ids[1], dir)
+	if res.code != 1 || !strings.Contains(res.stderr, "sub/c.txt: extra") {
+		t.Errorf("verify with an extra file: %s", res)
+	}
+	os.Remove(filepath.Join(dir, "sub", "c.txt"))
+	// Back as it was but for the times: the files match the index, and
+	// verify says why it could not compare the parts.
+	res = r.ogive("", "verify", "--password-file", r.pwFile, ids[1], dir)
+	if res.code != 0 || !strings.Contains(res.stdout, "matches the index") || !strings.Contains(res.stderr, "time differs") {
+		t.Errorf("verify of a tree whose times changed: %s", res)
+	}
+}

@@ -201,21 +201,34 @@ func TestContentNeverFollowsALink(t *testing.T) {
 		{"a directory", func(root string) string { return filepath.Join(root, "a", "b") }},
 		{"the root", func(root string) string { return root }},
 	} {
-		t.Run(swap.name, func(t *testing.T) {
-			root := makeTree(t)
-			tr, err := Walk(root)
-			must(t, err)
-			p := swap.dir(root)
-			away := filepath.Join(t.TempDir(), "away")
-			must(t, os.Rename(p, away))
-			must(t, os.Symlink(away, p))
-			if _, err := io.ReadAll(io.NewSectionReader(tr, 0, tr.Size())); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "one.txt") {
-				t.Errorf("stream: %v, want ErrChanged naming one.txt", err)
-			}
-			if _, err := tr.HashFiles(t.Context(), nil); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "one.txt") {
-				t.Errorf("HashFiles: %v, want ErrChanged naming one.txt", err)
-			}
-		})
+		for _, openat2 := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/openat2=%v", swap.name, openat2), func(t *testing.T) {
+				defer func(old bool) { useOpenat2 = old }(useOpenat2)
+				useOpenat2 = openat2
+				root := makeTree(t)
+				tr, err := Walk(root)
+				must(t, err)
+				p := swap.dir(root)
+				away := filepath.Join(t.TempDir(), "away")
+				must(t, os.Rename(p, away))
+				must(t, os.Symlink(away, p))
+				if _, err := io.ReadAll(io.NewSectionReader(tr, 0, tr.Size())); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "one.txt") {
+					t.Errorf("stream: %v, want ErrChanged naming one.txt", err)
+				}
+				if _, err := tr.HashFiles(t.Context(), nil); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "one.txt") {
+					t.Errorf("HashFiles: %v, want ErrChanged naming one.txt", err)
+				}
+				if _, err := os.Readlink(p); err != nil {
+					t.Fatal(err)
+				}
+				// Put back, the tree reads again.
+				must(t, os.Remove(p))
+				must(t, os.Rename(away, p))
+				if _, err := tr.HashFiles(t.Context(), nil); err != nil {
+					t.Errorf("HashFiles once put back: %v", err)
+				}
+			})
+		}
 	}
 }
 

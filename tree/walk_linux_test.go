@@ -189,17 +189,28 @@ func openFDs(t *testing.T) int {
 }
 
 // TestContentNeverFollowsALink: after the walk, a directory above a file,
-// or the root itself, is moved and a symbolic link to it put in its place.
-// The file is still the one the walk found (same inode), but reading it
-// would go through a link another user controls: the stream and HashFiles
-// refuse it.
+// or the root itself, is moved and a symbolic link to it put in its place,
+// pointing out of the tree or staying in it. The file is still the one the
+// walk found (same inode), but reading it would go through a link another
+// user controls: the stream and HashFiles refuse it, by openat2 and by the
+// descriptor chain alike.
 func TestContentNeverFollowsALink(t *testing.T) {
 	for _, swap := range []struct {
 		name string
-		dir  func(root string) string
+		dir  string // what is moved, under the root
+		away func(t *testing.T, root string) (to, link string)
 	}{
-		{"a directory", func(root string) string { return filepath.Join(root, "a", "b") }},
-		{"the root", func(root string) string { return root }},
+		{"a directory, out of the tree", "a/b", func(t *testing.T, root string) (string, string) {
+			away := filepath.Join(t.TempDir(), "away")
+			return away, away
+		}},
+		{"a directory, within the tree", "a/b", func(t *testing.T, root string) (string, string) {
+			return filepath.Join(root, "b.moved"), "../b.moved"
+		}},
+		{"the root", "", func(t *testing.T, root string) (string, string) {
+			away := filepath.Join(t.TempDir(), "away")
+			return away, away
+		}},
 	} {
 		for _, openat2 := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/openat2=%v", swap.name, openat2), func(t *testing.T) {
@@ -208,18 +219,18 @@ func TestContentNeverFollowsALink(t *testing.T) {
 				root := makeTree(t)
 				tr, err := Walk(root)
 				must(t, err)
-				p := swap.dir(root)
-				away := filepath.Join(t.TempDir(), "away")
+				p := filepath.Join(root, filepath.FromSlash(swap.dir))
+				away, link := swap.away(t, root)
 				must(t, os.Rename(p, away))
-				must(t, os.Symlink(away, p))
+				must(t, os.Symlink(link, p))
+				if _, err := os.Stat(filepath.Join(root, "a", "b", "c", "one.txt")); err != nil {
+					t.Fatalf("the link does not lead to the file: %v", err)
+				}
 				if _, err := io.ReadAll(io.NewSectionReader(tr, 0, tr.Size())); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "one.txt") {
 					t.Errorf("stream: %v, want ErrChanged naming one.txt", err)
 				}
 				if _, err := tr.HashFiles(t.Context(), nil); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "one.txt") {
 					t.Errorf("HashFiles: %v, want ErrChanged naming one.txt", err)
-				}
-				if _, err := os.Readlink(p); err != nil {
-					t.Fatal(err)
 				}
 				// Put back, the tree reads again.
 				must(t, os.Remove(p))

@@ -266,7 +266,7 @@ var useOpenat2 = true
 // component: the root again (O_NOFOLLOW, checked to be the directory the
 // walk read), then the file's path under it, with openat2 refusing any link
 // (RESOLVE_NO_SYMLINKS) or, where the kernel (before 5.6) or a sandbox
-// refuses openat2, each directory down from the root by descriptor
+// refuses openat2 or the path is too long for one call, each directory down from the root by descriptor
 // (O_NOFOLLOW); the file itself O_NOFOLLOW and O_NONBLOCK (a FIFO put in
 // its place must not hang the read). The caller checks it is the file the
 // walk found.
@@ -292,8 +292,9 @@ func (t *Tree) open(e *Entry) (*os.File, error) {
 			switch err {
 			case unix.EINTR:
 				continue
-			case unix.ENOSYS, unix.EPERM:
-				// No openat2 here: the chain below.
+			case unix.ENOSYS, unix.EPERM, unix.ENAMETOOLONG:
+				// No openat2 here, or a path longer than the kernel
+				// takes in one call: the chain below.
 			case nil:
 				return os.NewFile(uintptr(ffd), t.src(e)), nil
 			default:

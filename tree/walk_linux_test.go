@@ -2,6 +2,7 @@ package tree
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // withHook sets beforeDescend for the test.
@@ -273,5 +276,39 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLongPaths: a tree whose paths are longer than the kernel takes in one
+// call (PATH_MAX, 4096 bytes) is walked and read, one directory at a time.
+func TestLongPaths(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "long")
+	must(t, os.Mkdir(root, 0o755))
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	must(t, err)
+	name := strings.Repeat("d", 200)
+	for range 30 { // 6,000 bytes of path
+		must(t, unix.Mkdirat(fd, name, 0o755))
+		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		unix.Close(fd)
+		must(t, err)
+		fd = next
+	}
+	ffd, err := unix.Openat(fd, "deep.txt", unix.O_WRONLY|unix.O_CREAT, 0o644)
+	unix.Close(fd)
+	must(t, err)
+	f := os.NewFile(uintptr(ffd), "deep.txt")
+	_, err = f.WriteString("far down\n")
+	must(t, errors.Join(err, f.Close()))
+	tr, err := Walk(root)
+	must(t, err)
+	last := tr.Entries[len(tr.Entries)-1]
+	if len(last.Path) < 6000 || !strings.HasSuffix(last.Path, "/deep.txt") || last.Size != 9 {
+		t.Fatalf("last entry %.40s... (%d bytes), size %d", last.Path, len(last.Path), last.Size)
+	}
+	sums, err := tr.HashFiles(t.Context(), nil)
+	must(t, err)
+	if sums[len(sums)-1] != sha256.Sum256([]byte("far down\n")) {
+		t.Error("deep.txt's sum differs")
 	}
 }

@@ -114,6 +114,11 @@ const trailer = 2 * block
 
 // Walk reads the tree under root, a directory, without following any
 // symbolic link, and lays out its stream under the directory's base name.
+// On Linux each directory is read through a descriptor opened from its
+// parent's and checked to be the directory the listing showed, so a
+// directory swapped for a link (or another directory) by another user
+// during the walk fails it with ErrChanged rather than lead it out of the
+// tree.
 func Walk(root string) (*Tree, error) { return WalkAs(root, "") }
 
 // TopName is the name a walk of root gives its top directory: root's base
@@ -262,7 +267,8 @@ func (e *Entry) headerBytes() ([]byte, error) {
 }
 
 // ReadAt reads the stream at off. File contents are read from the tree
-// then, each file opened without following a link and checked to be the
+// then, each file opened without following a link (on Linux, in any
+// component of its path below the root) and checked to be the
 // one the walk found, of the same size and time: anything else fails with
 // ErrChanged, naming the file.
 func (t *Tree) ReadAt(p []byte, off int64) (int, error) {

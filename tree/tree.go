@@ -68,7 +68,7 @@ type Entry struct {
 	// the file since (even one that puts its size and mtime back) moves it.
 	ctime int64
 
-	src    string // where the walk found it
+	rel    string // where the walk found it: slash-separated under the root, "" for the root
 	offset int64  // of its header in the stream
 	hdrLen int64  // bytes of its header blocks, pax ones included
 }
@@ -80,6 +80,31 @@ type Tree struct {
 	// Skipped names what the walk left out: sockets, FIFOs, devices.
 	Skipped []string
 	size    int64
+
+	// rootDev and rootIno identify the root directory the walk read, so
+	// that a file is opened again only below that same directory.
+	rootDev, rootIno uint64
+}
+
+// found is what the walk learnt of one name, without following it.
+type found struct {
+	rel             string // slash-separated under the root; "" for the root
+	kind            Kind   // 0 for a socket, FIFO or device
+	mode            fs.FileMode
+	size            int64
+	mtime           time.Time
+	uid, gid        int
+	ino, dev, nlink uint64
+	ctime           int64
+	link            string // a symlink's target
+}
+
+// keptMode is the part of a mode a stream keeps.
+const keptMode = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
+// src is the file of e as a path, for messages.
+func (t *Tree) src(e *Entry) string {
+	return filepath.Join(filepath.Clean(t.Root), filepath.FromSlash(e.rel))
 }
 
 const block = 512
@@ -89,6 +114,11 @@ const trailer = 2 * block
 
 // Walk reads the tree under root, a directory, without following any
 // symbolic link, and lays out its stream under the directory's base name.
+// On Linux each directory is read through a descriptor opened from its
+// parent's and checked to be the directory the listing showed, so a
+// directory swapped for a link (or another directory) by another user
+// during the walk fails it with ErrChanged rather than lead it out of the
+// tree.
 func Walk(root string) (*Tree, error) { return WalkAs(root, "") }
 
 // TopName is the name a walk of root gives its top directory: root's base
@@ -130,36 +160,23 @@ func WalkAs(root, top string) (*Tree, error) {
 	t := &Tree{Root: root}
 	names := &owners{users: map[int]string{}, groups: map[int]string{}}
 	first := map[[2]uint64]string{} // inode of a file with several links → its first name
-	err = filepath.WalkDir(clean, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(clean, p)
-		if err != nil {
-			return err
-		}
+	err = walk(clean, func(f *found) error {
 		name := base
-		if rel != "." {
-			name = path.Join(base, filepath.ToSlash(rel))
+		if f.rel != "" {
+			name = path.Join(base, f.rel)
+		} else {
+			t.rootDev, t.rootIno = f.dev, f.ino
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		e := Entry{Path: name, src: p, Mode: info.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), MTime: info.ModTime()}
-		var nlink uint64 = 1
-		if sys, ok := info.Sys().(*syscall.Stat_t); ok {
-			e.Uid, e.Gid, e.Inode, e.Dev = int(sys.Uid), int(sys.Gid), sys.Ino, uint64(sys.Dev)
-			e.ctime = ctimeOf(sys)
-			nlink = uint64(sys.Nlink)
+		e := Entry{
+			Path: name, Kind: f.kind, Mode: f.mode, MTime: f.mtime,
+			Uid: f.uid, Gid: f.gid, Inode: f.ino, Dev: f.dev, Link: f.link,
+			ctime: f.ctime, rel: f.rel,
 		}
 		e.Uname, e.Gname = names.user(e.Uid), names.group(e.Gid)
-		switch m := info.Mode(); {
-		case m.IsDir():
-			e.Kind = Dir
-		case m.IsRegular():
-			e.Kind, e.Size = File, info.Size()
-			if nlink > 1 {
+		switch f.kind {
+		case File:
+			e.Size = f.size
+			if f.nlink > 1 {
 				key := [2]uint64{e.Dev, e.Inode}
 				if to, ok := first[key]; ok {
 					e.Kind, e.Size, e.Link = Hardlink, 0, to
@@ -167,11 +184,7 @@ func WalkAs(root, top string) (*Tree, error) {
 					first[key] = name
 				}
 			}
-		case m&fs.ModeSymlink != 0:
-			e.Kind = Symlink
-			if e.Link, err = os.Readlink(p); err != nil {
-				return err
-			}
+		case Dir, Symlink:
 		default:
 			t.Skipped = append(t.Skipped, name)
 			return nil
@@ -254,7 +267,8 @@ func (e *Entry) headerBytes() ([]byte, error) {
 }
 
 // ReadAt reads the stream at off. File contents are read from the tree
-// then, each file opened without following a link and checked to be the
+// then, each file opened without following a link (on Linux, in any
+// component of its path below the root) and checked to be the
 // one the walk found, of the same size and time: anything else fails with
 // ErrChanged, naming the file.
 func (t *Tree) ReadAt(p []byte, off int64) (int, error) {
@@ -307,8 +321,8 @@ func zero(p []byte) int { clear(p); return len(p) }
 
 // content reads the file of e at off into p, all of p.
 func (t *Tree) content(e *Entry, p []byte, off int64) (int, error) {
-	full := e.src
-	f, err := os.OpenFile(full, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	full := t.src(e)
+	f, err := t.open(e)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w (%v)", full, ErrChanged, err)
 	}
@@ -352,7 +366,7 @@ func same(f *os.File, e *Entry) error {
 }
 
 // ctimeOf is the change time of a stat, in nanoseconds.
-func ctimeOf(sys *syscall.Stat_t) int64 { return sys.Ctim.Sec*1e9 + sys.Ctim.Nsec }
+func ctimeOf(sys *syscall.Stat_t) int64 { return int64(sys.Ctim.Sec)*1e9 + int64(sys.Ctim.Nsec) }
 
 // HashFiles reads every file of the tree in stream order and returns the
 // SHA-256 of each one's content, by entry (zero for other kinds). Files are
@@ -378,13 +392,14 @@ func (t *Tree) HashFiles(ctx context.Context, read func(n int64)) ([][32]byte, e
 }
 
 func (t *Tree) hashFile(ctx context.Context, e *Entry, h io.Writer, buf []byte, read func(n int64)) error {
-	f, err := os.OpenFile(e.src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	full := t.src(e)
+	f, err := t.open(e)
 	if err != nil {
-		return fmt.Errorf("%s: %w (%v)", e.src, ErrChanged, err)
+		return fmt.Errorf("%s: %w (%v)", full, ErrChanged, err)
 	}
 	defer f.Close()
 	if err := same(f, e); err != nil {
-		return fmt.Errorf("%s: %w", e.src, err)
+		return fmt.Errorf("%s: %w", full, err)
 	}
 	var done int64
 	for done < e.Size {
@@ -398,11 +413,11 @@ func (t *Tree) hashFile(ctx context.Context, e *Entry, h io.Writer, buf []byte, 
 			read(int64(n))
 		}
 		if err != nil && !(err == io.EOF && done == e.Size) {
-			return fmt.Errorf("%s: %w (%v)", e.src, ErrChanged, err)
+			return fmt.Errorf("%s: %w (%v)", full, ErrChanged, err)
 		}
 	}
 	if err := same(f, e); err != nil {
-		return fmt.Errorf("%s: %w", e.src, err)
+		return fmt.Errorf("%s: %w", full, err)
 	}
 	return nil
 }

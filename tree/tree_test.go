@@ -345,7 +345,7 @@ func TestHashFiles(t *testing.T) {
 			continue
 		}
 		want += e.Size
-		data, err := os.ReadFile(e.src)
+		data, err := os.ReadFile(tr.src(&e))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func TestManualJSONMatchesOutput(t *testing.T) {
 			t.Fatal(err)
 		}
 		documented := map[string]string{} // field: its type as the page gives it
-		optional := map[string]bool{}      // fields the page says may be absent
+		optional := map[string]bool{}     // fields the page says may be absent
 		for _, s := range cmd.ManualSections(c) {
 			if s.Title != cmd.SectionJSON {
 				continue

@@ -415,8 +415,8 @@ treebench() {
 	"$bin/ogive" rm --force --yes "$id" ${fid:+"$fid"} >/dev/null 2>&1 </dev/null
 	rm -rf "$dir" "$file"
 }
-if [ "$TREE_N" != 0 ] && inlist "$NETS" loopback; then
-	treebench "$TREE_N" 100 "$RUNS"
+if inlist "$NETS" loopback; then
+	[ "$TREE_N" = 0 ] || treebench "$TREE_N" 100 "$RUNS"
 	[ "$TREE_BIG" = 0 ] || treebench "$TREE_BIG" 1 1
 fi
 

@@ -155,3 +155,17 @@ func TestMismatchStopsPool(t *testing.T) {
 		assertNoTemps(t, base)
 	}
 }
+
+// TestManyEmptyFiles: empty files, more than the pool has buffers, all get
+// their names (each takes a buffer of the pool and gives it back).
+func TestManyEmptyFiles(t *testing.T) {
+	entries := []entry{dir("top/")}
+	for i := range 100 {
+		entries = append(entries, file("top/e"+strings.Repeat("x", i), ""))
+	}
+	base := t.TempDir()
+	st, err := extract(t, base, "dest", "top", Options{}, bytes.NewReader(craft(t, entries...)))
+	if err != nil || st.Files != 100 {
+		t.Fatalf("%+v, %v", st, err)
+	}
+}

@@ -5,9 +5,15 @@
 // path must lie under the stream's top directory with no empty, "." or ".."
 // component, never go through a symbolic link on disk (one made earlier by
 // the same stream included), and a hard link may only name a regular file
-// the same extraction wrote. Everything happens through an os.Root opened on
-// the destination, so a name swapped by someone racing the extraction cannot
-// lead it out either.
+// the same extraction wrote. Every directory is reached from the
+// destination one component at a time, by descriptor, never through a link,
+// and checked to be the one this run made or first saw (device and inode),
+// so a name swapped by someone racing the extraction cannot lead it out
+// either; a directory swapped before Finish does not get the mode and time
+// meant for the one made.
+//
+// Small files are written by a few goroutines while the stream is read on;
+// sparse files (which archive/tar would expand) are refused.
 //
 // A file is written to a hidden temporary in its own directory and gets its
 // final name only once its content is complete, checked and on disk, so a
@@ -476,7 +482,8 @@ func (x *Extractor) file(h *tar.Header, rel string, content io.Reader) error {
 		want, check = x.o.Expect(h.Name)
 	}
 	var buf []byte
-	if h.Size >= 0 && h.Size <= smallFile {
+	small := h.Size >= 0 && h.Size <= smallFile
+	if small {
 		var err error
 		if buf, err = x.readSmall(h, content); err != nil {
 			return err
@@ -496,14 +503,14 @@ func (x *Extractor) file(h *tar.Header, rel string, content io.Reader) error {
 		}
 	}
 	if err != nil {
-		if buf != nil {
+		if small {
 			x.pool.free <- buf
 		}
 		return err
 	}
 	j := job{f: f, data: buf, name: h.Name, mode: os.FileMode(uint32(h.Mode) & 0o777 &^ x.umask),
 		mtime: h.ModTime, want: want, check: check}
-	if buf == nil {
+	if !small {
 		if x.sum == nil {
 			x.sum = sha256.New()
 		}
@@ -522,7 +529,7 @@ func (x *Extractor) file(h *tar.Header, rel string, content io.Reader) error {
 	x.batch = append(x.batch, pending{tmp: tmp, final: rel, entry: h.Name, size: h.Size})
 	x.bytes += h.Size
 	x.touched[parentOf(rel)] = true
-	if buf != nil {
+	if small {
 		x.pool.run(j)
 	}
 	if len(x.batch) >= batchFiles || x.bytes >= batchBytes {

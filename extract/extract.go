@@ -70,9 +70,12 @@ type Options struct {
 	// Expect, when set, gives the SHA-256 the index records for a file, by
 	// its path as the stream names it ("top/a/b.txt"); a file whose content
 	// differs fails with ErrMismatch and gets no final name.
+	// It is called from the caller's goroutine.
 	Expect func(path string) (sha [32]byte, ok bool)
 	// Notice receives warnings that do not stop the extraction: a mode or
-	// time the file system refuses, a hard link whose file was not included.
+	// time the file system refuses, a hard link whose file was not included,
+	// a directory replaced before Finish could give it its mode. It may be
+	// called from other goroutines than the caller's, one call at a time.
 	Notice func(string)
 }
 

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // openFDs counts the descriptors the process holds (Linux).
@@ -167,5 +169,74 @@ func TestManyEmptyFiles(t *testing.T) {
 	st, err := extract(t, base, "dest", "top", Options{}, bytes.NewReader(craft(t, entries...)))
 	if err != nil || st.Files != 100 {
 		t.Fatalf("%+v, %v", st, err)
+	}
+}
+
+// TestLinkNoReplace: where renameat2 cannot refuse to replace, the
+// temporary gets a free name, and never a taken one.
+func TestLinkNoReplace(t *testing.T) {
+	d := t.TempDir()
+	for _, n := range []string{"tmp1", "tmp2", "taken"} {
+		if err := os.WriteFile(filepath.Join(d, n), []byte(n), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pfd := int(f.Fd())
+	if err := linkNoReplace(pfd, "tmp1", "free"); err != nil {
+		t.Fatal(err)
+	}
+	if err := linkNoReplace(pfd, "tmp2", "taken"); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("got %v, want EEXIST", err)
+	}
+	want := []string{"free=tmp1", "taken=taken", "tmp2=tmp2"}
+	if l := listing(t, d); !slices.Equal(l[1:], want) {
+		t.Errorf("got %q, want %q", l, want)
+	}
+}
+
+// TestFinishSwappedDir: a directory the extraction made, replaced before
+// Finish by a link to a file of the user's, gets its mode and time
+// through no link: the file keeps its own, and a Notice says so.
+func TestFinishSwappedDir(t *testing.T) {
+	base := t.TempDir()
+	dest := filepath.Join(base, "dest")
+	mine := filepath.Join(base, "mine.txt")
+	if err := os.WriteFile(mine, []byte("private\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Unix(1234567890, 0)
+	os.Chtimes(mine, old, old)
+	var notices []string
+	x, err := New(base, "dest", "top", Options{Notice: func(s string) { notices = append(notices, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Abort()
+	if err := x.Stream(context.Background(), bytes.NewReader(craft(t, dir("top/"), entry{typ: tar.TypeDir, name: "top/made/", mode: 0o777}))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dest, "made"), filepath.Join(dest, "away")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../mine.txt", filepath.Join(dest, "made")); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 || !fi.ModTime().Equal(old) {
+		t.Errorf("mine.txt is now %v, %v", fi.Mode(), fi.ModTime())
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], "top/made") {
+		t.Errorf("notices %q", notices)
 	}
 }

@@ -305,9 +305,13 @@ func noReplace(pfd int, tmp, base string) error {
 	if err == nil || !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EOPNOTSUPP) {
 		return err
 	}
-	// No such rename here: a second name for the temporary, then the
-	// temporary's removal.
-	err = unix.Linkat(pfd, tmp, pfd, base, 0)
+	return linkNoReplace(pfd, tmp, base)
+}
+
+// linkNoReplace is noReplace where no rename refuses to replace: a second
+// name for the temporary, then the temporary's removal.
+func linkNoReplace(pfd int, tmp, base string) error {
+	err := unix.Linkat(pfd, tmp, pfd, base, 0)
 	switch {
 	case err == nil:
 		return unix.Unlinkat(pfd, tmp, 0)

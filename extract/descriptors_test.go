@@ -240,3 +240,24 @@ func TestFinishSwappedDir(t *testing.T) {
 		t.Errorf("notices %q", notices)
 	}
 }
+
+// TestSparseRefused: every form of GNU sparse file is refused before any
+// of its content is read.
+func TestSparseRefused(t *testing.T) {
+	for _, h := range []*tar.Header{
+		{Typeflag: tar.TypeGNUSparse, Name: "top/old", Size: 1},
+		{Typeflag: tar.TypeReg, Name: "top/pax00", Size: 1, PAXRecords: map[string]string{"GNU.sparse.offset": "0", "GNU.sparse.numbytes": "1"}},
+		{Typeflag: tar.TypeReg, Name: "top/pax10", Size: 1, PAXRecords: map[string]string{"GNU.sparse.major": "1", "GNU.sparse.minor": "0"}},
+	} {
+		base := t.TempDir()
+		x, err := New(base, "dest", "top", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := strings.NewReader("x")
+		if err := x.Entry(h, r); !errors.Is(err, ErrUnsafePath) || r.Len() != 1 {
+			t.Errorf("%s: got %v, %d bytes read", h.Name, err, 1-r.Len())
+		}
+		x.Abort()
+	}
+}

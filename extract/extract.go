@@ -5,9 +5,15 @@
 // path must lie under the stream's top directory with no empty, "." or ".."
 // component, never go through a symbolic link on disk (one made earlier by
 // the same stream included), and a hard link may only name a regular file
-// the same extraction wrote. Everything happens through an os.Root opened on
-// the destination, so a name swapped by someone racing the extraction cannot
-// lead it out either.
+// the same extraction wrote. Every directory is reached from the
+// destination one component at a time, by descriptor, never through a link,
+// and checked to be the one this run made or first saw (device and inode),
+// so a name swapped by someone racing the extraction cannot lead it out
+// either; a directory swapped before Finish does not get the mode and time
+// meant for the one made.
+//
+// Small files are written by a few goroutines while the stream is read on;
+// sparse files (which archive/tar would expand) are refused.
 //
 // A file is written to a hidden temporary in its own directory and gets its
 // final name only once its content is complete, checked and on disk, so a
@@ -33,8 +39,11 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 var (
@@ -61,9 +70,12 @@ type Options struct {
 	// Expect, when set, gives the SHA-256 the index records for a file, by
 	// its path as the stream names it ("top/a/b.txt"); a file whose content
 	// differs fails with ErrMismatch and gets no final name.
+	// It is called from the caller's goroutine.
 	Expect func(path string) (sha [32]byte, ok bool)
 	// Notice receives warnings that do not stop the extraction: a mode or
-	// time the file system refuses, a hard link whose file was not included.
+	// time the file system refuses, a hard link whose file was not included,
+	// a directory replaced before Finish could give it its mode. It may be
+	// called from other goroutines than the caller's, one call at a time.
 	Notice func(string)
 }
 
@@ -105,8 +117,9 @@ type dirState struct {
 	header bool // its entry was seen: mode and mtime are the archive's
 	mode   uint32
 	mtime  time.Time
-	ok     bool // it is a directory on disk, checked or made by this run
-	made   bool // this run made it: Finish gives it its mode and time
+	ok     bool   // it is a directory on disk, checked or made by this run
+	made   bool   // this run made it: Finish gives it its mode and time
+	id     fileID // which directory it is, once ok
 }
 
 // pending is a name waiting for the end of the batch: a temporary file to
@@ -124,7 +137,8 @@ type pending struct {
 type Extractor struct {
 	parent   *os.Root // the directory that holds the destination
 	root     *os.Root // the destination
-	rootDir  *os.File // the destination, open, for syncs
+	rootDir  *os.File // the destination, open
+	rootFD   int      // rootDir's descriptor
 	name     string
 	top      string
 	o        Options
@@ -135,6 +149,7 @@ type Extractor struct {
 
 	seen    map[string]what      // path below top → what the stream put there
 	dirs    map[string]*dirState // path below top → directory ("" is the top)
+	stack   []level              // the directories of the current path, open
 	batch   []pending
 	bytes   int64
 	touched map[string]bool   // directories whose entries changed since the last sync
@@ -143,6 +158,9 @@ type Extractor struct {
 	stats   Stats
 	buf     []byte
 	sum     hash.Hash
+	pool    *pool // writes small files in parallel, once started
+
+	noticeMu sync.Mutex // Notice may be called from the pool's goroutines
 
 	err    error // the first failure: every later call returns it
 	closed bool
@@ -225,12 +243,19 @@ func (x *Extractor) open() error {
 	if !st.IsDir() || !os.SameFile(fi, st) {
 		return fmt.Errorf("%s: %w: replaced while it was opened", full, ErrUnsafePath)
 	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("%s: no device and inode numbers", full)
+	}
+	if int(sys.Uid) != os.Geteuid() {
 		return fmt.Errorf("%s: %w: owned by another user", full, ErrUnsafePath)
 	}
-	x.rootDev, _ = device(st)
+	x.rootDev = uint64(sys.Dev)
+	x.rootFD = int(x.rootDir.Fd())
+	x.stack = []level{{rel: "", fd: x.rootFD}}
 	// Without an entry of its own, the top directory gets the usual mode.
-	x.dirs[""] = &dirState{mode: 0o777 &^ x.umask, ok: true, made: x.created}
+	x.dirs[""] = &dirState{mode: 0o777 &^ x.umask, ok: true, made: x.created,
+		id: fileID{uint64(sys.Dev), uint64(sys.Ino)}}
 	x.unsynced = x.created
 	if x.created {
 		x.stats.Dirs++
@@ -287,7 +312,9 @@ func (x *Extractor) fail(err error) error {
 	return x.err
 }
 
-// Entry extracts one entry, h with its content.
+// Entry extracts one entry, h with its content. A file's content is read
+// before Entry returns, but may be written after: an error writing it is
+// returned by a later call.
 func (x *Extractor) Entry(h *tar.Header, content io.Reader) error {
 	if x.err != nil {
 		return x.err
@@ -326,8 +353,7 @@ func (x *Extractor) rel(name string, dir bool) (string, error) {
 	case strings.IndexByte(name, 0) >= 0:
 		return "", unsafePath(name, "NUL byte in the path")
 	case len(name) > maxPath:
-		// No walk of a tree gives a longer path; a deeper one would cost
-		// the extraction a system call per level for each of its entries.
+		// No walk of a tree gives a longer path.
 		return "", unsafePath(name[:64]+"...", "path longer than %d bytes", maxPath)
 	}
 	parts := strings.Split(p, "/")
@@ -345,14 +371,6 @@ func (x *Extractor) rel(name string, dir bool) (string, error) {
 	return strings.Join(parts[1:], "/"), nil
 }
 
-// fsPath is rel as a name in the root.
-func fsPath(rel string) string {
-	if rel == "" {
-		return "."
-	}
-	return rel
-}
-
 func parentOf(rel string) string {
 	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 		return rel[:i]
@@ -364,12 +382,23 @@ func (x *Extractor) entry(h *tar.Header, content io.Reader) error {
 	if err := x.ctx.Err(); err != nil {
 		return err
 	}
+	if err := x.poolErr(); err != nil {
+		return err
+	}
 	switch h.Typeflag {
 	case tar.TypeXGlobalHeader:
 		return nil // archive/tar has read it; it names nothing to extract
 	case tar.TypeReg, tar.TypeDir, tar.TypeSymlink, tar.TypeLink:
 	default:
 		return unsafePath(h.Name, "entry of type %q is neither a file, a directory, a symbolic link nor a hard link", string(h.Typeflag))
+	}
+	// archive/tar expands a GNU sparse file's holes as it reads: a few bytes
+	// of stream would write as much as the header claims, none of it
+	// checked. §7.1 stores no sparse file (type 'S' is refused above).
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return unsafePath(h.Name, "sparse file (PAX record %q), which the format never stores", k)
+		}
 	}
 	rel, err := x.rel(h.Name, h.Typeflag == tar.TypeDir)
 	if err != nil {
@@ -392,7 +421,7 @@ func (x *Extractor) entry(h *tar.Header, content io.Reader) error {
 		}
 		return nil
 	}
-	if err := x.ensureDir(h.Name, parentOf(rel)); err != nil {
+	if _, err := x.openDir(h.Name, parentOf(rel), true); err != nil {
 		return err
 	}
 	switch h.Typeflag {
@@ -419,170 +448,152 @@ func (x *Extractor) dir(h *tar.Header, rel string) error {
 	if rel == "" || (x.o.Include != nil && !x.o.Include(rel)) {
 		return nil
 	}
-	return x.ensureDir(h.Name, rel)
+	_, err := x.openDir(h.Name, rel, true)
+	return err
 }
 
-// ensureDir makes sure rel and each directory above it is a directory on
-// disk, not a symbolic link, making what is missing.
-func (x *Extractor) ensureDir(entry, rel string) error {
-	if d := x.dirs[rel]; d != nil && d.ok {
-		return nil // the usual case: a directory already made or checked
-	}
-	for i := 0; i <= len(rel); i++ {
-		if i == len(rel) || rel[i] == '/' {
-			if err := x.ensureOne(entry, rel[:i]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// ensureOne makes sure rel, whose parent is a directory, is one too.
-func (x *Extractor) ensureOne(entry, rel string) error {
-	if d := x.dirs[rel]; d != nil && d.ok {
-		return nil
-	}
-	switch x.seen[rel] {
-	case wSymlink:
-		return unsafePath(entry, "goes through the symbolic link %q", x.top+"/"+rel)
-	case wFile, wSkipped:
-		return unsafePath(entry, "goes through the file %q", x.top+"/"+rel)
-	}
-	d := x.dirs[rel]
-	if d == nil {
-		// No entry for it (yet): a directory made for what it holds gets the
-		// usual mode, and keeps the time of its making.
-		d = &dirState{mode: 0o777 &^ x.umask}
-		x.dirs[rel] = d
-	}
-	fi, err := x.root.Lstat(rel)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("%q: %w", entry, err)
-	case fi.IsDir():
-		d.ok = true // the user's own: its mode and time are left alone
-		if dev, ok := device(fi); ok && dev != x.rootDev && x.devs[dev] == "" {
-			// A file system mounted in the destination: the batch's sync
-			// must reach it too.
-			x.devs[dev] = rel
-		}
-		return nil
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return unsafePath(entry, "%q is a symbolic link on disk", x.top+"/"+rel)
-	case !x.o.Force:
-		return fmt.Errorf("%q: %w (not a directory)", x.top+"/"+rel, ErrExists)
-	default:
-		if err := x.root.Remove(rel); err != nil {
-			return fmt.Errorf("%q: %w", entry, err)
-		}
-	}
-	if err := x.mkdir(x.root, rel); err != nil {
-		return fmt.Errorf("%q: %w", entry, err)
-	}
-	d.ok, d.made = true, true
-	x.touched[parentOf(rel)] = true
-	x.stats.Dirs++
-	return nil
-}
-
-// device is the file system fi is on.
-func device(fi fs.FileInfo) (uint64, bool) {
-	sys, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, false
-	}
-	return uint64(sys.Dev), true
-}
-
-// free checks that nothing keeps an entry from the name rel: nothing is
-// there, or Force is given and it is not a directory.
-func (x *Extractor) free(entry, rel string) error {
-	fi, err := x.root.Lstat(rel)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("%q: %w", entry, err)
-	case fi.IsDir():
-		return fmt.Errorf("%q: %w (a directory, which is never replaced)", entry, ErrExists)
-	case !x.o.Force:
-		return fmt.Errorf("%q: %w", entry, ErrExists)
-	}
-	return nil
-}
-
-// tempName is a fresh name for a temporary in the directory of rel.
-func tempName(rel string) string {
+// tempBase is a fresh name for a temporary.
+func tempBase() string {
 	var b [12]byte
 	rand.Read(b[:])
-	return path.Join(parentOf(rel), tempPrefix+hex.EncodeToString(b[:]))
+	return tempPrefix + hex.EncodeToString(b[:])
 }
 
-// createTemp makes a new temporary file, 0600, beside rel.
-func (x *Extractor) createTemp(rel string) (*os.File, string, error) {
+// createTemp makes a new temporary file, 0600, in the directory pfd, which
+// holds rel.
+func (x *Extractor) createTemp(pfd int, rel string) (*os.File, string, error) {
 	for range 10 {
-		tmp := tempName(rel)
-		f, err := x.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
+		base := tempBase()
+		fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if errors.Is(err, unix.EEXIST) {
 			continue
 		}
-		return f, tmp, err
+		tmp := path.Join(parentOf(rel), base)
+		if err != nil {
+			return nil, "", x.pathErr("create", tmp, err)
+		}
+		return os.NewFile(uintptr(fd), path.Join(x.top, tmp)), tmp, nil
 	}
 	return nil, "", fmt.Errorf("no free temporary name beside %s", rel)
 }
 
-// file writes a regular file to a temporary and adds it to the batch.
+// file writes a regular file to a temporary and adds it to the batch: a
+// small one by the pool, once its content is read, a large one here.
 func (x *Extractor) file(h *tar.Header, rel string, content io.Reader) error {
-	if err := x.free(h.Name, rel); err != nil {
+	want, check := [32]byte{}, false
+	if x.o.Expect != nil {
+		want, check = x.o.Expect(h.Name)
+	}
+	var buf []byte
+	small := h.Size >= 0 && h.Size <= smallFile
+	if small {
+		var err error
+		if buf, err = x.readSmall(h, content); err != nil {
+			return err
+		}
+	}
+	pfd, err := x.openDir(h.Name, parentOf(rel), false)
+	if err == nil && !x.dirs[parentOf(rel)].made {
+		// In a directory this run made, only the stream put names, and it
+		// names nothing twice.
+		err = x.freeAt(h.Name, pfd, baseOf(rel))
+	}
+	var f *os.File
+	var tmp string
+	if err == nil {
+		if f, tmp, err = x.createTemp(pfd, rel); err != nil {
+			err = fmt.Errorf("%q: %w", h.Name, err)
+		}
+	}
+	if err != nil {
+		if small {
+			x.pool.free <- buf
+		}
 		return err
 	}
-	f, tmp, err := x.createTemp(rel)
-	if err != nil {
-		return fmt.Errorf("%q: %w", h.Name, err)
+	j := job{f: f, data: buf, name: h.Name, mode: os.FileMode(uint32(h.Mode) & 0o777 &^ x.umask),
+		mtime: h.ModTime, want: want, check: check}
+	if !small {
+		if x.sum == nil {
+			x.sum = sha256.New()
+		}
+		err = x.write(j, content, h.Size)
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("%q: %w", h.Name, cerr)
+		}
+		if err != nil {
+			unix.Unlinkat(pfd, baseOf(tmp), 0)
+			return err
+		}
 	}
-	n, err := x.write(h, f, tmp, content)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("%q: %w", h.Name, cerr)
-	}
-	if err != nil {
-		x.root.Remove(tmp)
-		return err
-	}
+	// From here the temporary is in the batch: Abort removes it, whatever
+	// the pool does with it.
 	x.seen[rel] = wFile
-	x.batch = append(x.batch, pending{tmp: tmp, final: rel, entry: h.Name, size: n})
-	x.bytes += n
+	x.batch = append(x.batch, pending{tmp: tmp, final: rel, entry: h.Name, size: h.Size})
+	x.bytes += h.Size
 	x.touched[parentOf(rel)] = true
+	if small {
+		x.pool.run(j)
+	}
 	if len(x.batch) >= batchFiles || x.bytes >= batchBytes {
 		return x.flush()
 	}
 	return nil
 }
 
-// write copies content into f, checks it, and gives f its mode and time.
-func (x *Extractor) write(h *tar.Header, f *os.File, tmp string, content io.Reader) (int64, error) {
-	want, check := [32]byte{}, false
-	if x.o.Expect != nil {
-		want, check = x.o.Expect(h.Name)
+// readSmall reads a small file's content into a buffer of the pool.
+func (x *Extractor) readSmall(h *tar.Header, content io.Reader) ([]byte, error) {
+	if x.pool == nil {
+		x.pool = newPool(x)
 	}
-	if check {
-		if x.sum == nil {
-			x.sum = sha256.New()
+	buf := <-x.pool.free
+	if int64(cap(buf)) < h.Size {
+		buf = make([]byte, h.Size)
+	}
+	buf = buf[:h.Size]
+	n, err := io.ReadFull(content, buf)
+	if err == nil {
+		// The content must end where the header says.
+		var one [1]byte
+		var m int
+		m, err = io.ReadFull(content, one[:])
+		n += m
+		switch {
+		case err == io.EOF:
+			err = nil
+		case err == nil:
+			err = fmt.Errorf("more content than the header's %d bytes", h.Size)
 		}
+	} else if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		x.pool.free <- buf
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("%d bytes of content, the header says %d: %w", n, h.Size, err)
+		}
+		return nil, fmt.Errorf("%q: %w", h.Name, err)
+	}
+	return buf, nil
+}
+
+// write copies a large file's content into j.f, checks it, and gives the
+// file its mode and time.
+func (x *Extractor) write(j job, content io.Reader, size int64) error {
+	if j.check {
 		x.sum.Reset()
 	}
 	var n int64
 	for {
 		if err := x.ctx.Err(); err != nil {
-			return n, fmt.Errorf("%q: %w", h.Name, err)
+			return fmt.Errorf("%q: %w", j.name, err)
 		}
 		m, rerr := content.Read(x.buf)
 		if m > 0 {
-			if _, err := f.Write(x.buf[:m]); err != nil {
-				return n, fmt.Errorf("%q: %w", h.Name, err)
+			if _, err := j.f.Write(x.buf[:m]); err != nil {
+				return fmt.Errorf("%q: %w", j.name, err)
 			}
-			if check {
+			if j.check {
 				x.sum.Write(x.buf[:m])
 			}
 			n += int64(m)
@@ -591,35 +602,46 @@ func (x *Extractor) write(h *tar.Header, f *os.File, tmp string, content io.Read
 			break
 		}
 		if rerr != nil {
-			return n, fmt.Errorf("%q: %w", h.Name, rerr)
+			return fmt.Errorf("%q: %w", j.name, rerr)
 		}
 	}
-	if n != h.Size {
-		return n, fmt.Errorf("%q: %d bytes of content, the header says %d: %w", h.Name, n, h.Size, io.ErrUnexpectedEOF)
+	if n != size {
+		return fmt.Errorf("%q: %d bytes of content, the header says %d: %w", j.name, n, size, io.ErrUnexpectedEOF)
 	}
-	if check {
-		var got [32]byte
-		if !bytes.Equal(x.sum.Sum(got[:0]), want[:]) {
-			return n, fmt.Errorf("%q: %w", h.Name, ErrMismatch)
+	var sum []byte
+	if j.check {
+		sum = x.sum.Sum(nil)
+	}
+	return x.seal(j, sum)
+}
+
+// seal checks a written file's sum (when it is to be checked), and gives
+// it its mode and time.
+func (x *Extractor) seal(j job, sum []byte) error {
+	if j.check {
+		if !bytes.Equal(sum, j.want[:]) {
+			return fmt.Errorf("%q: %w", j.name, ErrMismatch)
 		}
 	}
 	// The mode is given on the temporary, in a directory made 0700 (or the
 	// user's own): a second name that someone else gave it in between would
 	// only let them do what the mode lets them do anyway.
-	if err := f.Chmod(os.FileMode(uint32(h.Mode) & 0o777 &^ x.umask)); err != nil {
-		x.notice("%q: its mode could not be set: %v", h.Name, err)
+	if err := j.f.Chmod(j.mode); err != nil {
+		x.notice("%q: its mode could not be set: %v", j.name, err)
 	}
-	if err := x.setFileTime(f, tmp, h.ModTime); err != nil {
-		x.notice("%q: its modification time could not be set: %v", h.Name, err)
+	if err := control(j.f, func(fd int) error { return futimens(fd, j.mtime) }); err != nil {
+		x.notice("%q: its modification time could not be set: %v", j.name, err)
 	}
-	if err := syncEach(f); err != nil {
-		return n, fmt.Errorf("%q: %w", h.Name, err)
+	if err := syncEach(j.f); err != nil {
+		return fmt.Errorf("%q: %w", j.name, err)
 	}
-	return n, nil
+	return nil
 }
 
 func (x *Extractor) notice(format string, args ...any) {
 	if x.o.Notice != nil {
+		x.noticeMu.Lock()
+		defer x.noticeMu.Unlock()
 		x.o.Notice(fmt.Sprintf(format, args...))
 	}
 }
@@ -629,21 +651,26 @@ func (x *Extractor) symlink(h *tar.Header, rel string) error {
 	if h.Linkname == "" || strings.IndexByte(h.Linkname, 0) >= 0 {
 		return fmt.Errorf("%q: symbolic link with an invalid target", h.Name)
 	}
-	if err := x.free(h.Name, rel); err != nil {
+	pfd, err := x.openDir(h.Name, parentOf(rel), false)
+	if err != nil {
 		return err
 	}
-	err := x.root.Symlink(h.Linkname, rel)
-	if errors.Is(err, fs.ErrExist) && x.o.Force {
+	base := baseOf(rel)
+	if err := x.freeAt(h.Name, pfd, base); err != nil {
+		return err
+	}
+	err = unix.Symlinkat(h.Linkname, pfd, base)
+	if errors.Is(err, unix.EEXIST) && x.o.Force {
 		// What is in the way (a file or a link, never a directory) is
 		// replaced by the new link in one rename.
-		tmp := tempName(rel)
-		if err = x.root.Symlink(h.Linkname, tmp); err == nil {
-			if err = x.rename(tmp, rel); err != nil {
-				x.root.Remove(tmp)
+		tmp := tempBase()
+		if err = unix.Symlinkat(h.Linkname, pfd, tmp); err == nil {
+			if err = replace(pfd, tmp, base); err != nil {
+				unix.Unlinkat(pfd, tmp, 0)
 			}
 		}
 	}
-	if errors.Is(err, fs.ErrExist) {
+	if errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("%q: %w", h.Name, ErrExists)
 	}
 	if err != nil {
@@ -652,19 +679,20 @@ func (x *Extractor) symlink(h *tar.Header, rel string) error {
 	x.seen[rel] = wSymlink
 	x.touched[parentOf(rel)] = true
 	x.stats.Links++
-	if err := x.lchtimes(rel, h.ModTime); err != nil {
+	if err := lchtimes(pfd, base, h.ModTime); err != nil {
 		x.notice("%q: its modification time could not be set: %v", h.Name, err)
 	}
 	return nil
 }
 
-// rename gives the temporary tmp the name rel, replacing a file or link
-// there (never a directory).
-func (x *Extractor) rename(tmp, rel string) error {
-	if fi, err := x.root.Lstat(rel); err == nil && fi.IsDir() {
+// replace gives tmp, in the directory pfd, the name base there, replacing
+// a file or link (never a directory: a rename refuses to).
+func replace(pfd int, tmp, base string) error {
+	err := unix.Renameat(pfd, tmp, pfd, base)
+	if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("%w (a directory, which is never replaced)", ErrExists)
 	}
-	return x.root.Rename(tmp, rel)
+	return err
 }
 
 // hardlink adds a hard link to a file extracted before to the batch.
@@ -681,7 +709,11 @@ func (x *Extractor) hardlink(h *tar.Header, rel string) error {
 	default:
 		return unsafePath(h.Name, "hard link to %q, not a file extracted before it", h.Linkname)
 	}
-	if err := x.free(h.Name, rel); err != nil {
+	pfd, err := x.openDir(h.Name, parentOf(rel), false)
+	if err != nil {
+		return err
+	}
+	if err := x.freeAt(h.Name, pfd, baseOf(rel)); err != nil {
 		return err
 	}
 	x.seen[rel] = wFile
@@ -693,9 +725,12 @@ func (x *Extractor) hardlink(h *tar.Header, rel string) error {
 	return nil
 }
 
-// flush makes the batch's files durable, then gives them their final names
-// and syncs the directories that changed.
+// flush waits for the pool's files, makes the batch's files durable, then
+// gives them their final names and syncs the directories that changed.
 func (x *Extractor) flush() error {
+	if err := x.pool.wait(); err != nil {
+		return err
+	}
 	if len(x.batch) > 0 {
 		if err := x.syncData(); err != nil {
 			return fmt.Errorf("sync the extracted files: %w", err)
@@ -713,57 +748,82 @@ func (x *Extractor) flush() error {
 
 // commit gives one entry of the batch its final name.
 func (x *Extractor) commit(p pending) error {
-	src := p.tmp
-	if src == "" {
-		// A hard link is made under a temporary name when it must replace
-		// something, so that the replacement is one rename.
-		if !x.o.Force {
-			if err := x.root.Link(p.target, p.final); err != nil {
-				if errors.Is(err, fs.ErrExist) {
-					err = ErrExists
-				}
-				return fmt.Errorf("%q: %w", p.entry, err)
-			}
-			x.stats.Links++
-			return nil
-		}
-		src = tempName(p.final)
-		if err := x.root.Link(p.target, src); err != nil {
-			return fmt.Errorf("%q: %w", p.entry, err)
-		}
+	if p.tmp == "" {
+		return x.commitLink(p)
 	}
-	var err error
+	pfd, err := x.openDir(p.entry, parentOf(p.final), false)
+	if err != nil {
+		return err
+	}
 	if x.o.Force {
-		if err = x.rename(src, p.final); err != nil && p.tmp == "" {
-			x.root.Remove(src)
+		err = replace(pfd, baseOf(p.tmp), baseOf(p.final))
+	} else if err = noReplace(pfd, baseOf(p.tmp), baseOf(p.final)); errors.Is(err, unix.EEXIST) {
+		err = ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("%q: %w", p.entry, err)
+	}
+	x.stats.Files++
+	x.stats.Bytes += p.size
+	return nil
+}
+
+// commitLink makes a hard link of the batch, to a file committed before
+// it.
+func (x *Extractor) commitLink(p pending) error {
+	tfd, err := x.openDir(p.entry, parentOf(p.target), false)
+	if err != nil {
+		return err
+	}
+	// Opening the link's directory may close the target's.
+	if tfd, err = unix.Dup(tfd); err != nil {
+		return fmt.Errorf("%q: %w", p.entry, err)
+	}
+	defer unix.Close(tfd)
+	pfd, err := x.openDir(p.entry, parentOf(p.final), false)
+	if err != nil {
+		return err
+	}
+	base := baseOf(p.final)
+	if !x.o.Force {
+		err = unix.Linkat(tfd, baseOf(p.target), pfd, base, 0)
+		if errors.Is(err, unix.EEXIST) {
+			err = ErrExists
 		}
 	} else {
-		// No rename can fail if the name is taken: a second name for the
-		// temporary, then the temporary's removal, can.
-		err = x.root.Link(src, p.final)
-		switch {
-		case err == nil:
-			err = x.root.Remove(src)
-		case errors.Is(err, fs.ErrExist):
-			err = ErrExists
-		default:
-			// A file system with no hard links: the name was checked free
-			// when the file was written.
-			if err = x.free(p.entry, p.final); err == nil {
-				err = x.root.Rename(src, p.final)
+		// Made under a temporary name, so that the replacement is one
+		// rename.
+		tmp := tempBase()
+		if err = unix.Linkat(tfd, baseOf(p.target), pfd, tmp, 0); err == nil {
+			if err = replace(pfd, tmp, base); err != nil {
+				unix.Unlinkat(pfd, tmp, 0)
 			}
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("%q: %w", p.entry, err)
 	}
-	if p.tmp == "" {
-		x.stats.Links++
-	} else {
-		x.stats.Files++
-		x.stats.Bytes += p.size
-	}
+	x.stats.Links++
 	return nil
+}
+
+// cmpPath orders paths so that a directory's whole subtree follows it
+// before anything else does ('/' sorts first).
+func cmpPath(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
+		}
+		if ca == '/' {
+			return -1
+		}
+		if cb == '/' {
+			return 1
+		}
+		return int(ca) - int(cb)
+	}
+	return len(a) - len(b)
 }
 
 // syncDirs syncs the directories whose entries changed.
@@ -772,9 +832,13 @@ func (x *Extractor) syncDirs() error {
 	for d := range x.touched {
 		dirs = append(dirs, d)
 	}
-	slices.Sort(dirs)
+	slices.SortFunc(dirs, cmpPath)
 	for _, d := range dirs {
-		if err := syncDir(x.root, fsPath(d)); err != nil {
+		fd, err := x.openDir(x.top+"/"+d, d, false)
+		if err == nil {
+			err = syncDirAt(fd)
+		}
+		if err != nil {
 			return fmt.Errorf("sync %s: %w", path.Join(x.top, d), err)
 		}
 		delete(x.touched, d)
@@ -799,7 +863,8 @@ func syncDir(r *os.Root, name string) error {
 
 // Finish commits what is left, gives the directories this run made their
 // modes and times (deepest first, so that a directory's time is set after
-// everything in it changed), and makes it all durable.
+// everything in it changed), and makes it all durable. On failure it
+// removes what Abort would.
 func (x *Extractor) Finish() error {
 	if x.err != nil {
 		return x.err
@@ -808,31 +873,60 @@ func (x *Extractor) Finish() error {
 		return errors.New("extraction already finished")
 	}
 	if err := x.flush(); err != nil {
-		return x.fail(err)
+		x.fail(err)
+		x.Abort()
+		return err
 	}
 	made := x.madeDirs()
 	for _, rel := range made {
-		d := x.dirs[rel]
-		name := path.Join(x.top, rel)
-		if err := x.root.Chmod(fsPath(rel), os.FileMode(d.mode)); err != nil {
-			x.notice("%q: its mode could not be set: %v", name, err)
-		}
-		if d.header {
-			if err := x.root.Chtimes(fsPath(rel), time.Time{}, d.mtime); err != nil {
-				x.notice("%q: its modification time could not be set: %v", name, err)
-			}
-		}
+		x.setDirMeta(rel, x.dirs[rel])
 	}
 	if err := x.syncMeta(made); err != nil {
-		return x.fail(fmt.Errorf("sync the extracted directories: %w", err))
+		x.fail(fmt.Errorf("sync the extracted directories: %w", err))
+		x.Abort()
+		return x.err
 	}
 	x.close()
 	return nil
 }
 
+// setDirMeta gives a directory this run made its mode and time, through a
+// descriptor of it opened without following a link and checked to be the
+// directory made: someone who may rename in its parent (a directory of
+// theirs the user extracts into) may have put something else there.
+func (x *Extractor) setDirMeta(rel string, d *dirState) {
+	name := path.Join(x.top, rel)
+	fd := x.rootFD
+	if rel != "" {
+		pfd, err := x.openDir(name, parentOf(rel), false)
+		if err == nil {
+			fd, err = unix.Openat(pfd, baseOf(rel), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		}
+		if err != nil {
+			x.notice("%q: its mode and time were not set: %v", name, err)
+			return
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil || statID(&st) != d.id {
+			x.notice("%q: its mode and time were not set: it was replaced while the extraction ran", name)
+			return
+		}
+	}
+	if err := unix.Fchmod(fd, d.mode); err != nil {
+		x.notice("%q: its mode could not be set: %v", name, err)
+	}
+	if d.header {
+		if err := futimens(fd, d.mtime); err != nil {
+			x.notice("%q: its modification time could not be set: %v", name, err)
+		}
+	}
+}
+
 // madeDirs lists the directories this run made, deepest first: each one
 // before the directory that holds it, so that a parent's mode cannot keep
 // its children from getting theirs, nor their changes alter its time.
+// (Each subtree together, so that reaching them costs a step each.)
 func (x *Extractor) madeDirs() []string {
 	var made []string
 	for rel, d := range x.dirs {
@@ -840,18 +934,8 @@ func (x *Extractor) madeDirs() []string {
 			made = append(made, rel)
 		}
 	}
-	slices.SortFunc(made, func(a, b string) int {
-		return depth(b) - depth(a)
-	})
+	slices.SortFunc(made, func(a, b string) int { return cmpPath(b, a) })
 	return made
-}
-
-// depth is how many directories down rel is ("" is 0).
-func depth(rel string) int {
-	if rel == "" {
-		return 0
-	}
-	return strings.Count(rel, "/") + 1
 }
 
 // Abort removes the temporaries of files not yet committed and leaves
@@ -861,9 +945,13 @@ func (x *Extractor) Abort() {
 	if x.closed {
 		return
 	}
+	x.pool.stop()
 	for _, p := range x.batch {
-		if p.tmp != "" {
-			x.root.Remove(p.tmp)
+		if p.tmp == "" {
+			continue
+		}
+		if pfd, err := x.openDir(p.entry, parentOf(p.tmp), false); err == nil {
+			unix.Unlinkat(pfd, baseOf(p.tmp), 0)
 		}
 	}
 	x.batch = nil
@@ -872,6 +960,8 @@ func (x *Extractor) Abort() {
 
 func (x *Extractor) close() {
 	x.closed = true
+	x.pool.stop()
+	x.closeDirs()
 	if x.rootDir != nil {
 		x.rootDir.Close()
 	}

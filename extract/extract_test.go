@@ -238,6 +238,9 @@ func craft(t testing.TB, entries ...entry) []byte {
 		h := &tar.Header{Typeflag: e.typ, Name: e.name, Linkname: e.link, Size: int64(len(e.data)), Mode: e.mode, ModTime: time.Unix(1e9, 0), Format: tar.FormatPAX}
 		if h.Mode == 0 {
 			h.Mode = 0o644
+			if e.typ == tar.TypeDir {
+				h.Mode = 0o755 // a user who is not root can go in
+			}
 		}
 		if err := w.WriteHeader(h); err != nil {
 			t.Fatal(err)

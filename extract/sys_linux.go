@@ -10,6 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// openPath opens the directories walked through as mere handles: no read
+// permission is needed to reach what they hold.
+const openPath = unix.O_PATH
+
 // syncEach syncs one file as it is written: nothing on Linux, where
 // syncData syncs the whole batch at once.
 func syncEach(*os.File) error { return nil }
@@ -19,16 +23,20 @@ func syncEach(*os.File) error { return nil }
 // fsync(2) per file. Since Linux 5.8 it reports a write-back error of any
 // file of that file system.
 func (x *Extractor) syncData() error {
-	if err := control(x.rootDir, syncfs); err != nil {
+	if err := unix.Syncfs(x.rootFD); err != nil {
 		return err
 	}
 	for _, rel := range x.devs {
-		d, err := x.root.Open(rel)
+		fd, err := x.openDir(x.top+"/"+rel, rel, false)
 		if err != nil {
 			return err
 		}
-		err = control(d, syncfs)
-		d.Close()
+		sfd, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		err = unix.Syncfs(sfd)
+		unix.Close(sfd)
 		if err != nil {
 			return err
 		}
@@ -36,27 +44,28 @@ func (x *Extractor) syncData() error {
 	return nil
 }
 
-func syncfs(fd int) error { return unix.Syncfs(fd) }
-
 // syncMeta makes the directories' modes and times durable.
 func (x *Extractor) syncMeta([]string) error { return x.syncData() }
 
-// setFileTime sets the modification time of the open file f, through its
-// descriptor (utimensat with no path: futimens), to the nanosecond, and
-// leaves its access time alone.
-func (x *Extractor) setFileTime(f *os.File, _ string, mtime time.Time) error {
+// futimens sets the modification time of the open file fd (utimensat with
+// no path), to the nanosecond, and leaves its access time alone.
+func futimens(fd int, mtime time.Time) error {
 	ts, err := unix.TimeToTimespec(mtime)
 	if err != nil {
 		return err
 	}
 	times := [2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, ts}
-	return control(f, func(fd int) error {
-		_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0)
-		if errno != 0 {
-			return errno
-		}
-		return nil
-	})
+	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// renameNoReplace renames tmp to base in the directory pfd in one system
+// call that fails if base exists (EINVAL where the file system cannot).
+func renameNoReplace(pfd int, tmp, base string) error {
+	return unix.Renameat2(pfd, tmp, pfd, base, unix.RENAME_NOREPLACE)
 }
 
 // processUmask is the process's umask, read from /proc/self/status (Linux

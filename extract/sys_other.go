@@ -5,7 +5,12 @@ package extract
 import (
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+// openPath: no handle-only opening here; directories are opened to read.
+const openPath = unix.O_RDONLY
 
 // syncEach makes each file durable as it is written, where there is no
 // syncfs(2) to sync a whole batch at once.
@@ -18,19 +23,28 @@ func (x *Extractor) syncData() error { return nil }
 // set.
 func (x *Extractor) syncMeta(made []string) error {
 	for _, rel := range made {
-		if err := syncDir(x.root, fsPath(rel)); err != nil {
+		fd, err := x.openDir(x.top+"/"+rel, rel, false)
+		if err == nil {
+			err = syncDirAt(fd)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// setFileTime sets the modification time of the temporary tmp by its name
-// in the root (futimens, to the nanosecond, is not everywhere), in a
-// directory no one else may enter while the extraction runs.
-func (x *Extractor) setFileTime(_ *os.File, tmp string, mtime time.Time) error {
-	return x.root.Chtimes(tmp, time.Time{}, mtime)
+// futimens sets the modification time of the open file fd, to the
+// microsecond (futimens(2), to the nanosecond, is not everywhere); its
+// access time gets the same.
+func futimens(fd int, mtime time.Time) error {
+	tv := unix.NsecToTimeval(mtime.UnixNano())
+	return unix.Futimes(fd, []unix.Timeval{tv, tv})
 }
+
+// renameNoReplace is not one system call here: noReplace links and
+// removes instead.
+func renameNoReplace(int, string, string) error { return unix.ENOSYS }
 
 // processUmask is the umask when the process started: reading it again
 // would set it, racing with files other goroutines create.

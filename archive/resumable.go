@@ -29,6 +29,12 @@ type SeekableSource struct {
 	// Recheck describes the source again after the upload, to notice a file
 	// modified while it was read; nil skips the check.
 	Recheck func() (resume.Source, error)
+	// Scanned, if set, is shown the plaintext of each part's first pass
+	// (the pass whose package tags the bytes sent must match), with its
+	// offset in the source, from the goroutine of that part: a directory
+	// archive takes its files' SHA-256 sums from it. A part's first pass
+	// may run more than once (a resumed upload checks the parts it keeps).
+	Scanned func(off int64, p []byte)
 }
 
 // ResumableOptions tune PutResumable.

@@ -45,7 +45,7 @@ const tagLen = 16
 // it, in order; the slice is reused between calls. It stops when ctx is
 // done: a part may be GiBs.
 func (p *partPlan) packages(ctx context.Context, n int32, fn func(pkg []byte) error) error {
-	r, err := p.open(n)
+	r, err := p.open(n, p.src.Scanned)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,9 @@ func (p *partPlan) packages(ctx context.Context, n int32, fn func(pkg []byte) er
 // open returns the stream of part n's bytes: its packages encrypted from
 // their plaintext, parts being deterministic under a salt (the plaintext
 // itself in the benchmark build).
-func (p *partPlan) open(n int32) (io.Reader, error) {
+//
+// scanned, if not nil, is shown the plaintext read, with its offset.
+func (p *partPlan) open(n int32, scanned func(off int64, p []byte)) (io.Reader, error) {
 	if BenchmarkPlaintext {
 		return io.NewSectionReader(p.src.R, int64(n-1)*p.partSize, p.length(n)), nil
 	}
@@ -86,8 +88,28 @@ func (p *partPlan) open(n int32) (io.Reader, error) {
 	if n < int32(p.count()) {
 		end = off + p.length(n)/crypt.MaxPackageLen*crypt.PackageSize
 	}
-	plain := bufio.NewReaderSize(io.NewSectionReader(p.src.R, off, end-off), readAhead)
+	var src io.Reader = io.NewSectionReader(p.src.R, off, end-off)
+	if scanned != nil {
+		src = &showing{r: src, off: off, fn: scanned}
+	}
+	plain := bufio.NewReaderSize(src, readAhead)
 	return p.keys.EncryptReader(plain, uint64(firstPkg))
+}
+
+// showing shows what it reads, with its offset in the source.
+type showing struct {
+	r   io.Reader
+	off int64
+	fn  func(off int64, p []byte)
+}
+
+func (s *showing) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.fn(s.off, p[:n])
+		s.off += int64(n)
+	}
+	return n, err
 }
 
 // scan is the first pass over part n. withMD5 adds the MD5 that S3's ETag
@@ -130,7 +152,7 @@ func (p *partPlan) body(n int32, s partSums) object.PartBody {
 		Size:   s.size,
 		CRC32C: s.crc32c,
 		Open: func() (io.Reader, error) {
-			r, err := p.open(n)
+			r, err := p.open(n, nil)
 			if err != nil {
 				return nil, err
 			}

@@ -40,6 +40,7 @@ func putDir(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 	if err != nil {
 		return 0, err
 	}
+	defer t.Close()
 	raiseMemoryLimit(len(t.Entries))
 	if !g.quiet {
 		for _, p := range t.Skipped {

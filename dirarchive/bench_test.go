@@ -80,3 +80,27 @@ func BenchmarkExtract10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPut10k puts a tree of 10,000 files of 100 KiB into a memory
+// store: the client's work of "put DIR" but the network's.
+func BenchmarkPut10k(b *testing.B) {
+	_, _, _, root, _ := putTree(b, 10000, 100<<10)
+	master := make([]byte, crypt.MasterKeySize)
+	b.ResetTimer()
+	for b.Loop() {
+		s := object.NewMemory(time.Now, func(object.Tier) time.Duration { return 0 }, time.Hour)
+		states, err := resume.Open(filepath.Join(b.TempDir(), "state"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		t, err := dirarchive.Walk(root)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(t.Size())
+		if _, err := dirarchive.Put(context.Background(), s, lend(master), t, "tree.tar", archive.ResumableOptions{
+			PutOptions: archive.PutOptions{StorageClass: "STANDARD"}, States: states, Bucket: "b"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -134,16 +134,13 @@ func Extract(ctx context.Context, s object.Store, keys crypt.Decrypter, id strin
 	if ix == nil && len(o.Include) > 0 {
 		return extract.Stats{}, fmt.Errorf("%s: --include needs the index: %w", id, ErrNoIndex)
 	}
+	// Every entry is checked against the index (extractIndexed), and every
+	// byte of content is authenticated by the archive's own encryption. The
+	// index's SHA-256 sums are not computed again here: they would cost a
+	// third of the extraction's CPU (0.6 s a GiB) to tell what the
+	// authentication already proves; "ogive verify ID DEST/name" compares
+	// them with the files.
 	xo := extract.Options{Force: o.Force, Notice: o.Notice}
-	if ix != nil {
-		sums := make(map[string][32]byte, len(ix.Entries))
-		for i := range ix.Entries {
-			if e := &ix.Entries[i]; e.Kind == dirindex.File {
-				sums[e.Path] = e.SHA256
-			}
-		}
-		xo.Expect = func(path string) ([32]byte, bool) { sum, ok := sums[path]; return sum, ok }
-	}
 
 	pr, pw := io.Pipe()
 	defer pr.Close()

@@ -84,32 +84,18 @@ func Put(ctx context.Context, s object.Store, master archive.MasterKey, t *tree.
 		},
 	}
 
-	// The sums are taken while the parts go: one more read of the tree,
-	// sequential, on a core the upload leaves free.
-	hashCtx, stopHashing := context.WithCancel(ctx)
-	defer stopHashing()
-	type hashed struct {
-		sums [][32]byte
-		err  error
-	}
-	done := make(chan hashed, 1)
-	go func() {
-		sums, err := t.HashFiles(hashCtx, nil)
-		done <- hashed{sums, err}
-	}()
+	// The sums are taken from the plaintext the parts' first passes read
+	// (scanHasher): the bytes sent, with no read of their own.
+	sh := newScanHasher(t)
+	src.Scanned = sh.scanned
 	wrote := false
 	o.MaxIDLen = MaxIDLen(o.MaxIDLen)
 	o.BeforeObject = func(ctx context.Context, id string) error {
-		var h hashed
-		select {
-		case h = <-done:
-		case <-ctx.Done():
-			return ctx.Err()
+		sums, err := sh.finish(ctx)
+		if err != nil {
+			return changed(err)
 		}
-		if h.err != nil {
-			return changed(h.err)
-		}
-		ix, err := Index(t, h.sums, id)
+		ix, err := Index(t, sums, id)
 		if err != nil {
 			return err
 		}

@@ -66,6 +66,7 @@ func Verify(ctx context.Context, s object.PartChecksummer, a *archive.Archive, k
 	if err != nil {
 		return v, err
 	}
+	defer t.Close()
 	local := make(map[string]int, len(t.Entries))
 	for i := range t.Entries {
 		local[t.Entries[i].Path] = i

@@ -34,6 +34,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -84,6 +85,14 @@ type Tree struct {
 	// rootDev and rootIno identify the root directory the walk read, so
 	// that a file is opened again only below that same directory.
 	rootDev, rootIno uint64
+
+	// root is the root directory, opened once and checked to be the one the
+	// walk read, for every file opened after the walk (Linux); Close
+	// releases it.
+	root struct {
+		mu sync.Mutex
+		fd int // 0: not open
+	}
 }
 
 // found is what the walk learnt of one name, without following it.
@@ -375,20 +384,26 @@ func ctimeOf(sys *syscall.Stat_t) int64 { return int64(sys.Ctim.Sec)*1e9 + int64
 // read, if not nil, is told of the bytes as they are read.
 func (t *Tree) HashFiles(ctx context.Context, read func(n int64)) ([][32]byte, error) {
 	sums := make([][32]byte, len(t.Entries))
+	return sums, t.HashSome(ctx, sums, nil, read)
+}
+
+// HashSome is HashFiles for the files whose entry skip does not skip (all
+// of them when skip is nil), writing each sum into sums, by entry.
+func (t *Tree) HashSome(ctx context.Context, sums [][32]byte, skip func(i int) bool, read func(n int64)) error {
 	buf := make([]byte, 1<<20)
 	h := sha256.New()
 	for i := range t.Entries {
 		e := &t.Entries[i]
-		if e.Kind != File {
+		if e.Kind != File || skip != nil && skip(i) {
 			continue
 		}
 		h.Reset()
 		if err := t.hashFile(ctx, e, h, buf, read); err != nil {
-			return nil, err
+			return err
 		}
 		h.Sum(sums[i][:0])
 	}
-	return sums, nil
+	return nil
 }
 
 func (t *Tree) hashFile(ctx context.Context, e *Entry, h io.Writer, buf []byte, read func(n int64)) error {

@@ -271,18 +271,9 @@ var useOpenat2 = true
 // its place must not hang the read). The caller checks it is the file the
 // walk found.
 func (t *Tree) open(e *Entry) (*os.File, error) {
-	root := filepath.Clean(t.Root)
-	fd, err := openRetry(unix.AT_FDCWD, root, dirFlags)
+	fd, err := t.rootFD()
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: root, Err: err}
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: root, Err: err}
-	}
-	if st.Ino != t.rootIno || uint64(st.Dev) != t.rootDev {
-		return nil, &fs.PathError{Op: "open", Path: root, Err: errOther}
+		return nil, err
 	}
 	const fileFlags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
 	if useOpenat2 {
@@ -323,4 +314,45 @@ func (t *Tree) open(e *Entry) (*os.File, error) {
 		return nil, err
 	}
 	return os.NewFile(uintptr(ffd), t.src(e)), nil
+}
+
+// rootFD is the root directory, opened without following a link the first
+// time a file is opened and checked to be the directory the walk read; it
+// stays open, for every later file, until Close. A failure is not kept: the
+// next file tries again.
+func (t *Tree) rootFD() (int, error) {
+	t.root.mu.Lock()
+	defer t.root.mu.Unlock()
+	if t.root.fd > 0 {
+		return t.root.fd, nil
+	}
+	root := filepath.Clean(t.Root)
+	fd, err := openRetry(unix.AT_FDCWD, root, dirFlags)
+	if err != nil {
+		return 0, &fs.PathError{Op: "open", Path: root, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return 0, &fs.PathError{Op: "stat", Path: root, Err: err}
+	}
+	if st.Ino != t.rootIno || uint64(st.Dev) != t.rootDev {
+		unix.Close(fd)
+		return 0, &fs.PathError{Op: "open", Path: root, Err: errOther}
+	}
+	t.root.fd = fd
+	return fd, nil
+}
+
+// Close releases the root directory's descriptor, if a file was opened.
+// The tree can still be read after: the root is opened, and checked, again.
+func (t *Tree) Close() error {
+	t.root.mu.Lock()
+	defer t.root.mu.Unlock()
+	if t.root.fd <= 0 {
+		return nil
+	}
+	err := unix.Close(t.root.fd)
+	t.root.fd = 0
+	return err
 }

@@ -108,8 +108,6 @@ type found struct {
 	link            string // a symlink's target
 }
 
-// keptMode is the part of a mode a stream keeps.
-const keptMode = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
 // src is the file of e as a path, for messages.
 func (t *Tree) src(e *Entry) string {

@@ -59,3 +59,6 @@ func (t *Tree) open(e *Entry) (*os.File, error) {
 
 // Close releases what the tree holds open: nothing here.
 func (t *Tree) Close() error { return nil }
+
+// keptMode is the part of a mode a stream keeps.
+const keptMode = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky

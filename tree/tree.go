@@ -108,7 +108,6 @@ type found struct {
 	link            string // a symlink's target
 }
 
-
 // src is the file of e as a path, for messages.
 func (t *Tree) src(e *Entry) string {
 	return filepath.Join(filepath.Clean(t.Root), filepath.FromSlash(e.rel))

@@ -99,3 +99,69 @@ func TestRedteam16bMkdirExchangedBeforeOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestRedteam16bDestinationExchangedBeforeOpen: the same race on the
+// destination itself. parent is a directory another local user may rename
+// in (not sticky, as a team directory is), holding the user's private
+// directory. New makes parent/out, then looks it up, opens it and checks
+// the two agree and are the user's: exchanged for private right after the
+// mkdir, private passes every check, is taken as made by this run, gets
+// the archive's files, and Finish gives it the top directory's mode.
+func TestRedteam16bDestinationExchangedBeforeOpen(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a directory of another user's")
+	}
+	s := craft(t, dir("top/"), file("top/a.txt", "from the archive\n"))
+	for attempt := range 2000 {
+		parent := filepath.Join(t.TempDir(), "shared")
+		os.Mkdir(parent, 0o777)
+		os.Chmod(parent, 0o777)
+		if err := os.Chown(parent, 4242, 4242); err != nil {
+			t.Fatal(err)
+		}
+		private := filepath.Join(parent, "private")
+		if err := os.Mkdir(private, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(private, &st); err != nil {
+			t.Fatal(err)
+		}
+		privIno := st.Ino
+		out := filepath.Join(parent, "out")
+
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for !stop.Load() {
+				unix.Renameat2(unix.AT_FDCWD, out, unix.AT_FDCWD, private, unix.RENAME_EXCHANGE)
+			}
+		})
+		x, err := New(parent, "out", "top", Options{})
+		stop.Store(true)
+		wg.Wait()
+		if err != nil {
+			continue
+		}
+		if err := x.Stream(context.Background(), bytes.NewReader(s)); err != nil {
+			x.Abort()
+			continue
+		}
+		x.Finish()
+		x.Abort()
+		if err := syscall.Stat(filepath.Join(parent, "private"), &st); err != nil {
+			t.Fatal(err)
+		}
+		where := "private"
+		if st.Ino != privIno {
+			where = "out"
+			if err := syscall.Stat(out, &st); err != nil || st.Ino != privIno {
+				t.Fatalf("attempt %d: the private directory is gone: %v", attempt, err)
+			}
+		}
+		if st.Mode&0o777 != 0o700 {
+			_, aerr := os.Stat(filepath.Join(parent, where, "a.txt"))
+			t.Fatalf("attempt %d: the user's private directory (now named %s), exchanged for the destination between its mkdir and its open, was taken for the one made and is now %#o (was 0700); the archive's a.txt is in it: %v", attempt, where, st.Mode&0o777, aerr == nil)
+		}
+	}
+}

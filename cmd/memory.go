@@ -33,7 +33,11 @@ func raiseMemoryLimit(entries int) {
 	if os.Getenv("GOMEMLIMIT") != "" || cur == math.MaxInt64 {
 		return
 	}
-	if want := int64(BaseMemoryLimit) + int64(entries)*treeEntryMemory; want > cur {
+	// Past some 200,000 entries, the second term keeps the limit above
+	// what is live (about 650 bytes an entry at the index's peak), so that
+	// the collector never runs without end.
+	want := max(int64(BaseMemoryLimit)+int64(entries)*treeEntryMemory, 48<<20+int64(entries)*900)
+	if want > cur {
 		debug.SetMemoryLimit(want)
 	}
 }

@@ -170,15 +170,18 @@ func runRm(ctx context.Context, f *Factory, g *globalOptions, o *rmOptions, ids 
 	deleted := make([]bool, len(targets))
 	errs, err = pool.Run(ctx, len(targets), func(ctx context.Context, i int) error {
 		a := targets[i].archive
+		if a.Meta.Tree {
+			// The index goes first: if the archive's deletion then fails,
+			// the same rm finds the archive again and finishes; the other
+			// way round, an index left behind could never be found.
+			if err := s.store.Delete(ctx, dirarchive.IndexKey(a.ID)); err != nil {
+				return err
+			}
+		}
 		if err := s.store.Delete(ctx, a.ID); err != nil {
 			return err // the store names the operation and the ID
 		}
 		deleted[i] = true
-		if a.Meta.Tree {
-			// The index goes after the archive: an archive is never left
-			// without it.
-			return s.store.Delete(ctx, dirarchive.IndexKey(a.ID))
-		}
 		return nil
 	})
 	// What was deleted is said, in the order asked, even when the rest

@@ -94,7 +94,8 @@ func Select(ix *dirindex.Index, cipherSize int64, patterns []string) (*Selection
 			choose(i)
 		}
 	}
-	sel := &Selection{Total: total}
+	// Never nil with patterns: an empty selection extracts nothing.
+	sel := &Selection{Total: total, Entries: []*dirindex.Entry{}}
 	for i := range ix.Entries {
 		if chosen[i] {
 			e := &ix.Entries[i]
@@ -155,7 +156,7 @@ func Extract(ctx context.Context, s object.Store, keys crypt.Decrypter, id strin
 	got := make(chan error, 1)
 	go func() {
 		var err error
-		if sel == nil || sel.Entries == nil {
+		if len(o.Include) == 0 {
 			_, err = archive.DownloadStream(ctx, s, keys, id, cipherSize, pw, o.Download)
 		} else {
 			_, err = archive.DownloadPlainRanges(ctx, s, keys, id, cipherSize, sel.wants, sel.feeder(pw), o.Download)
@@ -180,7 +181,7 @@ func Extract(ctx context.Context, s object.Store, keys crypt.Decrypter, id strin
 	switch {
 	case ix == nil:
 		err = x.Stream(ctx, br)
-	case sel.Entries == nil:
+	case len(o.Include) == 0:
 		err = extractIndexed(ctx, x, br, ix)
 	default:
 		err = sel.extract(ctx, x, br)

@@ -88,7 +88,7 @@ func Put(ctx context.Context, s object.Store, master archive.MasterKey, t *tree.
 	// (scanHasher): the bytes sent, with no read of their own.
 	sh := newScanHasher(t)
 	src.Scanned = sh.scanned
-	wrote := false
+	wrote := "" // the ID whose index was stored
 	o.MaxIDLen = MaxIDLen(o.MaxIDLen)
 	o.BeforeObject = func(ctx context.Context, id string) error {
 		sums, err := sh.finish(ctx)
@@ -102,7 +102,7 @@ func Put(ctx context.Context, s object.Store, master archive.MasterKey, t *tree.
 		if err := writeIndex(ctx, s, master, ix); err != nil {
 			return err
 		}
-		wrote = true
+		wrote = id
 		return nil
 	}
 	// The index of an upload that will never complete goes with it, unless
@@ -113,9 +113,11 @@ func Put(ctx context.Context, s object.Store, master archive.MasterKey, t *tree.
 		}
 	}
 	res, err := archive.PutResumable(ctx, s, master, src, o)
-	if err != nil && wrote && archive.SinglePart(t.Size()) {
-		// A put of one request has nothing to resume: its index goes too.
-		_ = s.Delete(context.WithoutCancel(ctx), IndexKey(res.ID))
+	if err != nil && wrote != "" && archive.SinglePart(t.Size()) {
+		// A put of one request has nothing to resume: its index goes too,
+		// unless the archive is there after all (S3 stored it, and its
+		// answer was lost).
+		o.OnAbort(context.WithoutCancel(ctx), wrote)
 	}
 	return res, err
 }

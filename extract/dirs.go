@@ -3,6 +3,7 @@ package extract
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -229,7 +230,7 @@ func (x *Extractor) ensureOne(entry string, pfd int, rel string) (int, error) {
 	default:
 		return -1, x.pathErr("open", rel, err)
 	}
-	if err := unix.Mkdirat(pfd, base, 0o700); err != nil {
+	if err := unix.Mkdirat(pfd, base, mkdirMode); err != nil {
 		return -1, x.pathErr("mkdir", rel, err)
 	}
 	fd, err = unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
@@ -242,8 +243,9 @@ func (x *Extractor) ensureOne(entry string, pfd int, rel string) (int, error) {
 		return -1, x.pathErr("stat", rel, err)
 	}
 	// In a directory others may write to, the one just made may have been
-	// swapped for one of theirs.
-	if int(st.Uid) != os.Geteuid() {
+	// swapped for one of theirs, or exchanged for one of the user's own
+	// (renameat2 RENAME_EXCHANGE): a directory just made is empty.
+	if !x.justMade(&st, fd) {
 		unix.Close(fd)
 		return -1, unsafePath(entry, "%q was replaced as it was made", x.top+"/"+rel)
 	}
@@ -327,4 +329,38 @@ func linkNoReplace(pfd int, tmp, base string) error {
 		return err
 	}
 	return unix.Renameat(pfd, tmp, pfd, base)
+}
+
+// emptyDir reports whether the directory open as fd holds nothing but "."
+// and "..". It reads through its own descriptor, so fd's offset is left
+// alone.
+func emptyDir(fd int) bool {
+	dup, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	f := os.NewFile(uintptr(dup), ".")
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	return len(names) == 0 && err == io.EOF
+}
+
+// mkdirMode is the mode a directory is made with: an odd one, which tells
+// the directory just made from one of the user's exchanged for it
+// (renameat2 RENAME_EXCHANGE, by someone who can write to its parent)
+// between the mkdir and the open. It has no write bit for anyone, and gets
+// 0700 through the opened descriptor once checked.
+const mkdirMode = 0o511
+
+// justMade reports whether st, the directory open as fd, is the one just
+// made with mkdirMode: the user's, of that mode less the umask (when the
+// umask leaves the mode recognisable), and empty.
+func (x *Extractor) justMade(st *unix.Stat_t, fd int) bool {
+	if int(st.Uid) != os.Geteuid() {
+		return false
+	}
+	if want := mkdirMode &^ x.umask; want&0o500 == 0o500 && st.Mode&0o7777 != want {
+		return false
+	}
+	return emptyDir(fd)
 }

@@ -250,6 +250,18 @@ func (x *Extractor) open() error {
 	if int(sys.Uid) != os.Geteuid() {
 		return fmt.Errorf("%s: %w: owned by another user", full, ErrUnsafePath)
 	}
+	// One just made has mkdirMode and is empty: anything else was exchanged
+	// for it (renameat2 RENAME_EXCHANGE) by someone who can write to its
+	// parent.
+	if x.created {
+		var ust unix.Stat_t
+		if err := unix.Fstat(int(x.rootDir.Fd()), &ust); err != nil || !x.justMade(&ust, int(x.rootDir.Fd())) {
+			return fmt.Errorf("%s: %w: replaced as it was made", full, ErrUnsafePath)
+		}
+		if err := unix.Fchmod(int(x.rootDir.Fd()), 0o700); err != nil {
+			return err
+		}
+	}
 	x.rootDev = uint64(sys.Dev)
 	x.rootFD = int(x.rootDir.Fd())
 	x.stack = []level{{rel: "", fd: x.rootFD}}
@@ -263,16 +275,12 @@ func (x *Extractor) open() error {
 	return nil
 }
 
-// mkdir makes a directory 0700: while the extraction runs, no other local
-// user can enter it, nor race it.
+// mkdir makes the destination: 0700 while the extraction runs, so that no
+// other local user can enter it, nor race it.
 func (x *Extractor) mkdir(r *os.Root, name string) error {
-	if err := r.Mkdir(name, 0o700); err != nil {
-		return err
-	}
-	if x.umask&0o700 != 0 {
-		return r.Chmod(name, 0o700)
-	}
-	return nil
+	// Made with mkdirMode, then checked and given 0700 through its
+	// descriptor by open.
+	return r.Mkdir(name, mkdirMode)
 }
 
 // Stats reports what was made so far.

@@ -90,8 +90,9 @@ type Tree struct {
 	// walk read, for every file opened after the walk (Linux); Close
 	// releases it.
 	root struct {
-		mu sync.Mutex
-		fd int // 0: not open
+		mu   sync.Mutex
+		open bool
+		fd   int
 	}
 }
 

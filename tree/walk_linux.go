@@ -323,7 +323,7 @@ func (t *Tree) open(e *Entry) (*os.File, error) {
 func (t *Tree) rootFD() (int, error) {
 	t.root.mu.Lock()
 	defer t.root.mu.Unlock()
-	if t.root.fd > 0 {
+	if t.root.open {
 		return t.root.fd, nil
 	}
 	root := filepath.Clean(t.Root)
@@ -340,7 +340,7 @@ func (t *Tree) rootFD() (int, error) {
 		unix.Close(fd)
 		return 0, &fs.PathError{Op: "open", Path: root, Err: errOther}
 	}
-	t.root.fd = fd
+	t.root.fd, t.root.open = fd, true
 	return fd, nil
 }
 
@@ -349,10 +349,10 @@ func (t *Tree) rootFD() (int, error) {
 func (t *Tree) Close() error {
 	t.root.mu.Lock()
 	defer t.root.mu.Unlock()
-	if t.root.fd <= 0 {
+	if !t.root.open {
 		return nil
 	}
 	err := unix.Close(t.root.fd)
-	t.root.fd = 0
+	t.root.open = false
 	return err
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/flight"
 	"github.com/ogive-project/ogive/object"
+	"github.com/ogive-project/ogive/progress"
 	"github.com/ogive-project/ogive/resume"
 )
 
@@ -303,22 +304,7 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 		var src archive.SeekableSource
 		if src, err = seekableSource(arg, file, size); err == nil {
 			var res archive.PutResult
-			res, err = archive.PutResumable(ctx, s.store, s.withMasterKey, src, archive.ResumableOptions{
-				PutOptions: opts,
-				States:     states,
-				Bucket:     s.profile.Bucket,
-				Prefix:     s.profile.Prefix,
-				NoResume:   o.noResume,
-				// Parts sent by an interrupted run: the bar starts past
-				// them, and the rate does not count them.
-				OnKept: func(p object.Part) { tr.Resume(p.Size) },
-				Notice: func(msg string) {
-					if !g.quiet {
-						// A notice may quote a name or an error from the bucket.
-						tr.Println(oneLine(msg))
-					}
-				},
-			})
+			res, err = archive.PutResumable(ctx, s.store, s.withMasterKey, src, resumableOptions(g, s, states, o, tr, opts))
 			id, n = res.ID, res.Size
 		}
 	}
@@ -347,6 +333,27 @@ func putOne(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 		fmt.Fprintln(f.Out, id)
 	}
 	return n, nil
+}
+
+// resumableOptions are the options of a resumable put of a file, block
+// device or directory, followed by the bar tr.
+func resumableOptions(g *globalOptions, s *session, states *resume.Store, o *putOptions, tr *progress.Transfer, opts archive.PutOptions) archive.ResumableOptions {
+	return archive.ResumableOptions{
+		PutOptions: opts,
+		States:     states,
+		Bucket:     s.profile.Bucket,
+		Prefix:     s.profile.Prefix,
+		NoResume:   o.noResume,
+		// Parts sent by an interrupted run: the bar starts past them, and
+		// the rate does not count them.
+		OnKept: func(p object.Part) { tr.Resume(p.Size) },
+		Notice: func(msg string) {
+			if !g.quiet {
+				// A notice may quote a name or an error from the bucket.
+				tr.Println(oneLine(msg))
+			}
+		},
+	}
 }
 
 // maxIDLen is the longest storage ID whose object key, with the profile's prefix as

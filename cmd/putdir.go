@@ -9,7 +9,6 @@ import (
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/dirarchive"
-	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/resume"
 )
 
@@ -57,24 +56,12 @@ func putDir(ctx context.Context, f *Factory, g *globalOptions, s *session, state
 		}
 	}
 	tr := startTransfer(f, g, "put "+printable(name), crypt.EncryptedSize(t.Size()))
-	res, err := dirarchive.Put(ctx, s.store, s.withMasterKey, t, name, archive.ResumableOptions{
-		PutOptions: archive.PutOptions{
-			StorageClass: o.storageClass,
-			Concurrency:  o.concurrency,
-			MaxIDLen:     maxIDLen(s.profile.Prefix),
-			OnSent:       tr.Add,
-		},
-		States:   states,
-		Bucket:   s.profile.Bucket,
-		Prefix:   s.profile.Prefix,
-		NoResume: o.noResume,
-		OnKept:   func(p object.Part) { tr.Resume(p.Size) },
-		Notice: func(msg string) {
-			if !g.quiet {
-				tr.Println(oneLine(msg))
-			}
-		},
-	})
+	res, err := dirarchive.Put(ctx, s.store, s.withMasterKey, t, name, resumableOptions(g, s, states, o, tr, archive.PutOptions{
+		StorageClass: o.storageClass,
+		Concurrency:  o.concurrency,
+		MaxIDLen:     maxIDLen(s.profile.Prefix),
+		OnSent:       tr.Add,
+	}))
 	if err != nil {
 		tr.Stop()
 		if errors.Is(err, context.Canceled) {

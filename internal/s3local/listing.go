@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"unicode"
 )
 
 // isoTime is the timestamp format of S3's XML bodies.
@@ -43,6 +44,11 @@ func rewriteListing(body []byte, describe describeFunc, now time.Time, withResto
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			// encoding/xml reads names it cannot write back ("A0:0"):
+			// such a document is refused rather than rewritten malformed.
+			if !xmlNames(t) {
+				return nil, fmt.Errorf("parse listing: element %q: not an XML name", t.Name.Local)
+			}
 			if depth == 1 && t.Name.Local == "Contents" {
 				if err := rewriteContents(dec, enc, t, describe, now, withRestore, encoded); err != nil {
 					return nil, err
@@ -171,4 +177,31 @@ func restoreStatus(ongoing bool, expiry time.Time) []xml.Token {
 		tokens = append(tokens, textElement("RestoreExpiryDate", expiry.UTC().Format(isoTime))...)
 	}
 	return append(tokens, xml.EndElement{Name: n})
+}
+
+// xmlNames reports whether the element's name and its attributes' names
+// are XML names (prefix and local part each), as an encoder writes them.
+func xmlNames(t xml.StartElement) bool {
+	names := []xml.Name{t.Name}
+	for _, a := range t.Attr {
+		names = append(names, a.Name)
+	}
+	for _, n := range names {
+		if !xmlName(n.Local) || n.Space != "" && !xmlName(n.Space) {
+			return false
+		}
+	}
+	return true
+}
+
+func xmlName(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_' || unicode.IsLetter(r):
+		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r)):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }

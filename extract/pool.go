@@ -87,6 +87,7 @@ func (p *pool) write(j job) error {
 	if _, err := j.f.Write(j.data); err != nil {
 		return fmt.Errorf("%q: %w", j.name, err)
 	}
+	startWriteback(j.f)
 	var sum []byte
 	if j.check {
 		s := sha256.Sum256(j.data)

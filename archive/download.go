@@ -302,18 +302,16 @@ func ChunkPlain(cipherSize int64, chunkPackages int, fn func(from, to int64)) {
 	}
 }
 
-// plainOf is the plaintext bytes of a chunk, the terminator excluded.
+// plainOf is the plaintext bytes of a chunk, the terminator excluded: a
+// chunk that ends the stream is, from its first package, a stream of its
+// own (crypt.DecryptedSize); any other holds only full packages. A size no
+// stream has gives 0, which the download itself refuses.
 func plainOf(c chunk) int64 {
-	full := c.n / crypt.MaxPackageLen
-	rest := c.n % crypt.MaxPackageLen
-	n := full * crypt.PackageSize
-	if rest > 0 {
-		n += rest - (crypt.MaxPackageLen - crypt.PackageSize)
-	}
 	if c.final {
-		n-- // the terminator
+		n, _ := crypt.DecryptedSize(c.n)
+		return n
 	}
-	return n
+	return c.n / crypt.MaxPackageLen * crypt.PackageSize
 }
 
 // downloadInOrder fetches the ranges want wants (all when nil), up to

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ogive-project/ogive/archive"
+	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/input"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/profile"
@@ -250,6 +251,17 @@ func (s *session) identify(ctx context.Context, id string) (*archive.Archive, er
 		return err
 	})
 	return a, err
+}
+
+// keys derives the keys of archive a, the master key opened only for that.
+// The caller destroys them.
+func (s *session) keys(a *archive.Archive) (crypt.Decrypter, error) {
+	var keys crypt.Decrypter
+	err := s.withMasterKey(func(master []byte) (err error) {
+		keys, err = a.Keys(master)
+		return err
+	})
+	return keys, err
 }
 
 // fileKind names the type of a file that is not a regular one.

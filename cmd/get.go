@@ -116,11 +116,8 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	}
 	id = a.ID // in full, if a prefix was given
 	name := a.Name
-	var keys crypt.Decrypter
-	if err := s.withMasterKey(func(master []byte) (err error) {
-		keys, err = a.Keys(master)
-		return err
-	}); err != nil {
+	keys, err := s.keys(a)
+	if err != nil {
 		return err
 	}
 	defer keys.Destroy()

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ogive-project/ogive/archive"
-	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/progress"
 )
@@ -88,11 +87,8 @@ func runVerify(ctx context.Context, f *Factory, g *globalOptions, _ *verifyOptio
 		return err
 	}
 	id = a.ID // in full, if a prefix was given
-	var keys crypt.Decrypter
-	if err := s.withMasterKey(func(master []byte) (err error) {
-		keys, err = a.Keys(master)
-		return err
-	}); err != nil {
+	keys, err := s.keys(a)
+	if err != nil {
 		return err
 	}
 	defer keys.Destroy()

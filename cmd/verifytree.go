@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/dirarchive"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/progress"
@@ -31,11 +30,8 @@ func verifyTree(ctx context.Context, f *Factory, g *globalOptions, id, dir strin
 	if err != nil {
 		return err
 	}
-	var keys crypt.Decrypter
-	if err := s.withMasterKey(func(master []byte) (err error) {
-		keys, err = a.Keys(master)
-		return err
-	}); err != nil {
+	keys, err := s.keys(a)
+	if err != nil {
 		return err
 	}
 	defer keys.Destroy()

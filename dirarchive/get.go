@@ -295,24 +295,16 @@ func extractIndexed(ctx context.Context, x *extract.Extractor, r io.Reader, ix *
 // link, mode and time, and that its content starts where the index says
 // (at is the stream offset the header ended at).
 func sameEntry(h *tar.Header, e *dirindex.Entry, at int64) error {
-	name := e.Path
-	var flag byte
-	switch e.Kind {
-	case dirindex.File:
-		flag = tar.TypeReg
-	case dirindex.Dir:
-		flag, name = tar.TypeDir, e.Path+"/"
-	case dirindex.Symlink:
-		flag = tar.TypeSymlink
-	case dirindex.Hardlink:
-		flag = tar.TypeLink
+	name, flag := e.Path, tarFlags[e.Kind]
+	if e.Kind == dirindex.Dir {
+		name += "/"
 	}
 	var why string
 	switch {
 	case h.Name != name:
 		why = fmt.Sprintf("the archive holds %q where its index has %q", h.Name, name)
 	case h.Typeflag != flag:
-		why = fmt.Sprintf("a %s in the archive, a %s in its index", typeName(h.Typeflag), kindName(e.Kind))
+		why = fmt.Sprintf("a %s in the archive, a %s in its index", typeName(h.Typeflag), e.Kind)
 	case h.Size != e.Size:
 		why = fmt.Sprintf("%d bytes in the archive, %d in its index", h.Size, e.Size)
 	case h.Linkname != e.Link:
@@ -336,16 +328,17 @@ func sameEntry(h *tar.Header, e *dirindex.Entry, at int64) error {
 	return nil
 }
 
+// tarFlags is the tar type of each kind of index entry.
+var tarFlags = map[dirindex.Kind]byte{
+	dirindex.File: tar.TypeReg, dirindex.Dir: tar.TypeDir, dirindex.Symlink: tar.TypeSymlink, dirindex.Hardlink: tar.TypeLink,
+}
+
+// typeName names a tar type as the index names its kind.
 func typeName(flag byte) string {
-	switch flag {
-	case tar.TypeReg:
-		return "file"
-	case tar.TypeDir:
-		return "directory"
-	case tar.TypeSymlink:
-		return "symbolic link"
-	case tar.TypeLink:
-		return "hard link"
+	for k, f := range tarFlags {
+		if f == flag {
+			return k.String()
+		}
 	}
 	return fmt.Sprintf("entry of type %q", string(flag))
 }

@@ -70,7 +70,7 @@ func Put(ctx context.Context, s object.Store, master archive.MasterKey, t *tree.
 		Name:     name,
 		Size:     t.Size(),
 		Identity: identity,
-		Meta:     crypt.Meta{HasMode: true, Mode: uint16(t.Entries[0].Mode.Perm()) | modeBits(t.Entries[0].Mode), HasMTime: true, MTime: t.Entries[0].MTime, Tree: true},
+		Meta:     crypt.Meta{HasMode: true, Mode: t.Entries[0].PosixMode(), HasMTime: true, MTime: t.Entries[0].MTime, Tree: true},
 		Recheck: func() (resume.Source, error) {
 			again, err := tree.WalkAs(t.Root, top)
 			if err != nil {
@@ -133,20 +133,6 @@ func identify(abs string, st os.FileInfo, t *tree.Tree) resume.Source {
 	return src
 }
 
-func modeBits(m os.FileMode) uint16 {
-	var b uint16
-	if m&os.ModeSetuid != 0 {
-		b |= 0o4000
-	}
-	if m&os.ModeSetgid != 0 {
-		b |= 0o2000
-	}
-	if m&os.ModeSticky != 0 {
-		b |= 0o1000
-	}
-	return b
-}
-
 // Index is the index of the tree t, archived as id, with sums from
 // t.HashFiles.
 func Index(t *tree.Tree, sums [][32]byte, id string) (*dirindex.Index, error) {
@@ -158,7 +144,7 @@ func Index(t *tree.Tree, sums [][32]byte, id string) (*dirindex.Index, error) {
 		e := &t.Entries[i]
 		ix.Entries[i] = dirindex.Entry{
 			Kind:      dirindex.Kind(e.Kind),
-			Mode:      uint16(e.Mode.Perm()) | modeBits(e.Mode),
+			Mode:      e.PosixMode(),
 			MTime:     e.MTime,
 			Uid:       uint32(e.Uid),
 			Gid:       uint32(e.Gid),

@@ -143,7 +143,7 @@ func differs(e *dirindex.Entry, l *tree.Entry) string {
 	kind := dirindex.Kind(l.Kind)
 	switch {
 	case kind != e.Kind:
-		return fmt.Sprintf("a %s here, a %s in the archive", kindName(kind), kindName(e.Kind))
+		return fmt.Sprintf("a %s here, a %s in the archive", kind, e.Kind)
 	case e.Kind == dirindex.File && l.Size != e.Size:
 		return fmt.Sprintf("%d bytes here, %d in the archive", l.Size, e.Size)
 	case l.Link != e.Link:
@@ -155,7 +155,7 @@ func differs(e *dirindex.Entry, l *tree.Entry) string {
 // headerDiffers says which of the fields only the tar header holds differ.
 func headerDiffers(e *dirindex.Entry, l *tree.Entry) string {
 	switch {
-	case uint16(l.Mode.Perm())|modeBits(l.Mode) != e.Mode:
+	case l.PosixMode() != e.Mode:
 		return "mode differs"
 	case !l.MTime.Equal(e.MTime):
 		return "modification time differs"
@@ -165,18 +165,4 @@ func headerDiffers(e *dirindex.Entry, l *tree.Entry) string {
 		return "header differs"
 	}
 	return ""
-}
-
-func kindName(k dirindex.Kind) string {
-	switch k {
-	case dirindex.File:
-		return "file"
-	case dirindex.Dir:
-		return "directory"
-	case dirindex.Symlink:
-		return "symbolic link"
-	case dirindex.Hardlink:
-		return "hard link"
-	}
-	return "entry"
 }

@@ -236,20 +236,28 @@ func (e *Entry) HeaderLen() int64 { return e.hdrLen }
 
 func padded(n int64) int64 { return (n + block - 1) / block * block }
 
+// PosixMode is the entry's permission bits as POSIX numbers them, with
+// setuid 04000, setgid 02000 and sticky 01000: what its header and the
+// index record.
+func (e *Entry) PosixMode() uint16 {
+	m := uint16(e.Mode.Perm())
+	if e.Mode&fs.ModeSetuid != 0 {
+		m |= 0o4000
+	}
+	if e.Mode&fs.ModeSetgid != 0 {
+		m |= 0o2000
+	}
+	if e.Mode&fs.ModeSticky != 0 {
+		m |= 0o1000
+	}
+	return m
+}
+
 // header is the entry's tar header.
 func (e *Entry) header() *tar.Header {
 	h := &tar.Header{
-		Name: e.Path, Mode: int64(e.Mode.Perm()), Uid: e.Uid, Gid: e.Gid,
+		Name: e.Path, Mode: int64(e.PosixMode()), Uid: e.Uid, Gid: e.Gid,
 		Uname: e.Uname, Gname: e.Gname, ModTime: e.MTime, Format: tar.FormatPAX,
-	}
-	if e.Mode&fs.ModeSetuid != 0 {
-		h.Mode |= 0o4000
-	}
-	if e.Mode&fs.ModeSetgid != 0 {
-		h.Mode |= 0o2000
-	}
-	if e.Mode&fs.ModeSticky != 0 {
-		h.Mode |= 0o1000
 	}
 	switch e.Kind {
 	case File:

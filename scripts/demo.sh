@@ -15,7 +15,7 @@ trap cleanup EXIT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*" >&2; "$@"; }
 
-OGIVE=$PWD/ogive
+OGIVE=${OGIVE:-$PWD/ogive}
 [ -x "$OGIVE" ] || go build -o "$OGIVE" .
 
 say "Starting the local Deep Archive server (versitygw + ogive's Deep Archive layer)"

@@ -59,7 +59,8 @@ func (e *PermissionError) Error() string {
 // Is makes errors.Is(err, ErrPermissions) hold.
 func (e *PermissionError) Is(target error) bool { return target == ErrPermissions }
 
-// Terminal is the interactive console, /dev/tty unless a test injects one.
+// Terminal is the interactive console: /dev/tty on Unix, the console
+// (CONIN$ and CONOUT$) on Windows, unless a test injects one.
 // Both methods show prompt on the terminal and read one line without its
 // line ending; an empty line is an empty answer, not an error. An
 // implementation that cannot reach a terminal returns an error wrapping

@@ -86,20 +86,20 @@ func readTerminalLine(c conn, echo bool) (*memguard.LockedBuffer, error) {
 		switch c := key[0]; {
 		case c == '\n' || c == '\r':
 			return line.take(), nil
-		case c == intr && c != 0, c == quit && c != 0:
+		case c == intr && c != disabled, c == quit && c != disabled:
 			// Drop what was typed ahead, as the terminal does for the
 			// signal keys, so that it reaches neither ogive nor the shell.
 			line.destroy()
 			_ = dropTypeAhead(f)
 			return nil, ErrInterrupted
-		case c == eof && c != 0:
+		case c == eof && c != disabled:
 			if line.n == 0 {
 				line.destroy()
 				return nil, ErrInterrupted
 			}
 		case c == erase || c == 0x7f || c == '\b':
 			backspace()
-		case c == kill && c != 0:
+		case c == kill && c != disabled:
 			for backspace() {
 			}
 		case c == 0x17: // Ctrl-W: the word before the cursor
@@ -109,7 +109,7 @@ func readTerminalLine(c conn, echo bool) (*memguard.LockedBuffer, error) {
 			for line.n > 0 && line.buf.Bytes()[line.n-1] != ' ' {
 				backspace()
 			}
-		case c == susp && c != 0:
+		case c == susp && c != disabled:
 			// Ctrl-Z would stop ogive with the terminal in this mode.
 		case echo && c < 0x20:
 			// Not part of an answer (above).

@@ -8,10 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The ioctls that read and set a terminal's settings.
+// The ioctls that read and set a terminal's settings, and the value of a
+// control character that is turned off (_POSIX_VDISABLE).
 const (
 	getTermios = unix.TIOCGETA
 	setTermios = unix.TIOCSETA
+	disabled   = 0xff
 )
 
 // flushRead is FREAD of <sys/fcntl.h>: TIOCFLUSH given it discards the

@@ -120,10 +120,11 @@ func (p *pendingPrompt) start(c conn) error {
 	return nil
 }
 
-// change records restore for the prompt reading from f and makes the change set
-// undoes, under the lock that Interrupt takes: an interrupt either comes
-// first, and the terminal is left as it was, or after, and finds how to
-// put it back. A prompt interrupted since it started gets ErrInterrupted.
+// change records restore for the prompt reading from f and makes the
+// change set undoes, under the lock that Interrupt takes: an interrupt
+// either comes first, and the terminal is left as it was, or after, and
+// finds how to put it back. A prompt interrupted since it started gets
+// ErrInterrupted.
 func (p *pendingPrompt) change(f *os.File, restore func(), set func() error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -144,13 +145,13 @@ func (p *pendingPrompt) done() {
 	p.c, p.restore = nil, nil
 }
 
-// Interrupt is called on SIGINT, SIGTERM, SIGHUP or SIGQUIT. If a prompt
-// is waiting for an answer at the terminal, it turns echo back on there,
-// moves past the
+// Interrupt is called on SIGINT, SIGTERM, SIGHUP or SIGQUIT (on Windows:
+// Ctrl-C, Ctrl-Break, the console closing). If a prompt is waiting for an
+// answer at the terminal, it turns echo back on there, moves past the
 // prompt's line and returns true: the caller should exit at once, since
 // the prompt cannot see the signal, and whatever is typed next is not
-// meant for it (the terminal already dropped what was typed before Ctrl-C).
-// From then on no prompt reads from the terminal.
+// meant for it (the terminal already dropped what was typed before
+// Ctrl-C). From then on no prompt reads from the terminal.
 func Interrupt() bool {
 	waiting.mu.Lock()
 	defer waiting.mu.Unlock()

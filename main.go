@@ -34,12 +34,17 @@ func main() {
 		fmt.Fprintf(os.Stderr, "warning: other processes of this user may read ogive's memory: %v\n", err)
 	}
 	cmd.SetMemoryLimit()
+	enableTerminalEscapes()
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)
 	// SIGHUP (the terminal closed) and SIGQUIT (Ctrl-\ outside a prompt)
 	// end ogive too, and must not leave a prompt's terminal without echo.
 	// A signal ogive was started with ignored stays ignored: Notify would
 	// undo that, and "nohup ogive put big.tar &" would stop at logout.
+	// On Windows, Go delivers Ctrl-C and Ctrl-Break as os.Interrupt, and
+	// the console window closing, logoff and shutdown as SIGTERM (Windows
+	// ends the process a few seconds later whatever it does); SIGHUP and
+	// SIGQUIT are never sent there, so asking for them is harmless.
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
 		if !signal.Ignored(sig) {
 			signal.Notify(signals, sig)

@@ -4,25 +4,16 @@ package cmd_test
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	fp "github.com/ogive-project/ogive/internal/faultproxy"
 	"github.com/ogive-project/ogive/internal/ptytest"
 )
 
 const ptyTimeout = 30 * time.Second
-
-// exists reports whether the bucket still holds the object id.
-func (r *rig) exists(t *testing.T, id string) bool {
-	t.Helper()
-	_, err := r.directStore().Head(context.Background(), id)
-	return err == nil
-}
 
 // rm at a terminal names the archive and asks, reading the answer from the
 // terminal even when stdin carries the password (and a "y" after it):
@@ -90,21 +81,6 @@ func TestTerminalRmSeveralAsksOnce(t *testing.T) {
 	if code := tm.Wait(ptyTimeout); code != 0 || strings.Contains(tm.Raw(), "[y/N]") || r.exists(t, ids[0]) || r.exists(t, ids[1]) {
 		t.Fatalf("rm --yes: exit %d\n%s", code, tm.ScreenText())
 	}
-}
-
-// unfinishedUpload leaves in the bucket, and in the state directory, the
-// multipart upload of a 17 MiB file called name whose second part failed,
-// and returns the file's path.
-func (r *rig) unfinishedUpload(t *testing.T, name string) string {
-	t.Helper()
-	path := r.write(name, randomBytes(t, 17<<20))
-	secondPart := func(req *http.Request) bool { return isUploadPart(req) && req.URL.Query().Get("partNumber") == "2" }
-	r.proxy.SetRules(fp.Rule{Fault: fp.InternalError, Match: secondPart})
-	defer r.proxy.SetRules()
-	if res := r.ogive("", "put", "--password-file", r.pwFile, path); res.code != 1 {
-		t.Fatalf("put with part 2 failing: %s", res)
-	}
-	return path
 }
 
 // uploads lists each unfinished upload with the parts and bytes the bucket

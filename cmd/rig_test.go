@@ -314,3 +314,25 @@ func walkFiles(t *testing.T, root string, fn func(path string, data []byte)) {
 		t.Fatal(err)
 	}
 }
+
+// exists reports whether the bucket still holds the object id.
+func (r *rig) exists(t *testing.T, id string) bool {
+	t.Helper()
+	_, err := r.directStore().Head(context.Background(), id)
+	return err == nil
+}
+
+// unfinishedUpload leaves in the bucket, and in the state directory, the
+// multipart upload of a 17 MiB file called name whose second part failed,
+// and returns the file's path.
+func (r *rig) unfinishedUpload(t *testing.T, name string) string {
+	t.Helper()
+	path := r.write(name, randomBytes(t, 17<<20))
+	secondPart := func(req *http.Request) bool { return isUploadPart(req) && req.URL.Query().Get("partNumber") == "2" }
+	r.proxy.SetRules(faultproxy.Rule{Fault: faultproxy.InternalError, Match: secondPart})
+	defer r.proxy.SetRules()
+	if res := r.ogive("", "put", "--password-file", r.pwFile, path); res.code != 1 {
+		t.Fatalf("put with part 2 failing: %s", res)
+	}
+	return path
+}

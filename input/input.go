@@ -12,11 +12,15 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
+	"runtime"
 	"strings"
 
 	"github.com/awnumar/memguard"
 )
+
+// posixModes says whether a file's mode tells who may read it. On Windows
+// Go makes a mode up from the read-only attribute: 0666 or 0444.
+const posixModes = runtime.GOOS != "windows"
 
 // MinPasswordLen is the shortest new password accepted, in bytes.
 const MinPasswordLen = 8
@@ -55,7 +59,8 @@ func (e *PermissionError) Error() string {
 // Is makes errors.Is(err, ErrPermissions) hold.
 func (e *PermissionError) Is(target error) bool { return target == ErrPermissions }
 
-// Terminal is the interactive console, /dev/tty unless a test injects one.
+// Terminal is the interactive console: /dev/tty on Unix, the console
+// (CONIN$ and CONOUT$) on Windows, unless a test injects one.
 // Both methods show prompt on the terminal and read one line without its
 // line ending; an empty line is an empty answer, not an error. An
 // implementation that cannot reach a terminal returns an error wrapping
@@ -79,7 +84,7 @@ type Options struct {
 	// os.Stderr; nil shows none. Terminal prompts go to the terminal.
 	Prompt          io.Writer
 	PasswordFile    string // first line is the password
-	PasswordCommand string // run with sh -c; first line of its output is the password
+	PasswordCommand string // run by the shell (shellCommand); first line of its output is the password
 	Terminal        Terminal
 }
 
@@ -96,7 +101,7 @@ type Prompter struct {
 func New(o Options) *Prompter {
 	p := &Prompter{opts: o, term: o.Terminal}
 	if p.term == nil {
-		p.term = tty{path: "/dev/tty"}
+		p.term = tty{path: terminalPath}
 	}
 	if o.Stdin != nil && !o.StdinIsTerminal && !o.StdinReserved {
 		p.stdin = bufio.NewReader(o.Stdin)
@@ -309,7 +314,9 @@ func (p *Prompter) show(prompt string) {
 }
 
 // readPasswordFile reads the first line of the file at path. Like a
-// profile, a file that group or others may read or write is refused.
+// profile, a file that group or others may read or write is refused; on
+// Windows, where who may read a file is in its access control list and
+// the mode Go reports says nothing of it, no file is refused for it.
 func readPasswordFile(path string) (*memguard.LockedBuffer, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -326,7 +333,7 @@ func readPasswordFile(path string) (*memguard.LockedBuffer, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("password file %s is a directory", path)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+	if perm := fi.Mode().Perm(); posixModes && perm&0o077 != 0 {
 		return nil, &PermissionError{Path: path, Perm: perm}
 	}
 	pw, err := firstLine(f)
@@ -336,13 +343,13 @@ func readPasswordFile(path string) (*memguard.LockedBuffer, error) {
 	return pw, nil
 }
 
-// runPasswordCommand runs command with sh -c and returns the first line of
-// its output. The command's stdin is /dev/null so it cannot consume input
-// meant for ogive; its stderr is the user's, so it can explain failures.
+// runPasswordCommand runs command with the shell (sh -c, or cmd.exe on
+// Windows) and returns the first line of its output. The command's stdin
+// is the null device so it cannot consume input meant for ogive; its stderr is the user's, so it can explain failures.
 // Errors name the exit status but never the output or the command line,
 // either of which may hold the password.
 func runPasswordCommand(command string) (*memguard.LockedBuffer, error) {
-	cmd := exec.Command("sh", "-c", command)
+	cmd := shellCommand(command)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !(linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows)
 
 package input
 
@@ -10,10 +10,14 @@ import (
 	"golang.org/x/term"
 )
 
-// readTerminalLine reads one line from the terminal f, without echo unless
-// echo is set, through the terminal's own line editing. Ctrl-C there is a
-// signal, which main handles through Interrupt. nil means an empty line.
-func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
+// readTerminalLine reads one line from the terminal c, without echo unless
+// echo is set, through the terminal's own line editing, on systems whose
+// terminal settings ogive does not handle itself. Ctrl-C there is a
+// signal, which main handles through Interrupt; echo is turned off by
+// x/term, after its restore is recorded, so an interrupt in between may
+// leave it off. nil means an empty line.
+func readTerminalLine(c conn, echo bool) (*memguard.LockedBuffer, error) {
+	f := c.in
 	if echo {
 		// A terminal in canonical mode returns at most one line per read,
 		// so firstLine consumes nothing beyond the answer.
@@ -46,11 +50,11 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 func (p *pendingPrompt) echoOff(f *os.File, restore func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.f == f {
+	if p.c != nil && p.c.in == f {
 		p.restore = restore
 	}
 }
 
-// dropTypeAhead would discard what was typed ahead at the terminal; it is
-// done on Linux only.
+// dropTypeAhead would discard what was typed ahead at the terminal; these
+// systems are left to do without.
 func dropTypeAhead(*os.File) error { return nil }

@@ -9,37 +9,44 @@ import (
 	"github.com/awnumar/memguard"
 )
 
-// tty is a terminal device, the controlling terminal /dev/tty outside
+// tty is the terminal ogive asks on: the controlling terminal /dev/tty on
+// Unix, the console on Windows (terminalPath), or a pseudo-terminal in
 // tests. It is opened for each question, so a Prompter holds nothing open
 // and needs no Close.
 type tty struct {
 	path string
 }
 
-func (t tty) open() (*os.File, error) {
-	f, err := os.OpenFile(t.path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoTerminal, err)
+// conn is an open terminal: answers are read from in, prompts written to
+// out. On Unix both are the one terminal device; a Windows console has an
+// input handle and a separate screen buffer.
+type conn struct {
+	in, out *os.File
+}
+
+func (c conn) close() {
+	c.in.Close()
+	if c.out != c.in {
+		c.out.Close()
 	}
-	return f, nil
 }
 
 func (t tty) ReadPassword(prompt string) (*memguard.LockedBuffer, error) {
-	f, err := t.open()
+	c, err := t.open()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if err := waiting.start(f); err != nil {
+	defer c.close()
+	if err := waiting.start(c); err != nil {
 		return nil, err
 	}
 	defer waiting.done()
-	if _, err := io.WriteString(f, prompt); err != nil {
+	if _, err := io.WriteString(c.out, prompt); err != nil {
 		return nil, fmt.Errorf("write to terminal: %w", err)
 	}
-	b, err := readTerminalLine(f, false)
+	b, err := readTerminalLine(c, false)
 	// Echo was off, so the user's Enter did not move the cursor.
-	_, _ = io.WriteString(f, "\n")
+	_, _ = io.WriteString(c.out, "\n")
 	if err != nil {
 		return nil, err
 	}
@@ -58,25 +65,25 @@ func (t tty) readFreshLine(prompt string) (string, error) {
 }
 
 func (t tty) readLine(prompt string, fresh bool) (string, error) {
-	f, err := t.open()
+	c, err := t.open()
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	if err := waiting.start(f); err != nil {
+	defer c.close()
+	if err := waiting.start(c); err != nil {
 		return "", err
 	}
 	defer waiting.done()
 	if fresh {
-		if err := dropTypeAhead(f); err != nil {
+		if err := dropTypeAhead(c.in); err != nil {
 			return "", fmt.Errorf("read from terminal: %w", err)
 		}
 	}
-	if _, err := io.WriteString(f, prompt); err != nil {
+	if _, err := io.WriteString(c.out, prompt); err != nil {
 		return "", fmt.Errorf("write to terminal: %w", err)
 	}
-	line, err := readTerminalLine(f, true)
-	_, _ = io.WriteString(f, "\n")
+	line, err := readTerminalLine(c, true)
+	_, _ = io.WriteString(c.out, "\n")
 	if err != nil {
 		return "", err
 	}
@@ -94,33 +101,34 @@ func (t tty) readLine(prompt string, fresh bool) (string, error) {
 // that would start after it fails with ErrInterrupted instead of reading.
 type pendingPrompt struct {
 	mu          sync.Mutex
-	f           *os.File
+	c           *conn  // nil: no prompt waiting
 	restore     func() // nil: nothing changed yet
 	interrupted bool
 }
 
 var waiting pendingPrompt
 
-// start records f as the terminal a prompt reads from, or fails if the
+// start records c as the terminal a prompt reads from, or fails if the
 // process was already interrupted.
-func (p *pendingPrompt) start(f *os.File) error {
+func (p *pendingPrompt) start(c conn) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.interrupted {
 		return ErrInterrupted
 	}
-	p.f, p.restore = f, nil
+	p.c, p.restore = &c, nil
 	return nil
 }
 
-// change records restore for the prompt on f and makes the change set
-// undoes, under the lock that Interrupt takes: an interrupt either comes
-// first, and the terminal is left as it was, or after, and finds how to
-// put it back. A prompt interrupted since it started gets ErrInterrupted.
+// change records restore for the prompt reading from f and makes the
+// change set undoes, under the lock that Interrupt takes: an interrupt
+// either comes first, and the terminal is left as it was, or after, and
+// finds how to put it back. A prompt interrupted since it started gets
+// ErrInterrupted.
 func (p *pendingPrompt) change(f *os.File, restore func(), set func() error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.interrupted || p.f != f {
+	if p.interrupted || p.c == nil || p.c.in != f {
 		return ErrInterrupted
 	}
 	p.restore = restore
@@ -134,28 +142,28 @@ func (p *pendingPrompt) change(f *os.File, restore func(), set func() error) err
 func (p *pendingPrompt) done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.f, p.restore = nil, nil
+	p.c, p.restore = nil, nil
 }
 
-// Interrupt is called on SIGINT, SIGTERM, SIGHUP or SIGQUIT. If a prompt
-// is waiting for an answer at the terminal, it turns echo back on there,
-// moves past the
+// Interrupt is called on SIGINT, SIGTERM, SIGHUP or SIGQUIT (on Windows:
+// Ctrl-C, Ctrl-Break, the console closing). If a prompt is waiting for an
+// answer at the terminal, it turns echo back on there, moves past the
 // prompt's line and returns true: the caller should exit at once, since
 // the prompt cannot see the signal, and whatever is typed next is not
-// meant for it (the terminal already dropped what was typed before Ctrl-C).
-// From then on no prompt reads from the terminal.
+// meant for it (the terminal already dropped what was typed before
+// Ctrl-C). From then on no prompt reads from the terminal.
 func Interrupt() bool {
 	waiting.mu.Lock()
 	defer waiting.mu.Unlock()
 	waiting.interrupted = true
-	if waiting.f == nil {
+	if waiting.c == nil {
 		return false
 	}
 	if waiting.restore != nil {
 		waiting.restore()
 	}
-	_, _ = io.WriteString(waiting.f, "\n")
-	waiting.f, waiting.restore = nil, nil
+	_, _ = io.WriteString(waiting.c.out, "\n")
+	waiting.c, waiting.restore = nil, nil
 	return true
 }
 
@@ -165,12 +173,12 @@ func Interrupt() bool {
 func RestoreTerminal() {
 	waiting.mu.Lock()
 	defer waiting.mu.Unlock()
-	if waiting.f == nil {
+	if waiting.c == nil {
 		return
 	}
 	if waiting.restore != nil {
 		waiting.restore()
 	}
-	_, _ = io.WriteString(waiting.f, "\n")
-	waiting.f, waiting.restore = nil, nil
+	_, _ = io.WriteString(waiting.c.out, "\n")
+	waiting.c, waiting.restore = nil, nil
 }

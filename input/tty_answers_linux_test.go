@@ -72,8 +72,8 @@ func TestTTYInterruptBeforeRawMode(t *testing.T) {
 	if _, err := p.master.WriteString("x\n"); err != nil {
 		t.Fatal(err)
 	}
-	f := p.slave
-	if err := waiting.start(f); err != nil {
+	c := conn{in: p.slave, out: p.slave}
+	if err := waiting.start(c); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -85,7 +85,7 @@ func TestTTYInterruptBeforeRawMode(t *testing.T) {
 	if !Interrupt() {
 		t.Fatal("Interrupt found no prompt")
 	}
-	line, err := readTerminalLine(f, false)
+	line, err := readTerminalLine(c, false)
 	if !errors.Is(err, ErrInterrupted) || line != nil {
 		t.Errorf("read %v, %v after the interrupt; want ErrInterrupted", line, err)
 	}

@@ -4,23 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"fmt"
-	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/ogive-project/ogive/object"
 )
-
-// oneError is what a failed command prints last: one "ogive:" line and at
-// most one hint.
-var oneError = regexp.MustCompile(`(^|\n)ogive: [^\n]+\n(hint: [^\n]+\n)?$`)
 
 // TestBadInput runs each mistake a user can make, and each broken
 // environment, and checks the documented exit code, a one-line error that
@@ -238,35 +231,4 @@ func diskFull(t *testing.T, r *rig, id string, data []byte) {
 	if got, _ := os.ReadFile(filepath.Join(out, "big.bin")); !bytes.Equal(got, big) {
 		t.Error("the download differs from what was put")
 	}
-}
-
-// buildOgive builds the ogive binary, signal handling and all, for tests
-// that need a process of its own. It is built once per test process.
-func buildOgive(t *testing.T) string {
-	t.Helper()
-	built.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
-		}
-		if built.dir, built.err = os.MkdirTemp("", "ogive-bin-"); built.err != nil {
-			return
-		}
-		built.path = filepath.Join(built.dir, "ogive")
-		out, err := exec.Command(goBin, "build", "-o", built.path, "github.com/ogive-project/ogive").CombinedOutput()
-		if err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
-}
-
-// built is the binary buildOgive made; TestMain removes its directory.
-var built struct {
-	sync.Once
-	dir, path string
-	err       error
 }

@@ -1,17 +1,16 @@
-//go:build linux
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
 
 package input
 
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/awnumar/memguard"
 	"golang.org/x/sys/unix"
 )
 
-// readTerminalLine reads one answer from the terminal f a key at a time,
+// readTerminalLine reads one answer from the terminal c a key at a time,
 // with the terminal's own line editing and signal keys turned off, so that
 // Ctrl-C is seen here, as the byte it is, before anything typed after it:
 // the prompt ends with ErrInterrupted, and what was typed after the Ctrl-C
@@ -30,9 +29,10 @@ import (
 // puts them back if the process ends first: how to restore them is
 // recorded before they are changed, under the same lock as Interrupt. The
 // line is collected in locked memory; nil means an empty line.
-func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
+func readTerminalLine(c conn, echo bool) (*memguard.LockedBuffer, error) {
+	f := c.in
 	fd := int(f.Fd())
-	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	old, err := unix.IoctlGetTermios(fd, getTermios)
 	if err != nil {
 		return nil, fmt.Errorf("read from terminal: %w", err)
 	}
@@ -41,9 +41,9 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 	raw.Iflag &^= unix.IXON // Ctrl-S and Ctrl-Q are ordinary keys here
 	raw.Iflag |= unix.ICRNL
 	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
-	restore := func() { _ = unix.IoctlSetTermios(fd, unix.TCSETS, old) }
+	restore := func() { _ = unix.IoctlSetTermios(fd, setTermios, old) }
 	if err := waiting.change(f, restore, func() error {
-		return unix.IoctlSetTermios(fd, unix.TCSETS, &raw)
+		return unix.IoctlSetTermios(fd, setTermios, &raw)
 	}); err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 	defer clear(key[:])
 	show := func(s string) {
 		if echo {
-			_, _ = f.WriteString(s)
+			_, _ = c.out.WriteString(s)
 		}
 	}
 	// backspace removes the last character, all the bytes of a UTF-8 one.
@@ -86,20 +86,20 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 		switch c := key[0]; {
 		case c == '\n' || c == '\r':
 			return line.take(), nil
-		case c == intr && c != 0, c == quit && c != 0:
+		case c == intr && c != disabled, c == quit && c != disabled:
 			// Drop what was typed ahead, as the terminal does for the
 			// signal keys, so that it reaches neither ogive nor the shell.
 			line.destroy()
-			_ = unix.IoctlSetInt(fd, unix.TCFLSH, unix.TCIFLUSH)
+			_ = dropTypeAhead(f)
 			return nil, ErrInterrupted
-		case c == eof && c != 0:
+		case c == eof && c != disabled:
 			if line.n == 0 {
 				line.destroy()
 				return nil, ErrInterrupted
 			}
 		case c == erase || c == 0x7f || c == '\b':
 			backspace()
-		case c == kill && c != 0:
+		case c == kill && c != disabled:
 			for backspace() {
 			}
 		case c == 0x17: // Ctrl-W: the word before the cursor
@@ -109,7 +109,7 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 			for line.n > 0 && line.buf.Bytes()[line.n-1] != ' ' {
 				backspace()
 			}
-		case c == susp && c != 0:
+		case c == susp && c != disabled:
 			// Ctrl-Z would stop ogive with the terminal in this mode.
 		case echo && c < 0x20:
 			// Not part of an answer (above).
@@ -121,10 +121,4 @@ func readTerminalLine(f *os.File, echo bool) (*memguard.LockedBuffer, error) {
 			show(string(key[:]))
 		}
 	}
-}
-
-// dropTypeAhead discards what was typed at the terminal f and not read yet
-// (TCIFLUSH).
-func dropTypeAhead(f *os.File) error {
-	return unix.IoctlSetInt(int(f.Fd()), unix.TCFLSH, unix.TCIFLUSH)
 }

@@ -38,6 +38,7 @@ const (
 	SectionJSON        = "JSON OUTPUT"
 	SectionSecurity    = "SECURITY"
 	SectionNotes       = "NOTES"
+	SectionPlatforms   = "PLATFORMS"
 )
 
 // ManualSections returns the sections to add to c's man page, in order.
@@ -67,6 +68,9 @@ func ManualSections(c *cobra.Command) []Section {
 	}
 	add(SectionSecurity, m.security, nil)
 	add(SectionNotes, m.notes, nil)
+	if p := platformSection(path); p != nil {
+		secs = append(secs, *p)
+	}
 	return secs
 }
 

@@ -93,6 +93,7 @@ that never leaves your profile file; file names are encrypted too.`,
 		newLsCmd(f, g),
 		newProfileCmd(f, g),
 	)
+	withPlatformNotes(root)
 	return root
 }
 

@@ -15,19 +15,21 @@ import (
 const lockOffset = 1 << 62
 
 // lock takes the lock file name; what names the upload in messages. The file is
-// reached by name (see Open): it must be a regular file, not a link.
+// reached by name (see Open): it must be a regular file; a link is opened as itself
+// (FILE_FLAG_OPEN_REPARSE_POINT) and refused.
 //
 // Unlike Unix, a lock file cannot be removed while another process has it open (Go
 // opens files without FILE_SHARE_DELETE), so a lock is never taken on a file that
 // its holder removed, and no retry is needed.
 func (s *Store) lock(name, what string) (*Lock, error) {
 	p := s.path(name)
-	if st, err := os.Lstat(p); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("lock the upload of %s: %s is not a regular file", what, p)
-	}
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|windows.O_FILE_FLAG_OPEN_REPARSE_POINT, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock the upload of %s: %w", what, err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("lock the upload of %s: %s is not a regular file", what, p)
 	}
 	ol := windows.Overlapped{OffsetHigh: lockOffset >> 32}
 	err = windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)

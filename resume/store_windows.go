@@ -5,17 +5,18 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"golang.org/x/sys/windows"
 )
 
 // Open opens the state directory dir (…/ogive/uploads, see Dir), creating it and its
 // parent if they are missing.
 //
-// Windows has no openat: records and locks are reached by name, and a symbolic link
-// where a record is expected is refused only by a look before the open, which someone
-// able to write to the directory could race. Nor are owner and permission bits checked:
-// Windows access control lists do not map to them. The directory must therefore not be
-// writable by other users, which is the case of the default, under %LocalAppData% (or
-// %AppData%) in the user's profile.
+// Windows has no openat: records and locks are reached by name, and someone able to
+// write to the directory could swap a name between two looks at it. Nor are owner and
+// permission bits checked: Windows access control lists do not map to them. The
+// directory must therefore not be writable by other users, which is the case of the
+// default, under %LocalAppData% in the user's profile.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("upload state directory: %w", err)
@@ -33,20 +34,12 @@ func Open(dir string) (*Store, error) {
 // Close does nothing: nothing is held open.
 func (s *Store) Close() error { return nil }
 
-// openRecord opens a record only if it is a regular file, not a link, of at most
-// maxRecordSize bytes, and still the file that was looked at before opening it.
+// openRecord opens a record only if it is a regular file of at most maxRecordSize
+// bytes: a symbolic link is opened as itself (FILE_FLAG_OPEN_REPARSE_POINT), never
+// followed, and refused.
 func (s *Store) openRecord(name string) (*os.File, error) {
 	p := s.path(name)
-	before, err := os.Lstat(p)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, ErrNoState
-	case err != nil:
-		return nil, fmt.Errorf("read upload record %s: %w", p, err)
-	case before.Mode()&fs.ModeSymlink != 0 || before.Mode()&fs.ModeIrregular != 0:
-		return nil, &untrustedError{path: p, why: "is a symbolic link"}
-	}
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|windows.O_FILE_FLAG_OPEN_REPARSE_POINT, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoState
 	}
@@ -58,7 +51,11 @@ func (s *Store) openRecord(name string) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("read upload record %s: %w", p, err)
 	}
-	if !st.Mode().IsRegular() || !os.SameFile(before, st) || st.Size() > maxRecordSize {
+	if st.Mode()&fs.ModeSymlink != 0 {
+		f.Close()
+		return nil, &untrustedError{path: p, why: "is a symbolic link"}
+	}
+	if !st.Mode().IsRegular() || st.Size() > maxRecordSize {
 		f.Close()
 		return nil, &untrustedError{path: p, why: fmt.Sprintf("is not a regular file of at most %d bytes", maxRecordSize)}
 	}

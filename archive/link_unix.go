@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build unix && (!linux || ogive_portable)
 
 package archive
 
@@ -23,11 +23,16 @@ func linkOpen(f *os.File, path string) error {
 	return os.Link(f.Name(), path)
 }
 
+// mtimeResolution is how finely setMTime sets a time.
+const mtimeResolution = time.Microsecond
+
 // setMTime sets the modification time of the file f holds open, through its descriptor,
 // to the microsecond (futimes); the access time becomes the same.
 func setMTime(f *os.File, mtime time.Time) error {
-	// From the seconds and the nanoseconds apart: UnixNano overflows outside 1678–2262.
-	tv := unix.NsecToTimeval(int64(mtime.Nanosecond()))
+	// From the seconds and the microseconds apart: UnixNano overflows outside 1678–2262.
+	// The nanoseconds are cut to whole microseconds first: NsecToTimeval rounds up, and
+	// would carry .9999995 s and more into a second that setSeconds then overwrites.
+	tv := unix.NsecToTimeval(int64(mtime.Nanosecond() / 1000 * 1000))
 	if !setSeconds(&tv.Sec, mtime.Unix()) {
 		return fmt.Errorf("%v is beyond the times this system keeps", mtime)
 	}

@@ -17,7 +17,7 @@ import (
 // who can write the directory may swap that name between Commit's check and
 // the link. Commit's check of the final name afterwards then fails the
 // download, but the swapped-in file stays under the final name. darwin has no
-// call that links an open file; FreeBSD 13 and later have linkat with
+// call that links an open file; recent FreeBSD has linkat with
 // AT_EMPTY_PATH, which golang.org/x/sys does not define yet. A download into a
 // directory others can write (not sticky) is therefore safer on Linux.
 func linkOpen(f *os.File, path string) error {

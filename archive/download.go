@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/flight"
 	"github.com/ogive-project/ogive/object"
@@ -220,9 +218,13 @@ type writeback struct {
 // writers wait long before so many dirty ranges pile up.
 const maxWriteback = 1024
 
-// newWriteback returns nil, which does nothing, for a w that is not a file.
+// newWriteback returns nil, which does nothing, for a w that is not a file
+// and where the system has no sync_file_range (see startWriteback).
 // It queues up to ranges ranges.
 func newWriteback(w io.WriterAt, ranges int) *writeback {
+	if !canStartWriteback {
+		return nil
+	}
 	f, ok := w.(syscall.Conn)
 	if !ok {
 		return nil
@@ -236,7 +238,7 @@ func newWriteback(w io.WriterAt, ranges int) *writeback {
 		defer close(wb.done)
 		for r := range wb.ranges {
 			_ = raw.Control(func(fd uintptr) {
-				_ = unix.SyncFileRange(int(fd), r[0], r[1], unix.SYNC_FILE_RANGE_WRITE)
+				startWriteback(fd, r[0], r[1])
 			})
 		}
 	}()

@@ -8,9 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/object"
@@ -21,6 +18,8 @@ var (
 	ErrExists = errors.New("destination already exists")
 	// ErrDeviceTooSmall means a block device cannot hold the archive.
 	ErrDeviceTooSmall = errors.New("block device is too small")
+	// ErrNoDevices means the system has no devices ogive reads or writes (Windows).
+	ErrNoDevices = errors.New("devices are not supported on this system")
 	// ErrUnsafeName means a decrypted file name cannot be used as a file name here.
 	ErrUnsafeName = errors.New("archived file name is not a safe file name")
 )
@@ -71,6 +70,9 @@ type Target struct {
 // symbolic link is never written through: it is refused, or with force
 // replaced by the file.
 func NewTarget(path string, force bool) (*Target, error) {
+	if DevicePath(path) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNoDevices)
+	}
 	st, err := os.Lstat(path)
 	switch {
 	case err == nil && st.Mode()&os.ModeSymlink != 0:
@@ -101,21 +103,6 @@ func NewTarget(path string, force bool) (*Target, error) {
 		t.record = &partialRecord{path: p + recordSuffix, tmp: p + recordTmpSuffix}
 	}
 	return t, nil
-}
-
-// openDevice opens the block device at path, which must still be one once
-// open: never a symbolic link put there since it was looked at.
-func openDevice(path string) (*Target, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open block device: %w", err)
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeDevice == 0 || st.Mode()&os.ModeCharDevice != 0 {
-		f.Close()
-		return nil, fmt.Errorf("open block device %s: it changed while being opened", path)
-	}
-	return &Target{final: path, f: f, size: -1, device: true}, nil
 }
 
 // kind names a file type that get does not write to.
@@ -221,7 +208,7 @@ func (t *Target) CheckSize(size int64) error {
 	if !t.device {
 		return nil
 	}
-	have, err := unix.IoctlGetInt(int(t.f.Fd()), unix.BLKGETSIZE64)
+	have, err := DeviceSize(t.f)
 	if err != nil {
 		return fmt.Errorf("size of %s: %w", t.final, err)
 	}
@@ -352,7 +339,7 @@ func (t *Target) Commit() error {
 		return err
 	}
 	t.removeIfHeld(tmp)
-	if fi, err := t.f.Stat(); err != nil || links(fi) != 1 {
+	if n, err := links(t.f); err != nil || n != 1 {
 		// The temporary file was moved to another name before it was
 		// linked: a name someone else chose would hold the plaintext as
 		// long as the final one. The name just linked goes; the other one
@@ -425,15 +412,6 @@ func (t *Target) linkFailed(err error) error {
 	}
 	t.discard()
 	return fmt.Errorf("link to %s: %w", t.final, err)
-}
-
-// links is how many names a file has.
-func links(fi os.FileInfo) uint64 {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0
-	}
-	return uint64(st.Nlink)
 }
 
 // checkSize fails unless the open file, a file download's, holds exactly
@@ -519,13 +497,4 @@ func (t *Target) Keep() string {
 	t.f.Sync()
 	t.f.Close()
 	return t.f.Name()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

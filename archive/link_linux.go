@@ -1,3 +1,5 @@
+//go:build linux && !ogive_portable
+
 package archive
 
 import (
@@ -39,6 +41,9 @@ func linkOpen(f *os.File, path string) error {
 	}
 	return nil
 }
+
+// mtimeResolution is how finely setMTime sets a time.
+const mtimeResolution = time.Nanosecond
 
 // setMTime sets the modification time of the file f holds open, through its descriptor
 // (utimensat with no path, that is futimens), to the nanosecond, and leaves its access

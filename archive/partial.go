@@ -27,8 +27,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ogive-project/ogive/crypt"
 )
 
@@ -92,7 +90,7 @@ func claimPartial(dir, base string) (*claim, error) {
 	// Two tries: another ogive may create the file between our open and our create,
 	// and the second try then finds it busy.
 	for range 2 {
-		f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+		f, err := openFile(path, os.O_RDWR|oNoFollow|oSpecial, 0)
 		switch {
 		case err == nil:
 			problem, err := notOwnPrivate(f)
@@ -158,7 +156,7 @@ func claimPartial(dir, base string) (*claim, error) {
 // createPrivate creates a new file at path, only if nothing is there, not even a
 // symbolic link, with mode 0600 whatever the umask.
 func createPrivate(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	f, err := openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -168,44 +166,6 @@ func createPrivate(path string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-// lock takes the download's lock: one ogive at a time writes a temporary file.
-func lock(f *os.File) error {
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		return fmt.Errorf("%s is being written by another ogive: %w", f.Name(), ErrBusy)
-	}
-	return nil
-}
-
-// notOwnPrivate says what makes the open file f something this user's ogive did not
-// create as it is: not a regular file, another owner, a mode other than 0600, or more
-// than one link (a hard link to a file kept elsewhere). "" means f can be resumed.
-func notOwnPrivate(f *os.File) (string, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	return problemOf(fi), nil
-}
-
-func problemOf(fi fs.FileInfo) string {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	switch {
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return "it is a symbolic link"
-	case !fi.Mode().IsRegular():
-		return "it is not a regular file"
-	case !ok:
-		return "its owner is unknown"
-	case int(st.Uid) != os.Geteuid():
-		return fmt.Sprintf("it belongs to uid %d", st.Uid)
-	case st.Mode&0o7777 != 0o600:
-		return fmt.Sprintf("its mode is %04o, not 0600", st.Mode&0o7777)
-	case st.Nlink != 1:
-		return fmt.Sprintf("it has %d links", st.Nlink)
-	}
-	return ""
 }
 
 // describe says what is at path, which could not be opened with err.
@@ -292,7 +252,7 @@ func appendEntry(b []byte, i int, tag []byte) []byte {
 // line it cannot parse, a torn one, or one about a range past the last, is
 // skipped; of two lines about one range, the later one counts.
 func (r *partialRecord) load(key partialKey, chunks int) map[int][]byte {
-	f, err := os.OpenFile(r.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := openFile(r.path, os.O_RDONLY|oNoFollow|oSpecial, 0)
 	if err != nil {
 		return nil
 	}
@@ -356,13 +316,6 @@ func parseEntry(line []byte, chunks int) (int, []byte, bool) {
 		return 0, nil, false
 	}
 	return i, tag, true
-}
-
-// ownRegular reports whether fi is a regular file of this user: the record
-// proves its ranges itself, but nothing else's bytes are worth parsing.
-func ownRegular(fi fs.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return fi.Mode().IsRegular() && ok && int(st.Uid) == os.Geteuid()
 }
 
 // verify keeps the recorded chunks whose data in f still has the recorded

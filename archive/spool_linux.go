@@ -1,3 +1,5 @@
+//go:build linux && !ogive_portable
+
 package archive
 
 import (

@@ -1,3 +1,5 @@
+//go:build linux && !ogive_portable
+
 package archive
 
 import (
@@ -5,6 +7,9 @@ import (
 	"os"
 	"strconv"
 )
+
+// liveUmask says that processUmask follows changes of the umask after start.
+const liveUmask = true
 
 // processUmask is the process's umask now, read from /proc/self/status (Linux 4.7 and
 // later) without changing it; startUmask where that cannot be read.

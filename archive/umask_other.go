@@ -1,6 +1,9 @@
-//go:build !linux
+//go:build !linux || ogive_portable
 
 package archive
+
+// liveUmask says that processUmask follows changes of the umask after start.
+const liveUmask = false
 
 // processUmask is the process's umask when it started: reading it again would set it,
 // which races with files other goroutines create.

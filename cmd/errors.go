@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"syscall"
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
@@ -196,14 +195,16 @@ func explain(err error) (msg, hint string) {
 		hint = "something else wrote to the hidden temporary file during the download; nothing was written under the final name: run get again, into a directory only you can write"
 	case errors.Is(err, archive.ErrTempReplaced):
 		hint = "someone else changed names in this directory during the download, so the final name may hold their file, not the download (which was emptied): download into a directory only you can write"
+	case errors.Is(err, archive.ErrNoDevices):
+		hint = "on this system ogive reads and writes regular files only: copy the device to a file, or pipe it in with \"-\" and --name"
 	case errors.Is(err, archive.ErrUnsafeName):
 		hint = "choose a name to write it under with --output"
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):
+	case archive.DiskFull(err):
 		hint = "the disk has no room: free some space, or choose another directory (get writes into its destination; a put of stdin spools its parts in the state directory)"
 	case errors.Is(err, archive.ErrLongerThanExpected):
 		hint = "nothing was stored: give --expected-size at least the stream's size, or leave it out (a stream of unknown size may reach 16.3 TiB)"
 	case errors.Is(err, archive.ErrNoSpool):
-		hint = "stdin's large parts are spooled to the state directory ($XDG_STATE_HOME/ogive, or ~/.local/state/ogive): give ogive one it can use, or a smaller --expected-size"
+		hint = "stdin's large parts are spooled to the state directory ($XDG_STATE_HOME/ogive, or ~/.local/state/ogive; on Windows %LocalAppData%\\ogive): give ogive one it can use, or a smaller --expected-size"
 	case errors.Is(err, archive.ErrSourceChanged):
 		hint = "something wrote to the file while it was being uploaded: put it again once nothing does (a file's upload then starts afresh, under a new salt)"
 	case errors.Is(err, object.ErrUnavailable):

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
@@ -390,6 +389,11 @@ func storageClassName(class string) string {
 // openSource opens a regular file or block device for reading and returns
 // its size.
 func openSource(path string) (*os.File, int64, error) {
+	// Windows names disks and volumes (\\.\PhysicalDrive0) in a namespace of
+	// their own, and os.Stat takes them for empty files.
+	if archive.DevicePath(path) {
+		return nil, 0, fmt.Errorf("%s: %w", path, archive.ErrNoDevices)
+	}
 	// Look before opening: opening a FIFO blocks until something writes to
 	// it, and opening some character devices (tapes) has side effects.
 	if st, err := os.Stat(path); err == nil {
@@ -411,12 +415,12 @@ func openSource(path string) (*os.File, int64, error) {
 	case m.IsRegular():
 		return file, st.Size(), nil
 	case m&os.ModeDevice != 0 && m&os.ModeCharDevice == 0:
-		size, err := unix.IoctlGetInt(int(file.Fd()), unix.BLKGETSIZE64)
+		size, err := archive.DeviceSize(file)
 		if err != nil {
 			file.Close()
 			return nil, 0, fmt.Errorf("size of block device %s: %w", path, err)
 		}
-		return file, int64(size), nil
+		return file, size, nil
 	case m.IsDir():
 		file.Close()
 		// A directory itself is walked (putDir); one named through a link is not.

@@ -26,7 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"golang.org/x/sys/unix"
 )
 
 // S3Config says which bucket an S3 store uses and how to reach it.
@@ -197,8 +196,8 @@ func withIdleTimeout(c aws.HTTPClient, idle time.Duration, connected *atomic.Boo
 // still leaving is not stalled: the kernel buffers megabytes of an upload,
 // and the transport waits for the answer while they drain, slowly on a
 // slow link. So a waiting read looks every quarter of idle at what the
-// peer acknowledged (TCP_INFO; where it is unavailable, at what was
-// written), and gives up only after idle without any progress.
+// peer acknowledged (see ackedBytes; where the system does not tell, at
+// what was written), and gives up only after idle without any progress.
 type progressConn struct {
 	net.Conn
 	idle time.Duration
@@ -283,22 +282,27 @@ func (c *progressConn) ReadFrom(r io.Reader) (int64, error) {
 const copyChunk = 256 << 10
 
 // sent measures an upload's progress: the bytes the peer acknowledged,
-// from TCP_INFO, or else the bytes written.
+// where the system tells them (see ackedBytes), or else the bytes written.
 func (c *progressConn) sent() int64 {
+	written := c.written.Load()
 	if tcp, ok := c.Conn.(*net.TCPConn); ok {
 		if raw, err := tcp.SyscallConn(); err == nil {
-			acked := int64(-1)
-			_ = raw.Control(func(fd uintptr) {
-				if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
-					acked = int64(info.Bytes_acked)
-				}
-			})
-			if acked >= 0 {
+			acked, known := int64(0), false
+			_ = raw.Control(func(fd uintptr) { acked, known = ackedBytes(fd, written) })
+			if known {
 				return acked
 			}
 		}
 	}
-	return c.written.Load()
+	return written
+}
+
+// unqueued is what ackedBytes returns on systems that tell how many bytes wait in a
+// socket's send buffer: a byte leaves that buffer only once the peer acknowledged it,
+// so the bytes acknowledged are the bytes written less those still queued. written is
+// read before queued, so a write in between makes the result low, never high.
+func unqueued(written, queued int64) int64 {
+	return max(written-queued, 0)
 }
 
 // parseEndpoint checks a custom endpoint and tells whether it needs path

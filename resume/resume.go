@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -91,14 +92,22 @@ type Authenticator interface {
 }
 
 // Dir is where upload state lives: $XDG_STATE_HOME/ogive/uploads, or
-// $HOME/.local/state/ogive/uploads. Relative values are ignored, as the XDG
+// $HOME/.local/state/ogive/uploads, or on Windows, where neither is usually set,
+// %LocalAppData%\ogive\uploads. Relative values are ignored, as the XDG
 // specification asks: they would depend on the working directory.
 func Dir(getenv func(string) string) (string, error) {
+	return dir(getenv, runtime.GOOS)
+}
+
+func dir(getenv func(string) string, goos string) (string, error) {
 	if d := getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
 		return filepath.Join(d, "ogive", "uploads"), nil
 	}
 	if home := getenv("HOME"); filepath.IsAbs(home) {
 		return filepath.Join(home, ".local", "state", "ogive", "uploads"), nil
+	}
+	if d := getenv("LocalAppData"); goos == "windows" && filepath.IsAbs(d) {
+		return filepath.Join(d, "ogive", "uploads"), nil
 	}
 	return "", ErrNoStateDir
 }

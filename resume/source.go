@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // sampleBlocks and sampleSize set how much of a block device is hashed to
@@ -29,9 +28,7 @@ func Identify(path string, f *os.File, size int64) (Source, error) {
 		return Source{}, err
 	}
 	src := Source{Path: abs, Size: size}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		src.Inode, src.Dev = sys.Ino, uint64(sys.Dev)
-	}
+	src.Inode, src.Dev = fileID(f, st)
 	if st.Mode().IsRegular() {
 		src.MTime = st.ModTime().UTC()
 		return src, nil

@@ -8,11 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // UnsafeDirError refuses a state directory that someone else could write into: whoever
@@ -31,68 +28,12 @@ func (e *UnsafeDirError) Error() string {
 	return fmt.Sprintf("refusing the upload state directory %s: its mode %04o lets group or others write to it", e.Dir, e.Mode.Perm())
 }
 
-// Store reads and writes upload records in one directory, which it holds open: every file
-// is reached relative to the directory that was checked, never again through its path.
+// Store reads and writes upload records in one directory. On Unix it holds the directory
+// open: every file is reached relative to the directory that was checked, never again
+// through its path. On Windows files are reached by name (see Open).
 type Store struct {
 	dir string
-	fd  int
-}
-
-// Open opens the state directory dir (…/ogive/uploads, see Dir), creating it and its
-// parent with mode 0700 if they are missing. It refuses either of the two if it is not
-// owned by the effective user or is writable by group or others (*UnsafeDirError).
-func Open(dir string) (*Store, error) {
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(filepath.Dir(parent), 0o700); err != nil {
-		return nil, fmt.Errorf("upload state directory: %w", err)
-	}
-	pfd, err := openDir(unix.AT_FDCWD, parent)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(pfd)
-	fd, err := openDir(pfd, dir)
-	if err != nil {
-		return nil, err
-	}
-	return &Store{dir: dir, fd: fd}, nil
-}
-
-// openDir opens path (relative to the directory at, when at is not AT_FDCWD, by its last
-// element) as a directory, creating it 0700 if missing, and checks who may write to it.
-func openDir(at int, path string) (int, error) {
-	name := path
-	if at != unix.AT_FDCWD {
-		name = filepath.Base(path)
-	}
-	if err := unix.Mkdirat(at, name, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
-		return -1, fmt.Errorf("create upload state directory %s: %w", path, err)
-	}
-	fd, err := unix.Openat(at, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, fmt.Errorf("open upload state directory %s: %w", path, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("upload state directory %s: %w", path, err)
-	}
-	you := os.Geteuid()
-	if int(st.Uid) != you || st.Mode&0o022 != 0 {
-		unix.Close(fd)
-		return -1, &UnsafeDirError{Dir: path, Owner: int(st.Uid), You: you, Mode: fs.FileMode(st.Mode & 0o7777)}
-	}
-	return fd, nil
-}
-
-// Close releases the directory.
-func (s *Store) Close() error {
-	if s == nil || s.fd < 0 {
-		return nil
-	}
-	err := unix.Close(s.fd)
-	s.fd = -1
-	return err
+	fd  int // the directory, held open; -1 on Windows
 }
 
 // Dir returns the directory's path.
@@ -118,27 +59,13 @@ func (s *Store) Load(bucket, prefix, path string, key Authenticator) (*Upload, e
 	return u, nil
 }
 
-// read opens a record without following a symbolic link, and reads it only if it is a
-// regular file of the user's of at most maxRecordSize bytes.
+// read reads a record (see openRecord) and authenticates it with key.
 func (s *Store) read(name string, key Authenticator) (*Upload, error) {
-	fd, err := unix.Openat(s.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	switch {
-	case errors.Is(err, unix.ENOENT):
-		return nil, ErrNoState
-	case errors.Is(err, unix.ELOOP):
-		return nil, &untrustedError{path: s.path(name), why: "is a symbolic link"}
-	case err != nil:
-		return nil, fmt.Errorf("read upload record %s: %w", s.path(name), err)
+	f, err := s.openRecord(name)
+	if err != nil {
+		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), s.path(name))
 	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, fmt.Errorf("read upload record %s: %w", s.path(name), err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() || st.Size > maxRecordSize {
-		return nil, &untrustedError{path: s.path(name), why: fmt.Sprintf("is not a regular file of yours of at most %d bytes", maxRecordSize)}
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxRecordSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read upload record %s: %w", s.path(name), err)
@@ -169,23 +96,7 @@ func (s *Store) Save(u *Upload, key Authenticator) error {
 		return fmt.Errorf("save upload record: %w", err)
 	}
 	tmp := ".tmp-" + hex.EncodeToString(r[:])
-	fd, err := unix.Openat(s.fd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fmt.Errorf("save upload record: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), s.path(tmp))
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = unix.Renameat(s.fd, tmp, s.fd, base(u.Bucket, u.Prefix, u.Source.Path)+".json")
-	}
-	if err != nil {
-		unix.Unlinkat(s.fd, tmp, 0)
+	if err := s.replace(tmp, base(u.Bucket, u.Prefix, u.Source.Path)+".json", b); err != nil {
 		return fmt.Errorf("save upload record: %w", err)
 	}
 	return nil
@@ -194,7 +105,7 @@ func (s *Store) Save(u *Upload, key Authenticator) error {
 // Remove forgets the upload of path, if any.
 func (s *Store) Remove(bucket, prefix, path string) error {
 	name := base(bucket, prefix, path) + ".json"
-	if err := unix.Unlinkat(s.fd, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+	if err := s.remove(name); err != nil {
 		return fmt.Errorf("remove upload record %s: %w", s.path(name), err)
 	}
 	return nil
@@ -203,13 +114,7 @@ func (s *Store) Remove(bucket, prefix, path string) error {
 // All returns every recorded upload to bucket/prefix whose record authenticates with key;
 // the others are skipped (the bucket listing still shows their uploads).
 func (s *Store) All(bucket, prefix string, key Authenticator) ([]*Upload, error) {
-	fd, err := unix.Openat(s.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("list upload records: %w", err)
-	}
-	d := os.NewFile(uintptr(fd), s.dir)
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
+	names, err := s.names()
 	if err != nil {
 		return nil, fmt.Errorf("list upload records: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 
 	"golang.org/x/term"
@@ -99,16 +100,28 @@ type globalOptions struct {
 // a relative ./.ogive that the current directory decides, as commands then
 // refuse to run (profilePathSet). HOME comes from the factory's getenv
 // only; os.UserHomeDir would read the process's own environment behind it,
-// and on Unix finds nothing more than HOME anyway.
-func defaultProfilePath(getenv func(string) string) string {
+// and on Unix finds nothing more than HOME anyway. Windows sets HOME only
+// under some shells: there %USERPROFILE% stands in.
+func defaultProfilePath(getenv func(string) string, goos string) string {
 	if p := getenv("OGIVE_PROFILE"); p != "" {
 		return p
 	}
-	if home := getenv("HOME"); home != "" {
-		return filepath.Join(home, ".ogive")
+	vars := []string{"HOME"}
+	if goos == "windows" {
+		vars = append(vars, "USERPROFILE")
+	}
+	for _, v := range vars {
+		if home := getenv(v); home != "" {
+			return filepath.Join(home, ".ogive")
+		}
 	}
 	return ""
 }
+
+// modesArePermissions tells whether a file's mode bits say who may read
+// it. On Windows access is kept in ACLs and Go reports every writable file
+// as 0666, so the check that the profile is private is not made there.
+const modesArePermissions = runtime.GOOS != "windows"
 
 // prompter builds the password and answer source for one command run.
 // stdinData is true when stdin carries the data to upload.
@@ -195,7 +208,7 @@ func checkProfileFile(path string) error {
 		return fmt.Errorf("open profile: %w", err) // the PathError names it
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("profile %s is not a regular file (%s)", path, fileKind(fi.Mode()))
-	case fi.Mode().Perm()&0o077 != 0:
+	case modesArePermissions && fi.Mode().Perm()&0o077 != 0:
 		return fmt.Errorf("open profile %s: %w: mode %04o", path, profile.ErrPermissions, fi.Mode().Perm())
 	}
 	file, err := os.Open(path)

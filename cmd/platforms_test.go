@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -67,5 +68,36 @@ func TestPlatformNotesInHelp(t *testing.T) {
 	out.Reset()
 	if code := Main(t.Context(), f, "list", "--help"); code != exitOK || strings.Contains(out.String(), "A test note") {
 		t.Errorf("list --help (%d):\n%s", code, out.String())
+	}
+}
+
+// TestDefaultProfilePath: $HOME/.ogive, and on Windows, where HOME is
+// often unset, %USERPROFILE%\.ogive; never a relative path.
+func TestDefaultProfilePath(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	for _, c := range []struct {
+		goos string
+		env  func(string) string
+		want string
+	}{
+		{"linux", env("HOME", "/home/u", "USERPROFILE", "/x"), filepath.Join("/home/u", ".ogive")},
+		{"linux", env("USERPROFILE", "/x"), ""},
+		{"windows", env("USERPROFILE", "/users/u"), filepath.Join("/users/u", ".ogive")},
+		{"windows", env("HOME", "/home/u", "USERPROFILE", "/users/u"), filepath.Join("/home/u", ".ogive")},
+		{"windows", env("OGIVE_PROFILE", "/p", "USERPROFILE", "/users/u"), "/p"},
+		{"windows", env(), ""},
+	} {
+		if got := defaultProfilePath(c.env, c.goos); got != c.want {
+			t.Errorf("%s: %q, want %q", c.goos, got, c.want)
+		}
 	}
 }

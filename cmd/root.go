@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -68,7 +69,7 @@ that never leaves your profile file; file names are encrypted too.`,
 	root.Flags().BoolP("version", "v", false, "print the version, the commit it was built from and the Go that built it")
 
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.profilePath, "profile", "p", defaultProfilePath(f.Getenv),
+	pf.StringVarP(&g.profilePath, "profile", "p", defaultProfilePath(f.Getenv, runtime.GOOS),
 		"profile file (env OGIVE_PROFILE)")
 	pf.StringVar(&g.passwordFile, "password-file", f.Getenv("OGIVE_PASSWORD_FILE"),
 		"read the password from the first line of this file (env OGIVE_PASSWORD_FILE)")

@@ -1,3 +1,5 @@
+//go:build unix
+
 package extract
 
 import (
@@ -304,7 +306,7 @@ func syncDirAt(fd int) error {
 // replacing what has that name.
 func noReplace(pfd int, tmp, base string) error {
 	err := renameNoReplace(pfd, tmp, base)
-	if err == nil || !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EOPNOTSUPP) {
+	if err == nil || !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOTSUP) {
 		return err
 	}
 	return linkNoReplace(pfd, tmp, base)
@@ -359,7 +361,7 @@ func (x *Extractor) justMade(st *unix.Stat_t, fd int) bool {
 	if int(st.Uid) != os.Geteuid() {
 		return false
 	}
-	if want := mkdirMode &^ x.umask; want&0o500 == 0o500 && st.Mode&0o7777 != want {
+	if want := mkdirMode &^ x.umask; want&0o500 == 0o500 && uint32(st.Mode)&0o7777 != want {
 		return false
 	}
 	return emptyDir(fd)

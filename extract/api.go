@@ -75,4 +75,3 @@ type Stats struct {
 	Links int   // symbolic and hard links made
 	Bytes int64 // content of the files
 }
-

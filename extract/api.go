@@ -28,7 +28,10 @@
 // tar program.
 package extract
 
-import "errors"
+import (
+	"errors"
+	"runtime"
+)
 
 var (
 	// ErrUnsafePath means an entry would be written outside the destination,
@@ -44,8 +47,12 @@ var (
 	// safely (Windows: no way to reach a path below a directory by
 	// descriptor, never through a link); the tar stream can still be
 	// written out and extracted by a tar program.
-	ErrUnsupported = errors.New("extracting a directory archive is not supported on this system")
+	ErrUnsupported = errors.New("extracting a directory archive is not supported on " + runtime.GOOS)
 )
+
+// Available reports whether this system can extract: nil, or
+// ErrUnsupported. A caller asks before fetching anything.
+func Available() error { return available }
 
 // Options tune an extraction.
 type Options struct {

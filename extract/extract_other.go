@@ -15,6 +15,8 @@ import (
 // built on; a by-name extraction would race them, so there is none.
 type Extractor struct{}
 
+var available = ErrUnsupported
+
 // New refuses with ErrUnsupported: see Extractor.
 func New(parent, name, top string, o Options) (*Extractor, error) {
 	return nil, ErrUnsupported

@@ -215,7 +215,8 @@ func (x *Extractor) ensureOne(entry string, pfd int, rel string) (int, error) {
 		}
 		return fd, nil
 	case errors.Is(err, unix.ENOENT):
-	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR):
+	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EMLINK):
+		// Not a directory, or a link (O_NOFOLLOW: ELOOP, EMLINK on FreeBSD).
 		var st unix.Stat_t
 		if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return -1, x.pathErr("lstat", rel, err)

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/windows"
 )
@@ -71,7 +72,7 @@ func walk(root string, visit func(*found) error) error {
 // is opened itself, and same finds it is no regular file.
 func (t *Tree) open(e *Entry) (*os.File, error) {
 	name := t.src(e)
-	p, err := windows.UTF16PtrFromString(name)
+	p, err := windows.UTF16PtrFromString(longPath(name))
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -82,6 +83,20 @@ func (t *Tree) open(e *Entry) (*os.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return os.NewFile(uintptr(h), name), nil
+}
+
+// longPath is name in the form CreateFile takes beyond MAX_PATH (260)
+// characters: absolute, with the \\?\ prefix (as the os package does for
+// its own calls).
+func longPath(name string) string {
+	abs, err := filepath.Abs(name)
+	if err != nil || len(abs) < 248 || strings.HasPrefix(abs, `\\?\`) {
+		return name
+	}
+	if strings.HasPrefix(abs, `\\`) {
+		return `\\?\UNC\` + abs[2:]
+	}
+	return `\\?\` + abs
 }
 
 // statFile is what same compares, from f's own information: no inode

@@ -43,7 +43,9 @@ func walk(root string, visit func(*found) error) error {
 		if rel == "." {
 			rel = ""
 		}
-		info, err := d.Info()
+		// Lstat, not d.Info(): the listing's size and time can lag behind
+		// the file's own, which is what same compares them with later.
+		info, err := os.Lstat(p)
 		if err != nil {
 			return err
 		}
@@ -63,7 +65,14 @@ func walk(root string, visit func(*found) error) error {
 			}
 			f.link = filepath.ToSlash(f.link)
 		}
-		return visit(f)
+		if err := visit(f); err != nil {
+			return err
+		}
+		if d.IsDir() && f.kind != Dir {
+			// Listed as a directory, swapped since: not entered.
+			return filepath.SkipDir
+		}
+		return nil
 	})
 }
 

@@ -279,7 +279,7 @@ func (t *Tree) open(e *Entry) (*os.File, error) {
 	if ffd, ok, err := openBeneath(fd, e.rel); err != nil {
 		return nil, err
 	} else if ok {
-		return os.NewFile(uintptr(ffd), t.src(e)), nil
+		return fileOf(ffd, t.src(e)), nil
 	}
 	parts := strings.Split(e.rel, "/")
 	dir := fd
@@ -300,7 +300,17 @@ func (t *Tree) open(e *Entry) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.NewFile(uintptr(ffd), t.src(e)), nil
+	return fileOf(ffd, t.src(e)), nil
+}
+
+// fileOf makes the file open as fd, opened O_NONBLOCK, an *os.File. It is
+// made blocking again first: os.NewFile would otherwise hand a descriptor
+// left non-blocking to the poller, which on the BSDs and macOS (kqueue)
+// accepts a regular file and reports it wrongly. Only a regular file is
+// ever read (same checks first), which never blocks for long.
+func fileOf(fd int, name string) *os.File {
+	_ = unix.SetNonblock(fd, false)
+	return os.NewFile(uintptr(fd), name)
 }
 
 // rootFD is the root directory, opened without following a link the first

@@ -23,6 +23,9 @@
 // one F_FULLFSYNC to flush the drive), then their renames and a sync of the
 // directories they went into.
 //
+// Modification times are set to the nanosecond, but to the microsecond on
+// macOS (futimes: x/sys has no futimens there).
+//
 // All of this needs descriptors (openat and the calls beside it): on
 // Windows, New refuses with ErrUnsupported, and the stream is left to a
 // tar program.

@@ -11,11 +11,16 @@ import (
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/dirarchive"
 	"github.com/ogive-project/ogive/dirindex"
+	"github.com/ogive-project/ogive/extract"
 )
 
 // getTree extracts a directory archive into dir/<name>, name being the
 // archive's name without ".tar", or --output.
 func getTree(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, s *session, a *archive.Archive, keys crypt.Decrypter, cipherSize int64, dir string) error {
+	if err := extract.Available(); err != nil {
+		// The stream itself comes out whole: a tar program extracts it.
+		return fmt.Errorf("%w; write the tar with 'ogive get %s - > %s.tar' and extract it with tar", err, a.ID, printable(strings.TrimSuffix(a.Name, ".tar")))
+	}
 	name := o.output
 	if name == "" {
 		name = strings.TrimSuffix(a.Name, ".tar")

@@ -12,6 +12,7 @@ import (
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
 	"github.com/ogive-project/ogive/dirarchive"
+	"github.com/ogive-project/ogive/extract"
 	"github.com/ogive-project/ogive/object"
 	"github.com/ogive-project/ogive/resume"
 )
@@ -62,6 +63,9 @@ func putTree(tb testing.TB, n, size int) (object.Store, []byte, string, string, 
 // memory store: the work of "get ID DEST" on a directory archive but the
 // network's.
 func BenchmarkExtract10k(b *testing.B) {
+	if err := extract.Available(); err != nil {
+		b.Skip(err)
+	}
 	s, master, id, _, size := putTree(b, 10000, 100<<10)
 	ix, err := dirarchive.ReadIndex(context.Background(), s, lend(master), id)
 	if err != nil {

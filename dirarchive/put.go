@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/ogive-project/ogive/archive"
 	"github.com/ogive-project/ogive/crypt"
@@ -127,9 +126,7 @@ func Put(ctx context.Context, s object.Store, master archive.MasterKey, t *tree.
 func identify(abs string, st os.FileInfo, t *tree.Tree) resume.Source {
 	d := t.Digest()
 	src := resume.Source{Path: abs, Size: t.Size(), MTime: st.ModTime().UTC(), Sample: hex.EncodeToString(d[:])}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		src.Inode, src.Dev = sys.Ino, uint64(sys.Dev)
-	}
+	src.Inode, src.Dev = inodeOf(st)
 	return src
 }
 

@@ -1,3 +1,5 @@
+//go:build unix
+
 package extract
 
 import (
@@ -213,7 +215,8 @@ func (x *Extractor) ensureOne(entry string, pfd int, rel string) (int, error) {
 		}
 		return fd, nil
 	case errors.Is(err, unix.ENOENT):
-	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR):
+	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EMLINK):
+		// Not a directory, or a link (O_NOFOLLOW: ELOOP, EMLINK on FreeBSD).
 		var st unix.Stat_t
 		if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return -1, x.pathErr("lstat", rel, err)
@@ -304,7 +307,7 @@ func syncDirAt(fd int) error {
 // replacing what has that name.
 func noReplace(pfd int, tmp, base string) error {
 	err := renameNoReplace(pfd, tmp, base)
-	if err == nil || !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EOPNOTSUPP) {
+	if err == nil || !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOTSUP) {
 		return err
 	}
 	return linkNoReplace(pfd, tmp, base)
@@ -359,7 +362,7 @@ func (x *Extractor) justMade(st *unix.Stat_t, fd int) bool {
 	if int(st.Uid) != os.Geteuid() {
 		return false
 	}
-	if want := mkdirMode &^ x.umask; want&0o500 == 0o500 && st.Mode&0o7777 != want {
+	if want := mkdirMode &^ x.umask; want&0o500 == 0o500 && uint32(st.Mode)&0o7777 != want {
 		return false
 	}
 	return emptyDir(fd)

@@ -1,3 +1,5 @@
+//go:build unix
+
 package extract
 
 import (
@@ -27,6 +29,9 @@ const testUmask = 0o022
 
 func TestMain(m *testing.M) {
 	syscall.Umask(testUmask)
+	// Where the umask cannot be read without setting it (processUmask),
+	// the extraction uses the one the process started with.
+	startUmask = testUmask
 	os.Exit(m.Run())
 }
 

@@ -1,11 +1,11 @@
+//go:build linux && !ogive_portable
+
 package extract
 
 import (
 	"bytes"
 	"os"
 	"strconv"
-	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,26 +47,9 @@ func (x *Extractor) syncData() error {
 // syncMeta makes the directories' modes and times durable.
 func (x *Extractor) syncMeta([]string) error { return x.syncData() }
 
-// futimens sets the modification time of the open file fd (utimensat with
-// no path), to the nanosecond, and leaves its access time alone.
-func futimens(fd int, mtime time.Time) error {
-	ts, err := unix.TimeToTimespec(mtime)
-	if err != nil {
-		return err
-	}
-	times := [2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, ts}
-	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
-}
-
-// renameNoReplace renames tmp to base in the directory pfd in one system
-// call that fails if base exists (EINVAL where the file system cannot).
-func renameNoReplace(pfd int, tmp, base string) error {
-	return unix.Renameat2(pfd, tmp, pfd, base, unix.RENAME_NOREPLACE)
-}
+// flushDrives has nothing to do on Linux: an fsync (and a syncfs) reaches
+// the disk itself.
+func (x *Extractor) flushDrives() error { return nil }
 
 // processUmask is the process's umask, read from /proc/self/status (Linux
 // 4.7 and later) without changing it; startUmask where it cannot be read.

@@ -35,7 +35,6 @@ import (
 	"sort"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -87,7 +86,7 @@ type Tree struct {
 	rootDev, rootIno uint64
 
 	// root is the root directory, opened once and checked to be the one the
-	// walk read, for every file opened after the walk (Linux); Close
+	// walk read, for every file opened after the walk (Unix); Close
 	// releases it.
 	root struct {
 		mu   sync.Mutex
@@ -121,11 +120,11 @@ const trailer = 2 * block
 
 // Walk reads the tree under root, a directory, without following any
 // symbolic link, and lays out its stream under the directory's base name.
-// On Linux each directory is read through a descriptor opened from its
+// On Unix each directory is read through a descriptor opened from its
 // parent's and checked to be the directory the listing showed, so a
 // directory swapped for a link (or another directory) by another user
 // during the walk fails it with ErrChanged rather than lead it out of the
-// tree.
+// tree. On Windows the walk is by name, and weaker (see walk_windows.go).
 func Walk(root string) (*Tree, error) { return WalkAs(root, "") }
 
 // TopName is the name a walk of root gives its top directory: root's base
@@ -133,13 +132,13 @@ func Walk(root string) (*Tree, error) { return WalkAs(root, "") }
 func TopName(root string) (string, error) {
 	clean := filepath.Clean(root)
 	base := filepath.Base(clean)
-	if base == "/" || base == "." || base == ".." {
+	if base == "/" || base == string(filepath.Separator) || base == "." || base == ".." {
 		abs, err := filepath.Abs(clean)
 		if err != nil {
 			return "", err
 		}
 		base = filepath.Base(abs)
-		if base == "/" {
+		if base == "/" || base == string(filepath.Separator) {
 			base = "root"
 		}
 	}
@@ -282,10 +281,10 @@ func (e *Entry) headerBytes() ([]byte, error) {
 }
 
 // ReadAt reads the stream at off. File contents are read from the tree
-// then, each file opened without following a link (on Linux, in any
-// component of its path below the root) and checked to be the
-// one the walk found, of the same size and time: anything else fails with
-// ErrChanged, naming the file.
+// then, each file opened without following a link (on Unix, in any
+// component of its path below the root) and checked to be the one the walk
+// found, of the same size and time (on Unix, also the same inode and change
+// time): anything else fails with ErrChanged, naming the file.
 func (t *Tree) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("read at %d: negative offset", off)
@@ -360,28 +359,34 @@ func (t *Tree) content(e *Entry, p []byte, off int64) (int, error) {
 
 // same checks that f is the file the walk found, unchanged.
 func same(f *os.File, e *Entry) error {
-	st, err := f.Stat()
+	st, err := statFile(f)
 	if err != nil {
 		return err
 	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
 	switch {
-	case !st.Mode().IsRegular():
+	case !st.regular:
 		return fmt.Errorf("%w: no longer a regular file", ErrChanged)
-	case ok && (sys.Ino != e.Inode || uint64(sys.Dev) != e.Dev):
+	case st.hasID && (st.ino != e.Inode || st.dev != e.Dev):
 		return fmt.Errorf("%w: another file under its name", ErrChanged)
-	case st.Size() != e.Size:
-		return fmt.Errorf("%w: %d bytes, not %d", ErrChanged, st.Size(), e.Size)
-	case !st.ModTime().Equal(e.MTime):
-		return fmt.Errorf("%w: modified at %s", ErrChanged, st.ModTime().UTC().Format(time.RFC3339Nano))
-	case ok && ctimeOf(sys) != e.ctime:
+	case st.size != e.Size:
+		return fmt.Errorf("%w: %d bytes, not %d", ErrChanged, st.size, e.Size)
+	case !st.mtime.Equal(e.MTime):
+		return fmt.Errorf("%w: modified at %s", ErrChanged, st.mtime.UTC().Format(time.RFC3339Nano))
+	case st.hasID && st.ctime != e.ctime:
 		return fmt.Errorf("%w: written to since it was read", ErrChanged)
 	}
 	return nil
 }
 
-// ctimeOf is the change time of a stat, in nanoseconds.
-func ctimeOf(sys *syscall.Stat_t) int64 { return int64(sys.Ctim.Sec)*1e9 + int64(sys.Ctim.Nsec) }
+// fileState is what same compares of an open file.
+type fileState struct {
+	regular  bool
+	size     int64
+	mtime    time.Time
+	hasID    bool // ino, dev and ctime are known (not on Windows)
+	ino, dev uint64
+	ctime    int64 // nanoseconds
+}
 
 // HashFiles reads every file of the tree in stream order and returns the
 // SHA-256 of each one's content, by entry (zero for other kinds). Files are

@@ -1,3 +1,5 @@
+//go:build unix
+
 package tree
 
 import (
@@ -195,8 +197,8 @@ func openFDs(t *testing.T) int {
 // or the root itself, is moved and a symbolic link to it put in its place,
 // pointing out of the tree or staying in it. The file is still the one the
 // walk found (same inode), but reading it would go through a link another
-// user controls: the stream and HashFiles refuse it, by openat2 and by the
-// descriptor chain alike.
+// user controls: the stream and HashFiles refuse it, by openat2 (Linux) and
+// by the descriptor chain alike.
 func TestContentNeverFollowsALink(t *testing.T) {
 	for _, swap := range []struct {
 		name string
@@ -215,10 +217,9 @@ func TestContentNeverFollowsALink(t *testing.T) {
 			return away, away
 		}},
 	} {
-		for _, openat2 := range []bool{true, false} {
+		for _, openat2 := range openat2Modes {
 			t.Run(fmt.Sprintf("%s/openat2=%v", swap.name, openat2), func(t *testing.T) {
-				defer func(old bool) { useOpenat2 = old }(useOpenat2)
-				useOpenat2 = openat2
+				setOpenat2(t, openat2)
 				root := makeTree(t)
 				tr, err := Walk(root)
 				must(t, err)

@@ -1,0 +1,5 @@
+//go:build unix
+
+package extract
+
+var available error

@@ -114,6 +114,11 @@ func runGet(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, id
 	if len(o.include) > 0 && !a.Meta.Tree {
 		return usagef("--include selects files of a directory archive; %s is a single file", printable(a.Name))
 	}
+	if a.Meta.Tree && dir != "-" {
+		if err := treeExtractable(a); err != nil {
+			return err
+		}
+	}
 	id = a.ID // in full, if a prefix was given
 	name := a.Name
 	keys, err := s.keys(a)

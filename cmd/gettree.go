@@ -17,9 +17,8 @@ import (
 // getTree extracts a directory archive into dir/<name>, name being the
 // archive's name without ".tar", or --output.
 func getTree(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, s *session, a *archive.Archive, keys crypt.Decrypter, cipherSize int64, dir string) error {
-	if err := extract.Available(); err != nil {
-		// The stream itself comes out whole: a tar program extracts it.
-		return fmt.Errorf("%w; write the tar with 'ogive get %s - > %s.tar' and extract it with tar", err, a.ID, printable(strings.TrimSuffix(a.Name, ".tar")))
+	if err := treeExtractable(a); err != nil {
+		return err
 	}
 	name := o.output
 	if name == "" {
@@ -82,5 +81,15 @@ func getTree(ctx context.Context, f *Factory, g *globalOptions, o *getOptions, s
 		return err
 	}
 	tr.Done(fmt.Sprintf("Extracted %s into %s (%s, %s)", printable(a.Name), printable(dest), plural(st.Files, "file"), formatSize(st.Bytes)))
+	return nil
+}
+
+// treeExtractable fails where this system cannot extract a directory
+// archive (Windows), before anything is restored, waited for or fetched.
+func treeExtractable(a *archive.Archive) error {
+	if err := extract.Available(); err != nil {
+		// The stream itself comes out whole: a tar program extracts it.
+		return fmt.Errorf("%w; write the tar with 'ogive get %s - > %s.tar' and extract it with tar", err, a.ID, printable(strings.TrimSuffix(a.Name, ".tar")))
+	}
 	return nil
 }

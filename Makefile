@@ -29,6 +29,9 @@ GOVULNCHECK_VERSION := v1.9.0
 
 # The platforms a release is built for (internal/release has the same list).
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 windows/amd64
+# The packages whose Linux-only code -tags ogive_portable swaps for the
+# generic Unix code; make test runs them both ways.
+PORTABLE_PKGS := ./tree ./extract ./archive ./object
 # Where make release writes its archives and SHA256SUMS.
 DIST      ?= dist
 
@@ -48,9 +51,12 @@ tools: $(VERSITYGW)
 $(VERSITYGW):
 	GOBIN=$(GOBIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
-## test: every test, against the real local Deep Archive server
+## test: every test, against the real local Deep Archive server; then the
+## packages with a Linux-only fast path again, built as macOS and FreeBSD
+## build them (-tags ogive_portable, docs/ARCHITECTURE.md "Platforms")
 test: tools fmt-check vet man-check
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 10m -tags ogive_portable $(PORTABLE_PKGS)
 
 vet:
 	$(GO) vet ./...

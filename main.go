@@ -33,6 +33,11 @@ func main() {
 	if err := harden.Process(); err != nil {
 		fmt.Fprintf(os.Stderr, "warning: other processes of this user may read ogive's memory: %v\n", err)
 	}
+	// Before memguard locks anything: nothing in its package initialisation
+	// does.
+	if !prepareMemoryLock(os.Stderr, os.Args[1:]) {
+		os.Exit(1)
+	}
 	cmd.SetMemoryLimit()
 	enableTerminalEscapes()
 	ctx, cancel := context.WithCancel(context.Background())

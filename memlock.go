@@ -39,16 +39,18 @@ func prepareMemoryLock(w io.Writer, args []string) bool {
 		limit = fmt.Sprintf("%d KiB", lockErr.Limit>>10)
 	}
 	fmt.Fprintf(w, "ogive: cannot lock %d KiB of memory for keys (ulimit -l is %s)\n", need, limit)
+	// ogive raised the soft limit to the hard one already: only an
+	// administrator can raise it further.
 	suggest := max(1024, 2*need)
 	switch {
 	case lockErr.Limit < 0:
-		fmt.Fprintln(w, "hint: the system's own limit on locked (wired) memory is reached; free some, or raise it")
+		fmt.Fprintln(w, "hint: the system's own limit on locked (wired) memory is reached; free some, or ask an administrator to raise it")
 	case runtime.GOOS == "freebsd":
-		fmt.Fprintf(w, "hint: raise the limit: ulimit -l %d, or memorylocked in /etc/login.conf\n", suggest)
+		fmt.Fprintf(w, "hint: ask an administrator to raise it to %d KiB: memorylocked in /etc/login.conf, or ulimit -l %d as root\n", suggest, suggest)
 	case runtime.GOOS == "linux":
-		fmt.Fprintf(w, "hint: raise the limit: ulimit -l %d, or memlock in /etc/security/limits.conf (LimitMEMLOCK= for a systemd service)\n", suggest)
+		fmt.Fprintf(w, "hint: ask an administrator to raise it to %d KiB: memlock in /etc/security/limits.conf, LimitMEMLOCK= for a systemd service, or ulimit -l %d as root\n", suggest, suggest)
 	default:
-		fmt.Fprintf(w, "hint: raise the limit: ulimit -l %d\n", suggest)
+		fmt.Fprintf(w, "hint: ask an administrator to raise it to %d KiB: ulimit -l %d as root\n", suggest, suggest)
 	}
 	return false
 }

@@ -31,7 +31,7 @@ func TestMemoryLockLimit(t *testing.T) {
 
 	t.Run("below", func(t *testing.T) {
 		code, stdout, stderr := runLimited(t, bin, dir, "-l 8", initArgs...)
-		want := regexp.MustCompile(fmt.Sprintf(`^ogive: cannot lock %d KiB of memory for keys \(ulimit -l is 8 KiB\)\nhint: raise the limit: ulimit -l \d+, or memlock in /etc/security/limits.conf \(LimitMEMLOCK= for a systemd service\)\n$`, need))
+		want := regexp.MustCompile(fmt.Sprintf(`^ogive: cannot lock %d KiB of memory for keys \(ulimit -l is 8 KiB\)\nhint: ask an administrator to raise it to \d+ KiB: memlock in /etc/security/limits.conf, LimitMEMLOCK= for a systemd service, or ulimit -l \d+ as root\n$`, need))
 		if code != 1 || stdout != "" || !want.MatchString(stderr) || !oneError.MatchString(stderr) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, the lock error", code, stdout, stderr)
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"github.com/ogive-project/ogive/harden"
 )
@@ -45,6 +46,8 @@ func prepareMemoryLock(w io.Writer, args []string) bool {
 	switch {
 	case lockErr.Limit < 0:
 		fmt.Fprintln(w, "hint: the system's own limit on locked (wired) memory is reached; free some, or ask an administrator to raise it")
+	case runtime.GOOS == "freebsd" && errors.Is(lockErr.Err, syscall.EPERM):
+		fmt.Fprintln(w, "hint: the system lets only root lock memory (sysctl security.bsd.unprivileged_mlock=0): ask an administrator to set it to 1")
 	case runtime.GOOS == "freebsd":
 		fmt.Fprintf(w, "hint: ask an administrator to raise it to %d KiB: memorylocked in /etc/login.conf, or ulimit -l %d as root\n", suggest, suggest)
 	case runtime.GOOS == "linux":

@@ -33,6 +33,11 @@ func main() {
 	if err := harden.Process(); err != nil {
 		fmt.Fprintf(os.Stderr, "warning: other processes of this user may read ogive's memory: %v\n", err)
 	}
+	// Before memguard locks anything: nothing in its package initialisation
+	// does.
+	if !prepareMemoryLock(os.Stderr, os.Args[1:]) {
+		os.Exit(1)
+	}
 	cmd.SetMemoryLimit()
 	enableTerminalEscapes()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,7 +63,7 @@ func main() {
 		// echo back on. Later prompts refuse to start.
 		if input.Interrupt() {
 			fmt.Fprintln(os.Stderr, "ogive: interrupted")
-			memguard.SafeExit(exitInterrupted)
+			safeExit(exitInterrupted)
 		}
 		select {
 		case <-signals:
@@ -72,9 +77,24 @@ func main() {
 			fmt.Fprint(os.Stderr, "\r\x1b[K")
 		}
 		fmt.Fprintln(os.Stderr, "ogive: interrupted")
-		memguard.SafeExit(exitInterrupted)
+		safeExit(exitInterrupted)
 	}()
 	code := cmd.Main(ctx, cmd.SystemFactory())
-	// SafeExit purges every enclave and locked buffer before exiting.
+	safeExit(code)
+}
+
+// purgeGrace is how long memguard has to purge before the process exits
+// without it: memguard deadlocks on its own mutex when it fails to lock
+// memory, and then an interrupt must still end ogive. Its memory goes back
+// to the system at exit all the same.
+const purgeGrace = 5 * time.Second
+
+// safeExit exits through memguard.SafeExit, which purges every enclave
+// and locked buffer first, or after purgeGrace without it.
+func safeExit(code int) {
+	go func() {
+		time.Sleep(purgeGrace)
+		os.Exit(code)
+	}()
 	memguard.SafeExit(code)
 }

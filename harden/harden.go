@@ -11,4 +11,8 @@
 //
 // On every system memguard keeps secrets in locked memory and sets
 // RLIMIT_CORE to 0 where there is one. Root (Administrator) is never kept out.
+//
+// memguard hangs when it cannot lock memory, so PrepareMemoryLock raises
+// the limit on locked memory where a process may, and checks, before any
+// key exists, that ogive can lock what it needs (LockNeed).
 package harden

@@ -18,8 +18,9 @@ import (
 )
 
 // The tests run this test binary again as a child, in one of these roles
-// named by childEnv: a process that hardens itself (or not) and waits, or
-// one that tries to read another's memory.
+// named by childEnv: a process that hardens itself (or not) and waits, one
+// that tries to read another's memory, or one that lowers its limit on
+// locked memory and prepares to lock.
 const childEnv = "OGIVE_HARDEN_CHILD"
 
 // nobody is who the children run as when the tests run as root, since
@@ -32,6 +33,8 @@ func TestMain(m *testing.M) {
 		os.Exit(waiter(role == "hardened"))
 	case strings.HasPrefix(role, "peek "):
 		os.Exit(peek(strings.TrimPrefix(role, "peek ")))
+	case strings.HasPrefix(role, "memlock "):
+		os.Exit(memlockChild(strings.TrimPrefix(role, "memlock ")))
 	}
 	os.Exit(m.Run())
 }

@@ -291,9 +291,10 @@ func (t *Target) Resumed() int {
 
 // Commit makes the download durable and, for a file, gives it its final
 // name. The file stays open until then, and the name is given to the open
-// file (linkOpen), not to its temporary name, which anyone who can write the
-// directory may swap at any instant. Commit succeeds only if, with the file
-// still open, the final name holds it, and no other name does.
+// file (nameFinal: a link on Unix, a rename of the handle on Windows), not to
+// its temporary name, which anyone who can write the directory may swap at any
+// instant. Commit succeeds only if, with the file still open, the final name
+// holds it, and no other name does.
 func (t *Target) Commit() error {
 	if t.device {
 		err := t.f.Sync()
@@ -334,28 +335,8 @@ func (t *Target) Commit() error {
 		t.wipe()
 		return fmt.Errorf("%s: %w", tmp, ErrTempReplaced)
 	}
-	name, err := t.link()
-	if err != nil {
+	if err := t.nameFinal(tmp); err != nil {
 		return err
-	}
-	t.removeIfHeld(tmp)
-	if n, err := links(t.f); err != nil || n != 1 {
-		// The temporary file was moved to another name before it was
-		// linked: a name someone else chose would hold the plaintext as
-		// long as the final one. The name just linked goes; the other one
-		// is out of reach.
-		t.removeIfHeld(name)
-		t.record.remove()
-		t.wipe()
-		return fmt.Errorf("%s has a name besides %s: %w", tmp, name, ErrTempReplaced)
-	}
-	if name != t.final {
-		// Rename replaces a file, or a symbolic link itself, at the final name.
-		if err := os.Rename(name, t.final); err != nil {
-			t.removeIfHeld(name)
-			t.record.remove()
-			return fmt.Errorf("rename to %s: %w", t.final, err)
-		}
 	}
 	t.record.remove()
 	// Someone could have put another file at the final name since, and
@@ -376,42 +357,6 @@ func (t *Target) Commit() error {
 		return &MetaError{Path: t.final, Errs: metaErrs}
 	}
 	return nil
-}
-
-// link gives the open file a second name beside its temporary one, and
-// returns it: the final name, with a link, which never replaces anything;
-// or with force a fresh random name, which Commit renames over the final one.
-func (t *Target) link() (string, error) {
-	if !t.force {
-		err := linkOpen(t.f, t.final)
-		if errors.Is(err, os.ErrExist) {
-			// A file appeared at the final name during the download.
-			t.discard()
-			return "", fmt.Errorf("%s: %w", t.final, ErrExists)
-		}
-		return t.final, t.linkFailed(err)
-	}
-	for range 3 {
-		fresh := filepath.Join(filepath.Dir(t.final), hashedPrefix+randomHex(16))
-		if err := linkOpen(t.f, fresh); !errors.Is(err, os.ErrExist) {
-			return fresh, t.linkFailed(err)
-		}
-	}
-	return "", t.linkFailed(os.ErrExist)
-}
-
-// linkFailed says why the open file could not be linked: most likely its
-// temporary name no longer holds it (a file that no name holds cannot be
-// linked again); otherwise the download is discarded.
-func (t *Target) linkFailed(err error) error {
-	if err == nil {
-		return nil
-	}
-	if ours, _ := t.holds(t.f.Name()); !ours {
-		return fmt.Errorf("%s: %w", t.f.Name(), ErrTempReplaced)
-	}
-	t.discard()
-	return fmt.Errorf("link to %s: %w", t.final, err)
 }
 
 // checkSize fails unless the open file, a file download's, holds exactly

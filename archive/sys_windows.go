@@ -24,13 +24,17 @@ const (
 )
 
 // openFile opens name as os.OpenFile does for the flags this package uses, but shares
-// it for deletion too (FILE_SHARE_DELETE), as Unix does: Commit removes and renames the
-// names of files it holds open. A create with O_EXCL never follows a link.
+// it for deletion too (FILE_SHARE_DELETE), as Unix does: names of files this package
+// holds open are renamed and removed (a progress record renamed over the last one, a
+// download discarded). A file opened for writing is opened with DELETE access too,
+// which renameOpen needs to give it its final name through its handle: a file this user
+// may write but not delete is not opened. A create with O_EXCL never follows a link.
 //
-// Commit also expects a removed name to be gone at once, not merely pending until the
-// file is closed: Windows 10 1809 and later do so on NTFS (POSIX delete semantics).
-// Where a name lingers, Commit sees the file still linked twice and fails with
-// ErrTempReplaced.
+// A name removed while its file is open stays, pending, until the file is closed,
+// unless the system removes it at once (POSIX delete semantics: Windows 10 1809 and
+// later, on NTFS only): a discarded temporary file or record keeps its name until the
+// download ends and closes it. Commit does not depend on it: it renames the open file,
+// and removes none of its names.
 func openFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	p, err := windows.UTF16PtrFromString(name)
 	if err != nil {
@@ -42,6 +46,9 @@ func openFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 		access = windows.GENERIC_READ
 	case os.O_WRONLY:
 		access = windows.GENERIC_WRITE
+	}
+	if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		access |= windows.DELETE
 	}
 	var create uint32 = windows.OPEN_EXISTING
 	attrs := uint32(windows.FILE_ATTRIBUTE_NORMAL)
@@ -148,12 +155,28 @@ func links(f *os.File) (uint64, error) {
 	return uint64(info.NumberOfLinks), nil
 }
 
-// linkOpen gives the file f holds open the new name path (CreateHardLink), and fails,
-// with an error matching fs.ErrExist, if something is there. As on Unix systems other
-// than Linux, it links the name f was opened under, not the open file: Commit's checks
-// afterwards catch a swap, but cannot undo it (see link_unix.go).
-func linkOpen(f *os.File, path string) error {
-	return os.Link(f.Name(), path)
+// renameOpen gives the file f holds open the name path, through its handle
+// (SetFileInformationByHandle, FileRenameInfo): the file itself is renamed, whatever
+// name it has by now, and keeps no other name. With replace it replaces a file, or a
+// symbolic link itself, at path; without, it fails with an error matching fs.ErrExist
+// (ERROR_ALREADY_EXISTS) if anything is there. It needs no hard links, which FAT32 and
+// exFAT do not have. f must be open with DELETE access, which openFile gives to a file
+// opened for writing. A long path is given with the \\?\ prefix (extendedPath).
+func renameOpen(f *os.File, path string, replace bool) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: f.Name(), New: path, Err: err}
+	}
+	name, err := windows.UTF16FromString(extendedPath(abs))
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: f.Name(), New: path, Err: err}
+	}
+	info := renameInfo(name[:len(name)-1], replace)
+	err = windows.SetFileInformationByHandle(windows.Handle(f.Fd()), windows.FileRenameInfo, &info[0], uint32(len(info)))
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: f.Name(), New: path, Err: err}
+	}
+	return nil
 }
 
 // mtimeResolution is how finely setMTime sets a time: a FILETIME counts 100 ns.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 
 	"github.com/ogive-project/ogive/archive"
@@ -123,6 +124,9 @@ func explain(err error) (msg, hint string) {
 		hint = "the password file must be private to you: chmod 600 " + shellWord(pwPerm.Path)
 	case errors.Is(err, errNoProfilePath):
 		hint = "set HOME, or give the profile with --profile or OGIVE_PROFILE"
+		if runtime.GOOS == "windows" {
+			hint = "set USERPROFILE, or give the profile with --profile or OGIVE_PROFILE"
+		}
 	case errors.Is(err, profile.ErrNotExist):
 		hint = "run 'ogive init' to create a profile, or 'ogive init --recover' to rebuild it from its recovery sheet, or choose one with --profile"
 	case errors.Is(err, profile.ErrExists):

@@ -118,7 +118,7 @@ var (
 	envPasswordFile = Item{"OGIVE_PASSWORD_FILE", "A file whose first line is the password, when " +
 		"--password-file is not given. It must be private to you (no read or write access for " +
 		"group or others), like the profile; a pipe such as <(pass show ogive) is private."}
-	envPasswordCommand = Item{"OGIVE_PASSWORD_COMMAND", "A command, run with sh -c, whose first line " +
+	envPasswordCommand = Item{"OGIVE_PASSWORD_COMMAND", "A command, run with sh -c (cmd.exe /d /s /c on Windows), whose first line " +
 		"of output is the password, when --password-command is not given."}
 	envStateHome = Item{"XDG_STATE_HOME", "The state directory is $XDG_STATE_HOME/ogive/uploads, or " +
 		"$HOME/.local/state/ogive/uploads when it is not set (an absolute path is required; a relative " +

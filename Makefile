@@ -117,14 +117,19 @@ $(TOXIPROXY):
 bench: bench-tools
 	./scripts/bench.sh
 
-## cross: every release platform builds, and go vet (tests included) passes
-## under each GOOS. -trimpath and CGO_ENABLED=0, as make release builds, so
-## the release reuses what this compiled.
-cross:
+## cross: every release platform builds, and go vet and staticcheck (tests
+## included) pass under each GOOS and with -tags ogive_portable. -trimpath
+## and CGO_ENABLED=0, as make release builds, so the release reuses what
+## this compiled.
+cross: lint-tools
 	@set -e; for t in $(PLATFORMS); do echo "cross: build $$t"; \
 		CGO_ENABLED=0 GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -trimpath -o /dev/null .; done
-	@set -e; for os in darwin freebsd windows; do echo "cross: vet GOOS=$$os"; \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) vet -trimpath ./...; done
+	@set -e; for os in darwin freebsd windows; do echo "cross: vet and staticcheck GOOS=$$os"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) vet -trimpath ./...; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GOBIN)/staticcheck ./...; done
+	@echo "cross: vet and staticcheck -tags ogive_portable"
+	$(GO) vet -tags ogive_portable ./...
+	$(GOBIN)/staticcheck -tags ogive_portable ./...
 
 ## release: reproducible archives for every platform in $(DIST), from a
 ## tagged commit or VERSION=vX.Y.Z (docs/RELEASING.md)

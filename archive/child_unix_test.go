@@ -8,10 +8,6 @@ import (
 	"testing"
 )
 
-// victimUID runs a download that must not be root's: root may link any
-// file, and follow any process's /proc links.
-const victimUID = 65533
-
 // childBinary copies the test binary where other users can run it, and
 // returns the directory it is in, which they can reach too.
 func childBinary(t *testing.T) (root, bin string) {

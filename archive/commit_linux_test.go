@@ -142,3 +142,7 @@ func swapper(dir string) {
 		}
 	}
 }
+
+// victimUID runs a download that must not be root's: root may link any
+// file, and follow any process's /proc links.
+const victimUID = 65533

@@ -129,13 +129,6 @@ func (d *testDownload) checkFinal(t *testing.T, final string) {
 	}
 }
 
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("this test plays another user with chown: run it as root, as CI does")
-	}
-}
-
 // writeVictim writes the victim's other file, which nothing must change.
 func writeVictim(t *testing.T, dir string) string {
 	t.Helper()
@@ -343,14 +336,6 @@ func TestForgedRecordIsNotResumed(t *testing.T) {
 			d.checkFinal(t, final)
 		})
 	}
-}
-
-// plantFile puts "another user's" file at path.
-func plantFile(t *testing.T, path string, mode os.FileMode, uid int) {
-	t.Helper()
-	must(t, os.WriteFile(path, []byte("planted bytes, never in the archive"), 0o600))
-	must(t, os.Lchown(path, uid, uid))
-	must(t, os.Chmod(path, mode))
 }
 
 func must(t *testing.T, err error) {

@@ -293,3 +293,18 @@ func stickyChild(t *testing.T) {
 	}
 	fmt.Printf("not resumable: %s, %s (%v), into %s\n", s.Path, s.Problem, s.Err, s.Using)
 }
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this test plays another user with chown: run it as root, as CI does")
+	}
+}
+
+// plantFile puts "another user's" file at path.
+func plantFile(t *testing.T, path string, mode os.FileMode, uid int) {
+	t.Helper()
+	must(t, os.WriteFile(path, []byte("planted bytes, never in the archive"), 0o600))
+	must(t, os.Lchown(path, uid, uid))
+	must(t, os.Chmod(path, mode))
+}

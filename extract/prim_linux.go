@@ -27,6 +27,3 @@ func futimens(fd int, mtime time.Time) error {
 func renameNoReplace(pfd int, tmp, base string) error {
 	return unix.Renameat2(pfd, tmp, pfd, base, unix.RENAME_NOREPLACE)
 }
-
-// flushDrive has nothing to do on Linux: fsync reaches the disk itself.
-func flushDrive(int) error { return nil }

@@ -297,14 +297,6 @@ func (c *progressConn) sent() int64 {
 	return written
 }
 
-// unqueued is what ackedBytes returns on systems that tell how many bytes wait in a
-// socket's send buffer: a byte leaves that buffer only once the peer acknowledged it,
-// so the bytes acknowledged are the bytes written less those still queued. written is
-// read before queued, so a write in between makes the result low, never high.
-func unqueued(written, queued int64) int64 {
-	return max(written-queued, 0)
-}
-
 // parseEndpoint checks a custom endpoint and tells whether it needs path
 // style addressing. An endpoint without a scheme is taken as https.
 func parseEndpoint(endpoint string) (string, bool, error) {

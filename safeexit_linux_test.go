@@ -7,15 +7,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/awnumar/memguard"
 	"golang.org/x/sys/unix"
+
+	"github.com/ogive-project/ogive/internal/testuser"
 )
 
 // childEnv names the role this test binary plays when run again as a
@@ -52,7 +52,7 @@ func deadlockThenExit() {
 // limit on locked memory holds; it is killed after a minute, and the test
 // then fails rather than hangs.
 func TestSafeExitAfterDeadlock(t *testing.T) {
-	bin := nobodyBinary(t)
+	bin := testuser.Self(t, "ogive.test")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := exec.CommandContext(ctx, bin, "-test.run=^$")
@@ -69,40 +69,4 @@ func TestSafeExitAfterDeadlock(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
 		t.Errorf("child: %v, output %q; want exit status 3", err, out)
 	}
-}
-
-// nobodyBinary returns a copy of this test binary that nobody can run,
-// when the test is root; else the binary itself.
-func nobodyBinary(t *testing.T) string {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if os.Geteuid() != 0 {
-		return self
-	}
-	dir := t.TempDir()
-	for d := dir; d != "/"; d = filepath.Dir(d) {
-		st, err := os.Stat(d)
-		switch {
-		case err != nil:
-			t.Fatal(err)
-		case strings.HasPrefix(d, filepath.Dir(dir)):
-			// t.TempDir's own directories are 0700.
-			if err := os.Chmod(d, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		case st.Mode().Perm()&0o001 == 0:
-			t.Skipf("nobody cannot reach %s to run the test binary", d)
-		}
-	}
-	data, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "ogive.test")
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ogive-project/ogive/harden"
+	"github.com/ogive-project/ogive/internal/testuser"
 )
 
 // TestMemoryLockLimit runs the binary with a limit on locked memory below
@@ -97,34 +98,12 @@ func runLimited(t *testing.T, bin, dir, limit string, args ...string) (code int,
 // directory; else bin itself and a new directory.
 func nobodyCopy(t *testing.T, bin string) (string, string) {
 	t.Helper()
-	dir := t.TempDir()
 	if os.Geteuid() != 0 {
-		return bin, dir
+		return bin, t.TempDir()
 	}
-	for d := dir; d != "/"; d = filepath.Dir(d) {
-		st, err := os.Stat(d)
-		switch {
-		case err != nil:
-			t.Fatal(err)
-		case strings.HasPrefix(d, filepath.Dir(dir)):
-			// t.TempDir's own directories are 0700.
-			if err := os.Chmod(d, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		case st.Mode().Perm()&0o001 == 0:
-			t.Skipf("nobody cannot reach %s to run ogive", d)
-		}
-	}
+	dir := testuser.ReachableDir(t)
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	copied := filepath.Join(dir, "ogive")
-	if err := os.WriteFile(copied, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return copied, dir
+	return testuser.CopyExecutable(t, bin, dir, "ogive"), dir
 }

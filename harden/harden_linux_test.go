@@ -8,13 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ogive-project/ogive/internal/testuser"
 )
 
 // The tests run this test binary again as a child, in one of these roles
@@ -133,50 +134,11 @@ func child(bin, role string) *exec.Cmd {
 	return c
 }
 
-// binary returns a copy of this test binary that nobody can run, when the
-// test is root; else the binary itself.
-func binary(t *testing.T) string {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if os.Geteuid() != 0 {
-		return self
-	}
-	dir := t.TempDir()
-	for d := dir; d != "/"; d = filepath.Dir(d) {
-		st, err := os.Stat(d)
-		switch {
-		case err != nil:
-			t.Fatal(err)
-		case strings.HasPrefix(d, filepath.Dir(dir)):
-			// t.TempDir's own directories are 0700.
-			if err := os.Chmod(d, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		case st.Mode().Perm()&0o001 == 0:
-			if os.Getenv("CI") != "" {
-				t.Fatalf("CI must run this test, but nobody cannot reach %s to run the test binary: set TMPDIR to a directory others can traverse", d)
-			}
-			t.Skipf("nobody cannot reach %s to run the test binary", d)
-		}
-	}
-	data, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "harden.test")
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
 // TestProcess starts a process that calls Process and one that does not,
 // and has a third process of the same user read each one's environment:
 // only the hardened one denies it, and both still reach their own /proc.
 func TestProcess(t *testing.T) {
-	bin := binary(t)
+	bin := testuser.Self(t, "harden.test")
 	for _, tc := range []struct {
 		role, want string
 	}{

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ogive-project/ogive/internal/testuser"
 )
 
 // memlockChild lowers this process's RLIMIT_MEMLOCK to 8 KiB, the hard
@@ -57,7 +59,7 @@ func TestPrepareMemoryLock(t *testing.T) {
 	if r.Max != unix.RLIM_INFINITY && r.Max < uint64(LockNeed()) {
 		t.Skipf("the hard limit on locked memory, %d bytes, is below what ogive needs", r.Max)
 	}
-	bin := binary(t)
+	bin := testuser.Self(t, "harden.test")
 	for _, tc := range []struct{ how, want string }{
 		{"soft", fmt.Sprintf("ok soft=%d", r.Max)},
 		{"hard", fmt.Sprintf("ErrMemoryLock need=%d limit=8192 soft=8192", LockNeed())},

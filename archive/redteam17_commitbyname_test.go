@@ -15,6 +15,7 @@
 //	go test -count=1 -tags ogive_portable -run Redteam17 ./archive   (as root)
 
 package archive
+
 import (
 	"errors"
 	"os"

@@ -82,9 +82,16 @@ func needsKeys(args []string) bool {
 			if i == 0 || !strings.HasPrefix(args[i-1], "-") || strings.Contains(args[i-1], "=") {
 				help = true
 			}
-		case command == "" && (rootValueFlags[a] || len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.HasSuffix(a, "p")):
-			// "-p FILE", or short flags grouped as in "-qp FILE".
+		case command == "" && rootValueFlags[a]:
+			// "-p FILE", "--profile FILE": FILE is not the command.
 			i++
+		case command == "" && len(a) > 2 && a[0] == '-' && a[1] != '-':
+			// Short flags grouped: -p takes the rest of the group as its
+			// value ("-plaptop", "-qp=laptop"), or the next argument when
+			// it ends the group ("-qp laptop").
+			if strings.IndexByte(a, 'p') == len(a)-1 {
+				i++
+			}
 		case strings.HasPrefix(a, "-"):
 		case command == "":
 			command = a

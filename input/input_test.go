@@ -102,8 +102,8 @@ func TestPasswordFile(t *testing.T) {
 }
 
 func TestPasswordFileLongLine(t *testing.T) {
-	long := strings.Repeat("x", 10000)
-	p := New(Options{PasswordFile: writeFile(t, long+"\nnext\n"), Terminal: noTerminal{t}})
+	long := strings.Repeat("x", maxLineLen-2) // with "\r\n", the longest line there may be
+	p := New(Options{PasswordFile: writeFile(t, long+"\r\nnext\n"), Terminal: noTerminal{t}})
 	pw, err := p.Password("Password: ")
 	if err != nil {
 		t.Fatal(err)
@@ -249,9 +249,13 @@ func TestPasswordFromStdin(t *testing.T) {
 		}
 	}
 
-	// Longer than bufio's buffer, so the line arrives in several chunks.
-	long := strings.Repeat("y", 10000)
-	p = New(Options{Stdin: strings.NewReader(long + "\nnext\n"), Terminal: noTerminal{t}})
+	// Begun after another line, so the line arrives in several chunks of
+	// bufio's buffer.
+	long := strings.Repeat("y", maxLineLen-1)
+	p = New(Options{Stdin: strings.NewReader("first\n" + long + "\nnext\n"), Terminal: noTerminal{t}})
+	if got, _ := p.Line("First: ", ""); got != "first" {
+		t.Errorf("first line: %q", got)
+	}
 	pw, err = p.Password("Password: ")
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,12 @@ import (
 	"github.com/awnumar/memguard"
 )
 
-// maxLineLen bounds one line of input, so a stray binary file given as a
-// password file cannot exhaust locked memory.
-const maxLineLen = 64 << 10
+// maxLineLen bounds one line of input (a password, an answer), so a stray
+// binary file given as a password file cannot exhaust locked memory. A
+// line this long fits one locked page, so reading it takes no more locked
+// memory than harden.LockPages counts on, even where the limit is as low as
+// FreeBSD's default of 64 KiB.
+const maxLineLen = 4 << 10
 
 var errLineTooLong = fmt.Errorf("line longer than %d bytes", maxLineLen)
 

@@ -134,7 +134,7 @@ cross: lint-tools
 ## release: reproducible archives for every platform in $(DIST), from a
 ## tagged commit or VERSION=vX.Y.Z (docs/RELEASING.md)
 release:
-	$(GO) run ./internal/release -version '$(VERSION)' -out '$(DIST)'
+	GOWORK=off $(GO) run ./internal/release -version '$(VERSION)' -out '$(DIST)'
 
 ## release-check: two release builds are byte-identical, and the Linux
 ## archive's binary runs the demo

@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 
 version=${VERSION:-v0.0.0-check}
 GO=${GO:-go}
+# A go.work above the checkout must not choose the modules (docs/RELEASING.md).
+export GOWORK=off
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,6 +71,7 @@ type source struct {
 	commit    string    // full hash
 	time      time.Time // the commit's time, or SOURCE_DATE_EPOCH
 	toolchain string    // go1.X.Y, from go.mod
+	kept      []string  // keptSettings
 }
 
 func run(o options, log io.Writer) error {
@@ -138,12 +140,18 @@ func describe(allowDirty bool) (source, error) {
 		return src, fmt.Errorf("a release is built from a git checkout: %w", err)
 	}
 	src.commit = out
-	status, err := output("git", "status", "--porcelain")
+	// Every untracked file, whatever git's configuration hides; and the
+	// ignored ones the go command would still compile.
+	status, err := output("git", "status", "--porcelain", "--untracked-files=all")
 	if err != nil {
 		return src, err
 	}
-	if status != "" && !allowDirty {
-		return src, errors.New("the tree has uncommitted changes; commit them, or build with -allow-dirty (not reproducible)")
+	ignored, err := output("git", "ls-files", "--others", "--ignored", "--exclude-standard")
+	if err != nil {
+		return src, err
+	}
+	if (status != "" || len(goSources(ignored)) > 0) && !allowDirty {
+		return src, errors.New("the tree has uncommitted changes or untracked Go files; commit them, or build with -allow-dirty (not reproducible)")
 	}
 	epoch := os.Getenv("SOURCE_DATE_EPOCH")
 	if epoch == "" {
@@ -160,8 +168,37 @@ func describe(allowDirty bool) (source, error) {
 	if err != nil {
 		return src, err
 	}
-	src.toolchain, err = toolchainOf(mod)
+	if src.toolchain, err = toolchainOf(mod); err != nil {
+		return src, err
+	}
+	// The completions are made by this program itself: a go.work above the
+	// checkout could have built it with other versions of cobra.
+	if work, err := output("go", "env", "GOWORK"); err != nil || (work != "" && work != "off") {
+		return src, fmt.Errorf("a go.work applies (%s): run with GOWORK=off (make release does)", work)
+	}
+	src.kept, err = keptSettings()
 	return src, err
+}
+
+// goSources picks, from a list of paths one per line, those the go command
+// would read when building: Go, assembly and C sources, syso objects and
+// module files.
+func goSources(list string) []string {
+	var out []string
+	for _, p := range strings.Split(list, "\n") {
+		base := filepath.Base(p)
+		switch {
+		case p == "":
+		case base == "go.mod", base == "go.sum", base == "go.work", base == "go.work.sum":
+			out = append(out, p)
+		default:
+			switch filepath.Ext(p) {
+			case ".go", ".s", ".S", ".c", ".h", ".syso":
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // goLineRE and toolchainRE find the go and toolchain lines of go.mod's
@@ -187,7 +224,10 @@ func toolchainOf(modJSON string) (string, error) {
 }
 
 // buildEnv is the environment of go build for one target: the caller's,
-// with everything that changes the code the compiler makes pinned.
+// with everything that changes the code the compiler makes pinned. The go
+// env file (go env -w) is not read (GOENV=off): it could set GOEXPERIMENT
+// or GOFLAGS behind an empty variable. Where modules come from and where
+// caches are, which change no byte, are passed on by keptSettings.
 func buildEnv(base []string, goos, goarch, toolchain string) []string {
 	pinned := map[string]string{
 		"CGO_ENABLED":  "0",
@@ -196,8 +236,10 @@ func buildEnv(base []string, goos, goarch, toolchain string) []string {
 		"GOAMD64":      "v1",
 		"GOARM64":      "v8.0",
 		"GOEXPERIMENT": "",
+		"GOFIPS140":    "off",
 		"GOFLAGS":      "-mod=readonly",
 		"GOWORK":       "off",
+		"GOENV":        "off",
 		"GOTOOLCHAIN":  toolchain,
 	}
 	env := make([]string, 0, len(base)+len(pinned))
@@ -225,11 +267,34 @@ func ldflags(version, commit string) string {
 	return fmt.Sprintf("-s -w -buildid= -X %s.Version=%s -X %s.Commit=%s", pkg, version, pkg, commit[:7])
 }
 
+// keptNames are the go settings a build keeps from the caller, its go env
+// file included: where modules come from, and where they and the build
+// cache are kept.
+var keptNames = []string{"GOPROXY", "GOSUMDB", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOINSECURE", "GOVCS", "GOAUTH", "GOPATH", "GOMODCACHE", "GOCACHE"}
+
+// keptSettings returns the caller's values of keptNames, as the go command
+// sees them, as NAME=value lines to add to a build's environment.
+func keptSettings() ([]string, error) {
+	out, err := output("go", append([]string{"env"}, keptNames...)...)
+	if err != nil {
+		return nil, err
+	}
+	vals := strings.Split(out, "\n")
+	if len(vals) != len(keptNames) {
+		return nil, fmt.Errorf("go env printed %d values for %d settings", len(vals), len(keptNames))
+	}
+	kept := make([]string, len(vals))
+	for i, v := range vals {
+		kept[i] = keptNames[i] + "=" + v
+	}
+	return kept, nil
+}
+
 func build(stage, goos, goarch, version string, src source) ([]byte, error) {
 	bin := filepath.Join(stage, "bin-"+goos+"-"+goarch, exeName(goos))
 	c := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
 		"-ldflags", ldflags(version, src.commit), "-o", bin, ".")
-	c.Env = buildEnv(os.Environ(), goos, goarch, src.toolchain)
+	c.Env = buildEnv(append(os.Environ(), src.kept...), goos, goarch, src.toolchain)
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
 	if err := c.Run(); err != nil {
 		return nil, fmt.Errorf("build %s/%s: %w", goos, goarch, err)
@@ -258,7 +323,7 @@ func commonMembers(stage string, src source) ([]member, error) {
 	}
 	man := filepath.Join(stage, "man")
 	c := exec.Command("go", "run", "./doc", man)
-	c.Env = append(os.Environ(), "GOTOOLCHAIN="+src.toolchain, "GOFLAGS=-mod=readonly")
+	c.Env = buildEnv(append(os.Environ(), src.kept...), runtime.GOOS, runtime.GOARCH, src.toolchain)
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
 	if err := c.Run(); err != nil {
 		return nil, fmt.Errorf("man pages: %w", err)

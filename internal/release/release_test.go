@@ -186,3 +186,13 @@ func TestVersionChecked(t *testing.T) {
 		t.Errorf("unknown target: %v", err)
 	}
 }
+
+// TestGoSources: of the ignored files git lists, those the go command
+// would compile make a tree dirty; built binaries and archives do not.
+func TestGoSources(t *testing.T) {
+	got := goSources("ogive\ndist/SHA256SUMS\nextra_local.go\nsub/go.work\nx/asm_amd64.s\nres.syso\n.bench/out.txt\n")
+	want := "extra_local.go sub/go.work x/asm_amd64.s res.syso"
+	if strings.Join(got, " ") != want {
+		t.Errorf("goSources: %q, want %q", got, want)
+	}
+}

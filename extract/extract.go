@@ -828,7 +828,11 @@ func (x *Extractor) Finish() error {
 	}
 	made := x.madeDirs()
 	for _, rel := range made {
-		x.setDirMeta(rel, x.dirs[rel])
+		if err := x.setDirMeta(rel, x.dirs[rel]); err != nil {
+			x.fail(fmt.Errorf("sync %s: %w", path.Join(x.top, rel), err))
+			x.Abort()
+			return x.err
+		}
 	}
 	if err := x.syncMeta(made); err != nil {
 		x.fail(fmt.Errorf("sync the extracted directories: %w", err))
@@ -842,8 +846,11 @@ func (x *Extractor) Finish() error {
 // setDirMeta gives a directory this run made its mode and time, through a
 // descriptor of it opened without following a link and checked to be the
 // directory made: someone who may rename in its parent (a directory of
-// theirs the user extracts into) may have put something else there.
-func (x *Extractor) setDirMeta(rel string, d *dirState) {
+// theirs the user extracts into) may have put something else there. Where
+// there is no syncfs, the directory is fsynced through that same
+// descriptor (syncMadeDir): its mode may no longer let it be opened again.
+// Only that sync's failure is an error; the rest are notices.
+func (x *Extractor) setDirMeta(rel string, d *dirState) error {
 	name := path.Join(x.top, rel)
 	fd := x.rootFD
 	if rel != "" {
@@ -853,13 +860,13 @@ func (x *Extractor) setDirMeta(rel string, d *dirState) {
 		}
 		if err != nil {
 			x.notice("%q: its mode and time were not set: %v", name, err)
-			return
+			return nil
 		}
 		defer unix.Close(fd)
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil || statID(&st) != d.id {
 			x.notice("%q: its mode and time were not set: it was replaced while the extraction ran", name)
-			return
+			return nil
 		}
 	}
 	if err := unix.Fchmod(fd, d.mode); err != nil {
@@ -870,6 +877,7 @@ func (x *Extractor) setDirMeta(rel string, d *dirState) {
 			x.notice("%q: its modification time could not be set: %v", name, err)
 		}
 	}
+	return syncMadeDir(fd)
 }
 
 // madeDirs lists the directories this run made, deepest first: each one

@@ -11,7 +11,10 @@ import (
 // microsecond (futimes: x/sys has no futimens for macOS), and its access
 // time to the same: a time of the archive with nanoseconds loses them.
 func futimens(fd int, mtime time.Time) error {
-	tv := unix.NsecToTimeval(mtime.UnixNano())
+	tv, err := timeval(mtime)
+	if err != nil {
+		return err
+	}
 	return unix.Futimes(fd, []unix.Timeval{tv, tv})
 }
 

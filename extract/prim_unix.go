@@ -11,7 +11,10 @@ import (
 // futimens sets the modification time of the open file fd to the
 // microsecond (futimes), and its access time to the same.
 func futimens(fd int, mtime time.Time) error {
-	tv := unix.NsecToTimeval(mtime.UnixNano())
+	tv, err := timeval(mtime)
+	if err != nil {
+		return err
+	}
 	return unix.Futimes(fd, []unix.Timeval{tv, tv})
 }
 

@@ -3,7 +3,6 @@
 package extract
 
 import (
-	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -35,26 +34,14 @@ func syncEach(f *os.File) error {
 // and what the drive holds in its cache is flushed.
 func (x *Extractor) syncData() error { return x.flushDrives() }
 
-// syncMeta syncs each directory this run made, once its mode and time are
-// set, then flushes the drives. A directory no longer the one made (or
-// below one that is not), removed or swapped for a link or another
-// directory, is skipped: setDirMeta said so, and it is not the archive's
-// to make durable.
-func (x *Extractor) syncMeta(made []string) error {
-	for _, rel := range made {
-		fd, err := x.openDir(x.top+"/"+rel, rel, false)
-		if errors.Is(err, ErrUnsafePath) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
-			continue
-		}
-		if err == nil {
-			err = syncDirAt(fd)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return x.flushDrives()
-}
+// syncMeta flushes the drives once the directories this run made have
+// their modes and times: setDirMeta synced each one (syncMadeDir) through
+// the descriptor it set them with, which a mode such as 0300 would keep
+// from being opened again to read.
+func (x *Extractor) syncMeta([]string) error { return x.flushDrives() }
+
+// syncMadeDir fsyncs a directory just given its mode and time.
+func syncMadeDir(fd int) error { return unix.Fsync(fd) }
 
 // flushDrives flushes the cache of the drive of the destination, and of
 // each file system mounted in it, so that what was fsynced there is

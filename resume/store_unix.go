@@ -76,7 +76,7 @@ func (s *Store) openRecord(name string) (*os.File, error) {
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		return nil, ErrNoState
-	case errors.Is(err, unix.ELOOP):
+	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EMLINK): // O_NOFOLLOW on a link; EMLINK on FreeBSD
 		return nil, &untrustedError{path: s.path(name), why: "is a symbolic link"}
 	case err != nil:
 		return nil, fmt.Errorf("read upload record %s: %w", s.path(name), err)

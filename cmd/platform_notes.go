@@ -34,6 +34,9 @@ var platformNotes = []platformNote{
 	{commands: []string{"ogive get"}, systems: []string{"darwin"}, text: "Modification times are set to " +
 		"the microsecond. Each extracted file is fsynced, and each batch is made durable with one " +
 		"F_FULLFSYNC."},
+	{commands: []string{"ogive get"}, systems: []string{"darwin", "freebsd"}, text: "A download is linked " +
+		"to its final name by its temporary name (this system cannot link an open file): in a folder " +
+		"another user can write, a file they swap in at that moment is caught and reported, not prevented."},
 	{commands: []string{"ogive get"}, systems: []string{"darwin", "freebsd"}, text: "A folder of yours " +
 		"without read permission cannot be extracted into (there is no O_PATH)."},
 	{commands: []string{"ogive get"}, systems: []string{"freebsd"}, text: "Writing to a disk " +

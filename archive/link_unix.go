@@ -3,11 +3,12 @@
 package archive
 
 import (
-	"fmt"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ogive-project/ogive/internal/unixtime"
 )
 
 // linkOpen gives the file f holds open the new name path, and fails, with an
@@ -30,19 +31,9 @@ const mtimeResolution = time.Microsecond
 // setMTime sets the modification time of the file f holds open, through its descriptor,
 // to the microsecond (futimes); the access time becomes the same.
 func setMTime(f *os.File, mtime time.Time) error {
-	// From the seconds and the microseconds apart: UnixNano overflows outside 1678–2262.
-	// The nanoseconds are cut to whole microseconds first: NsecToTimeval rounds up, and
-	// would carry .9999995 s and more into a second that setSeconds then overwrites.
-	tv := unix.NsecToTimeval(int64(mtime.Nanosecond() / 1000 * 1000))
-	if !setSeconds(&tv.Sec, mtime.Unix()) {
-		return fmt.Errorf("%v is beyond the times this system keeps", mtime)
+	tv, err := unixtime.Timeval(mtime)
+	if err != nil {
+		return err
 	}
 	return unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv})
-}
-
-// setSeconds sets a Timeval's seconds, 32 or 64 bits wide as the platform has them, and
-// reports whether s fits.
-func setSeconds[T ~int32 | ~int64](p *T, s int64) bool {
-	*p = T(s)
-	return int64(*p) == s
 }

@@ -2,21 +2,9 @@ package extract
 
 import (
 	"errors"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// futimens sets the modification time of the open file fd to the
-// microsecond (futimes: x/sys has no futimens for macOS), and its access
-// time to the same: a time of the archive with nanoseconds loses them.
-func futimens(fd int, mtime time.Time) error {
-	tv, err := timeval(mtime)
-	if err != nil {
-		return err
-	}
-	return unix.Futimes(fd, []unix.Timeval{tv, tv})
-}
 
 // renameNoReplace renames tmp to base in the directory pfd in one system
 // call that fails if base exists: renameatx_np with RENAME_EXCL (ENOTSUP

@@ -1,6 +1,6 @@
 //go:build unix
 
-package extract
+package unixtime
 
 import (
 	"testing"
@@ -20,7 +20,7 @@ func TestTimeval(t *testing.T) {
 		{time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC), -11644473600, 0},
 		{time.Date(2500, 6, 1, 0, 0, 0, 500, time.UTC), time.Date(2500, 6, 1, 0, 0, 0, 0, time.UTC).Unix(), 0},
 	} {
-		tv, err := timeval(c.t)
+		tv, err := Timeval(c.t)
 		if err != nil || int64(tv.Sec) != c.sec || int64(tv.Usec) != c.usec {
 			t.Errorf("%v: %d.%06d, %v; want %d.%06d", c.t, tv.Sec, tv.Usec, err, c.sec, c.usec)
 		}
